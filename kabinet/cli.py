@@ -1,0 +1,87 @@
+"""``kabinet serve | demo | worker | db upgrade`` (API.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+
+import typer
+import uvicorn
+
+from kabinet import bootstrap
+from kabinet.config import Settings
+from kabinet.store.migrate import upgrade
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Kabinet: contact data and security.")
+db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
+app.add_typer(db_app, name="db")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations to KABINET_DATABASE_URL."""
+    settings = Settings()
+    kb = bootstrap.build(settings)
+    upgrade(kb.store.engine)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Apply pending migrations, then serve the cabinet and the API."""
+    _logging()
+    settings = Settings()
+    upgrade(bootstrap.build(settings).store.engine)
+    if workers > 1 and settings.outbox == "inline":
+        typer.echo("several workers: run `kabinet worker` beside them for letters and SMS")
+        os.environ["KABINET_OUTBOX"] = "off"
+    uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Migrate, seed the demo citizen, and serve in dev mode (/dev/mail, /dev/sms)."""
+    from kabinet.demo import EMAIL, PHONE, SNILS, demo_password, seed
+
+    _logging()
+    os.environ["KABINET_DEV"] = "1"
+    settings = Settings()
+    kb = bootstrap.build(settings)
+    upgrade(kb.store.engine)
+    password = demo_password(settings.data_dir)
+    seed(kb, password)
+    base = f"http://{host}:{port}"
+    typer.echo(f"\nKabinet demo: {base}/\n  sign in as {PHONE}, {EMAIL} or SNILS {SNILS[:3]}-{SNILS[3:6]}-"
+               f"{SNILS[6:9]} {SNILS[9:]}\n  password: {password}\n  SMS codes: {base}/dev/sms   letters: "
+               f"{base}/dev/mail\n")
+    from kabinet.web.app import create_app
+
+    uvicorn.run(create_app(kb), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(once: bool = typer.Option(False, help="Send what is due and exit.")) -> None:
+    """Drain the outbox (letters, SMS) as its own process."""
+    from kabinet.delivery import worker as outbox_worker
+
+    _logging()
+    kb = bootstrap.build(Settings())
+    if once:
+        typer.echo(f"sent {outbox_worker.drain(kb)}")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: (stop.set(), kb.wake.set()))
+    asyncio.run(outbox_worker.run(kb, stop))
+
+
+def main() -> None:
+    app()

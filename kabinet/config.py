@@ -1,0 +1,65 @@
+"""Configuration from ``KABINET_*`` variables (API.md) and the secret key kept in the data dir.
+
+Why the key lives in a file: a fresh machine must work with no setup, yet the key that hashes codes,
+tokens and sessions must survive restarts and be shared by every worker on the box. It is made once
+with ``secrets`` and written with mode 0600; it is never logged or printed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KABINET_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path("./var")
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = "dev"
+    mail_from: str = "no-reply@kabinet.localhost"
+    sms_gateway: str = "dev"
+    redis_url: str | None = None
+    dev: bool = False
+    secret_key: str | None = None
+    # "inline": the web process drains the outbox in a thread; "off": a `kabinet worker` does it.
+    outbox: str = "inline"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'kabinet.sqlite3').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @cached_property
+    def key(self) -> bytes:
+        """The service's secret key (32 bytes); from KABINET_SECRET_KEY or the data dir's key file."""
+        if self.secret_key:
+            return bytes.fromhex(self.secret_key) if _is_hex(self.secret_key) else self.secret_key.encode()
+        return _load_or_create_key(self.data_dir / "secret.key")
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return len(text) >= 64
+
+
+def _load_or_create_key(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())

@@ -1,0 +1,95 @@
+"""Where messages go: narrow ports with a real and a dev adapter each, picked in ``bootstrap``.
+
+- ``SmtpMailer`` speaks real SMTP (aiosmtplib); ``DevMailbox`` keeps letters for ``/dev/mail``.
+- ``HttpSmsGateway`` POSTs to the gateway of API.md; ``DevSmsInbox`` keeps SMS for ``/dev/sms``.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+import httpx
+
+from kabinet.delivery.render import Letter
+from kabinet.store.db import Store
+from kabinet.store.models import DevMessage
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage, letter: Letter) -> str: ...
+
+
+class SmsGateway(Protocol):
+    async def send(self, to: str, text: str, key: str) -> str: ...
+
+
+class DeliveryError(Exception):
+    """A send that may work if tried again later."""
+
+
+class SmtpMailer:
+    def __init__(self, url: str, timeout: float = 20.0) -> None:
+        parts = urlsplit(url)
+        self._host = parts.hostname or "127.0.0.1"
+        self._tls = parts.scheme == "smtps"
+        self._port = parts.port or (465 if self._tls else 25)
+        self._user = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._timeout = timeout
+
+    async def send(self, message: EmailMessage, letter: Letter) -> str:
+        try:
+            await aiosmtplib.send(
+                message, hostname=self._host, port=self._port, username=self._user, password=self._password,
+                use_tls=self._tls, timeout=self._timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"smtp: {type(exc).__name__}") from exc
+        return str(message["Message-ID"])
+
+
+class DevMailbox:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def send(self, message: EmailMessage, letter: Letter) -> str:
+        with self._store.write() as db:
+            db.add(DevMessage(channel="email", to=str(message["To"]), subject=letter.subject, text=letter.text,
+                              html=letter.html, links=letter.links, at=_parse_date(message)))
+        return str(message["Message-ID"])
+
+
+class HttpSmsGateway:
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self._url = url
+        self._timeout = timeout
+
+    async def send(self, to: str, text: str, key: str) -> str:
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.post(self._url, json={"to": to, "text": text, "id": key})
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"sms: {type(exc).__name__}") from exc
+        if not response.is_success:
+            raise DeliveryError(f"sms: HTTP {response.status_code}")
+        return key
+
+
+class DevSmsInbox:
+    def __init__(self, store: Store, clock: object) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def send(self, to: str, text: str, key: str) -> str:
+        with self._store.write() as db:
+            db.add(DevMessage(channel="sms", to=to, text=text, links=[], at=self._clock.now()))  # type: ignore[attr-defined]
+        return key
+
+
+def _parse_date(message: EmailMessage):  # type: ignore[no-untyped-def]
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(str(message["Date"]))

@@ -1,0 +1,117 @@
+"""The rules that keep a citizen from locking themselves out, as pure functions over a snapshot of
+the account's contacts (DESIGN.md §4, rules 1, 2 and 4).
+
+Why pure: the same functions answer the checklist page, refuse a removal up front, and are checked
+again inside the transaction that removes, with the account row locked, over a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know about one present (not removed) contact."""
+
+    id: uuid.UUID
+    kind: str  # "email" | "phone"
+    verified: bool
+    primary: bool = False
+    sign_in: bool = False
+    recovery: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    ok: bool
+    blocking: bool = True
+    fix: str | None = None
+
+
+def _others(book: Sequence[Facts], target: Facts) -> list[Facts]:
+    return [c for c in book if c.id != target.id and c.verified]
+
+
+def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> list[Check]:
+    """The seed's preparation lines (S2, S4, S3) plus our own, in the order a citizen should read them."""
+    others = _others(book, target)
+    same_kind = [c for c in others if c.kind == target.kind]
+    serves = target.verified
+    return [
+        Check("other_sign_in", not (serves and target.sign_in) or any(c.sign_in for c in others), fix="add_contact"),
+        Check("other_recovery", not (serves and target.recovery) or any(c.recovery for c in others),
+              fix="recovery_settings"),
+        Check("not_primary", not (target.primary and same_kind),
+              fix=f"make_primary:{same_kind[0].id}" if same_kind else None),
+        Check("second_factor", has_totp or target.kind != "phone" or not serves
+              or any(c.kind == "phone" for c in others), fix="add_phone"),
+        Check("export", True, blocking=False, fix="export"),
+    ]
+
+
+def can_remove(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> bool:
+    return all(c.ok for c in removal_checks(book, target, has_totp=has_totp) if c.blocking)
+
+
+def confirmation_channel(book: Sequence[Facts], target: Facts | None, *, has_totp: bool) -> Facts | str | None:
+    """Where the code confirming a change goes: the TOTP app, else a verified phone other than the
+    target (the primary one first). ``None`` when there is no such place (rule 4)."""
+    if has_totp:
+        return "totp"
+    phones = [c for c in book if c.kind == "phone" and c.verified and (target is None or c.id != target.id)]
+    phones.sort(key=lambda c: not c.primary)
+    return phones[0] if phones else None
+
+
+def violations(book: Sequence[Facts], *, has_totp: bool) -> list[str]:
+    """Which rules of DESIGN.md §4 the book breaks; empty when all hold (used by property tests)."""
+    found = []
+    verified = [c for c in book if c.verified]
+    if not any(c.sign_in for c in verified):
+        found.append("no_sign_in_contact")
+    if not any(c.recovery for c in verified):
+        found.append("no_recovery_channel")
+    if not has_totp and not any(c.kind == "phone" for c in verified):
+        found.append("no_second_factor")
+    for kind in ("email", "phone"):
+        if sum(c.primary for c in book if c.kind == kind) > 1:
+            found.append(f"two_primary_{kind}s")
+    if any(c.primary and not c.verified for c in book):
+        found.append("unverified_primary")
+    return found
+
+
+CHECK_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    # id: (ok ru, ok en, not ok ru, not ok en)
+    "other_sign_in": (
+        "Есть другой подтверждённый способ входа", "Another confirmed sign-in method exists",
+        "Это последний способ входа: сначала добавьте и подтвердите другой телефон или почту",
+        "This is your last sign-in method: first add and confirm another phone or email"),
+    "other_recovery": (
+        "Восстановить доступ можно и без этого контакта", "Access can be recovered without this contact",
+        "Это единственный способ восстановления: сначала назначьте для восстановления другой контакт",
+        "This is your only recovery channel: first choose another contact for recovery"),
+    "not_primary": (
+        "Контакт не основной, или другого такого нет", "Not the primary one, or there is no other",
+        "Это основной контакт: сначала сделайте основным другой",
+        "This is the primary contact: first make another one primary"),
+    "second_factor": (
+        "Коды для входа будет куда отправить", "Sign-in codes will still have somewhere to go",
+        "На этот телефон приходят коды для входа: добавьте другой телефон или приложение-аутентификатор",
+        "Sign-in codes come to this phone: add another phone or an authenticator app"),
+    "export": (
+        "Сохраните важные данные из личного кабинета: их можно выгрузить",
+        "Save important data from your account: you can export it",
+        "", ""),
+}
+
+
+def check_message(check: Check, locale: str) -> str:
+    ok_ru, ok_en, bad_ru, bad_en = CHECK_TEXTS[check.id]
+    if locale == "en":
+        return ok_en if check.ok else bad_en
+    return ok_ru if check.ok else bad_ru

@@ -1,0 +1,20 @@
+"""Masked forms for showing a destination to someone who may not own it, and for logs (152-FZ)."""
+
+from __future__ import annotations
+
+from kabinet.domain.email import parse_email
+from kabinet.domain.phone import Phone
+
+
+def mask_destination(channel: str, destination: str | None) -> str | None:
+    if destination is None:
+        return None
+    if channel == "sms":
+        return Phone(destination).masked
+    return parse_email(destination).masked
+
+
+def mask_name(full_name: str) -> str:
+    """"Иванов Иван Иванович" → "Иванов И. И.": enough to recognise one's own account, little to a stranger."""
+    surname, *rest = full_name.split()
+    return " ".join([surname, *(f"{part[0]}." for part in rest)])

@@ -1,0 +1,95 @@
+"""Reading an account and its contacts inside a flow's transaction (shared by every flow)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kabinet.domain.contact_book import Facts
+from kabinet.domain.email import parse_email
+from kabinet.domain.errors import InvalidInput
+from kabinet.domain.phone import parse_phone
+from kabinet.domain.snils import _FORMAT as SNILS_FORMAT
+from kabinet.domain.snils import parse_snils
+from kabinet.store.models import Account, Contact
+
+
+def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
+    return list(db.scalars(
+        select(Contact).where(Contact.account_id == account_id, Contact.removed_at.is_(None))
+        .order_by(Contact.created_at, Contact.id)
+    ))
+
+
+def facts(contact: Contact) -> Facts:
+    return Facts(id=contact.id, kind=contact.kind, verified=contact.verified_at is not None,
+                 primary=contact.is_primary, sign_in=contact.sign_in, recovery=contact.recovery)
+
+
+def verified_owner(db: Session, kind: str, value: str) -> Contact | None:
+    """The verified, present contact with this value, on whichever account holds it."""
+    return db.scalars(select(Contact).where(
+        Contact.kind == kind, Contact.value == value, Contact.verified_at.is_not(None), Contact.removed_at.is_(None),
+    )).first()
+
+
+def find_by_login(db: Session, login: str) -> Account | None:
+    """Phone, email or SNILS, as typed; ``None`` both for "no such account" and "not a login at all"."""
+    login = login.strip()
+    try:
+        if "@" in login:
+            return _by_contact(db, "email", parse_email(login).normalized)
+        if _looks_like_snils(login):
+            return db.scalars(select(Account).where(Account.snils == parse_snils(login).digits)).first()
+        return _by_contact(db, "phone", parse_phone(login, mobile_only=False).e164)
+    except InvalidInput:
+        return None
+
+
+def _looks_like_snils(login: str) -> bool:
+    """SNILS when written as one (``112-233-445 95``); eleven bare digits are a phone if they start
+    like a Russian one (7…, 8…), else a SNILS."""
+    if not SNILS_FORMAT.match(login):
+        return False
+    return not login.isdigit() or not login.startswith(("7", "8"))
+
+
+def _by_contact(db: Session, kind: str, value: str) -> Account | None:
+    contact = verified_owner(db, kind, value)
+    if contact is None or not contact.sign_in:
+        return None
+    return db.get(Account, contact.account_id)
+
+
+def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
+    """Where a sign-in or step-up code goes: the TOTP app, else the primary phone, else any verified
+    phone, else the primary email (DESIGN.md S1, S9)."""
+    if account.totp_secret:
+        return "totp", None
+    verified = [c for c in present_contacts(db, account.id) if c.verified_at is not None]
+    ranked = sorted(verified, key=lambda c: (c.kind != "phone", not c.is_primary))
+    if not ranked:
+        return "none", None
+    best = ranked[0]
+    return ("sms" if best.kind == "phone" else "email"), best
+
+
+def load_account(kb: object, account_id: uuid.UUID) -> Account:
+    """The account of a live session (reads only)."""
+    with kb.store.read() as db:  # type: ignore[attr-defined]
+        return db.get_one(Account, account_id)
+
+
+def own_contact(db: Session, account_id: uuid.UUID, contact_id: str) -> Contact:
+    """A present contact of this account; anyone else's id is simply "not found" (nothing revealed)."""
+    from kabinet.domain.errors import ContactNotFound
+
+    try:
+        contact = db.get(Contact, uuid.UUID(contact_id))
+    except ValueError:
+        contact = None
+    if contact is None or contact.account_id != account_id or contact.removed_at is not None:
+        raise ContactNotFound()
+    return contact

@@ -1,0 +1,199 @@
+"""Every code a citizen types: one stored object with a purpose, an owner, an expiry, attempts and
+resends (STYLE.md 2). A flow ``issue``s a challenge and registers what happens ``on_confirm``;
+``confirm`` and ``resend`` are the same for all of them.
+
+Why the owner check: a challenge made inside a session can only be answered from that session, and
+one made before sign-in only by whoever holds its random id; anything else is "not found".
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.delivery.outbox import enqueue
+from kabinet.domain.errors import (
+    ChallengeDead,
+    ChallengeExpired,
+    ChallengeNotFound,
+    ChallengeUsed,
+    CodeWrong,
+    InvalidInput,
+    ResendTooSoon,
+)
+from kabinet.domain.masks import mask_destination
+from kabinet.security.tokens import new_code
+from kabinet.store.db import lock_account
+from kabinet.store.models import Account, Challenge
+from kabinet.store.models import Session as UserSession
+
+CODE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+RESEND_AFTER = timedelta(seconds=60)
+
+# What the SMS says the code is for, so a citizen tricked into reading one out can notice.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "register": ("Регистрация", "Registration"),
+    "sign_in": ("Вход в личный кабинет", "Signing in"),
+    "step_up": ("Подтверждение действия", "Confirming an action"),
+    "verify_phone": ("Подтверждение номера", "Confirming this number"),
+    "remove_contact": ("Удаление контакта", "Removing a contact"),
+    "change_contact": ("Изменение контакта", "Changing a contact"),
+    "totp_enrol": ("Подключение приложения", "Adding an authenticator app"),
+}
+
+
+@dataclass
+class Step:
+    """What a confirm handler gets: the open transaction and who is asking."""
+
+    kb: Kabinet
+    db: Session
+    meta: Meta
+    now: datetime
+    session: UserSession | None
+
+
+Handler = Callable[[Step, Challenge, Account | None], dict[str, Any]]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def on_confirm(purpose: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[purpose] = handler
+        return handler
+
+    return register
+
+
+def issue(
+    kb: Kabinet, db: Session, *, now: datetime, locale: str, purpose: str, channel: str,
+    destination: str | None = None, account: Account | None = None, session: UserSession | None = None,
+    contact_id: uuid.UUID | None = None, payload: dict[str, Any] | None = None, silent: str | None = None,
+) -> Challenge:
+    """A new challenge, its code queued for sending. ``silent`` names a template sent instead of a
+    code: the challenge then looks the same to the caller but no code can ever answer it."""
+    ch = Challenge(
+        id=uuid.uuid4(), purpose=purpose, channel=channel, destination=destination,
+        account_id=account.id if account else None, session_id=session.id if session else None,
+        contact_id=contact_id, expires_at=now + CODE_TTL, attempts_left=MAX_ATTEMPTS, created_at=now,
+        payload={**(payload or {}), **({"silent": silent} if silent else {})},
+    )
+    db.add(ch)
+    if channel in ("sms", "email"):
+        _send(kb, db, ch, now, locale)
+    return ch
+
+
+def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, locale: str) -> None:
+    assert ch.destination is not None
+    kb.limiter.hit("code.send.destination", ch.destination)
+    ch.sends += 1
+    ch.last_sent_at = now
+    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
+              "account_id": ch.account_id, "contact_id": ch.contact_id}
+    if silent := ch.payload.get("silent"):
+        enqueue(db, template=silent, **common)
+        return
+    code = new_code()
+    ch.secret_hash = kb.hasher.digest(f"code:{ch.id}", code)
+    action = ACTIONS.get(ch.purpose, ACTIONS["step_up"])[locale == "en"]
+    enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=kb.outbox_sealer,
+            **common)
+
+
+def view(ch: Challenge, now: datetime) -> dict[str, Any]:
+    """The public shape of API.md's challenge."""
+    resend_at = ch.last_sent_at + RESEND_AFTER if ch.last_sent_at and ch.channel != "totp" else None
+    return {
+        "id": str(ch.id), "purpose": ch.purpose, "channel": ch.channel,
+        "destination": mask_destination(ch.channel, ch.destination), "expires_at": ch.expires_at.isoformat(),
+        "resend_after": resend_at.isoformat() if resend_at else None, "attempts_left": ch.attempts_left,
+    }
+
+
+def _load(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+    try:
+        ch = db.get(Challenge, uuid.UUID(challenge_id))
+    except ValueError:
+        ch = None
+    if ch is None or (ch.session_id is not None and (session is None or session.id != ch.session_id)):
+        raise ChallengeNotFound()
+    return ch
+
+
+def _ensure_usable(ch: Challenge, now: datetime) -> None:
+    if ch.consumed_at is not None:
+        raise ChallengeUsed()
+    if ch.attempts_left <= 0:
+        raise ChallengeDead()
+    if now >= ch.expires_at:
+        raise ChallengeExpired()
+
+
+def _code_ok(kb: Kabinet, ch: Challenge, account: Account | None, code: str, now: datetime) -> bool:
+    if ch.channel == "totp":
+        return _totp_ok(kb, account, code, now)
+    return kb.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
+
+
+def _totp_ok(kb: Kabinet, account: Account | None, code: str, now: datetime) -> bool:
+    if account is None or not account.totp_secret:
+        return False
+    totp = pyotp.TOTP(kb.totp_sealer.open(account.totp_secret))
+    step = totp.timecode(now)
+    for candidate in (step, step - 1, step + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(candidate), code):
+            if account.totp_last_step is not None and candidate <= account.totp_last_step:
+                return False  # a TOTP code already used can't be used again
+            account.totp_last_step = candidate
+            return True
+    return False
+
+
+def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
+    """Check ``code``; on success run the purpose's handler in the same transaction and return its result."""
+    code = (code or "").strip()
+    if not code.isdigit() or len(code) > 10:
+        raise InvalidInput(field="code")
+    now = kb.clock.now()
+    kb.limiter.check("code.check.ip", meta.ip or "-")
+    failure: Exception | None = None
+    with kb.store.write() as db:
+        ch = _load(db, challenge_id, session)
+        account = lock_account(db, ch.account_id) if ch.account_id else None
+        _ensure_usable(ch, now)
+        if _code_ok(kb, ch, account, code, now):
+            ch.consumed_at = now
+            step = Step(kb=kb, db=db, meta=meta, now=now, session=session)
+            return _HANDLERS[ch.purpose](step, ch, account)
+        ch.attempts_left -= 1
+        if account is not None:
+            record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
+        failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
+    kb.limiter.hit("code.check.ip", meta.ip or "-")
+    raise failure
+
+
+def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        ch = _load(db, challenge_id, session)
+        _ensure_usable(ch, now)
+        if ch.channel == "totp":
+            return view(ch, now)
+        wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
+        if wait > 0:
+            raise ResendTooSoon(resend_after=math.ceil(wait))
+        _send(kb, db, ch, now, meta.locale)
+        ch.expires_at = now + CODE_TTL
+        return view(ch, now)

@@ -1,0 +1,57 @@
+"""Change a contact (S7): replace an address or number with a new one. Confirmed by a code to another
+contact; the old value stays fully valid until the new one is verified, and only then is retired and
+hands over its roles (DOMAIN.md: how the portal does it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.email import parse_email
+from kabinet.domain.errors import ContactNotFound, ContactNotVerified
+from kabinet.domain.phone import parse_phone
+from kabinet.flows import add_email, add_phone, challenges
+from kabinet.flows.accounts import own_contact
+from kabinet.flows.notices import masked
+from kabinet.flows.remove_contact import confirmation
+from kabinet.flows.step_up import mark_fresh
+from kabinet.flows.views import contact_view
+from kabinet.store.db import lock_account
+from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.models import Session as UserSession
+
+
+def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, value: str) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        contact = own_contact(db, account.id, contact_id)
+        if contact.verified_at is None:
+            raise ContactNotVerified()
+        new = parse_phone(value).e164 if contact.kind == "phone" else parse_email(value).normalized
+        ch = confirmation(kb, db, account, session, contact, meta=meta, purpose="change_contact",
+                          payload={"value": new}, fallback_to_target=True)
+        record(db, account, EventType.CONTACT_CHANGE_REQUESTED, at=now, meta=meta, contact=str(contact.id),
+               value=masked(contact))
+        return challenges.view(ch, now)
+
+
+@challenges.on_confirm("change_contact")
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+    assert account is not None
+    old = step.db.get(Contact, ch.contact_id)
+    if old is None or old.removed_at is not None:
+        raise ContactNotFound()
+    mark_fresh(step, account, ch.channel)
+    value = ch.payload["value"]
+    if old.kind == "email":
+        email = parse_email(value)
+        new = add_email.add(step.kb, step.db, account, meta=step.meta, now=step.now, email=email.normalized,
+                            display=email.display, replaces=old)
+        return {"contact": contact_view(new)}
+    phone = parse_phone(value)
+    new, verify = add_phone.add(step.kb, step.db, account, step.session, meta=step.meta, now=step.now,
+                                e164=phone.e164, display=phone.display, replaces=old)
+    return {"contact": contact_view(new), "challenge": challenges.view(verify, step.now)}

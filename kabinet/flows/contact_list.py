@@ -1,0 +1,26 @@
+"""The contact list (S7): every present email and phone, with provider and the last delivery to it.
+
+One query for the contacts and one for their latest outbox rows, whatever the number of contacts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kabinet.bootstrap import Kabinet
+from kabinet.flows.accounts import present_contacts
+from kabinet.flows.views import contact_view
+from kabinet.store.models import Outbox
+
+
+def list_contacts(kb: Kabinet, *, account_id: uuid.UUID) -> list[dict[str, Any]]:
+    with kb.store.read() as db:
+        contacts = present_contacts(db, account_id)
+        ids = [c.id for c in contacts]
+        latest = select(func.max(Outbox.id)).where(Outbox.contact_id.in_(ids)).group_by(Outbox.contact_id)
+        last = {row.contact_id: row for row in db.scalars(select(Outbox).where(Outbox.id.in_(latest)))} if ids else {}
+        contacts.sort(key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
+        return [contact_view(c, last.get(c.id)) for c in contacts]

@@ -1,0 +1,42 @@
+"""Which contacts serve sign-in and recovery (S4, S13): shown and editable, never leaving the account
+without a verified sign-in contact or a recovery channel (rule 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.contact_book import violations
+from kabinet.domain.errors import ContactNotVerified, GuardRefused
+from kabinet.flows.accounts import facts, own_contact, present_contacts
+from kabinet.flows.notices import contact_changed, masked
+from kabinet.flows.views import contact_view
+from kabinet.security.sessions import require_step_up
+from kabinet.store.db import lock_account
+from kabinet.store.models import Session as UserSession
+
+
+def update(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
+           recovery: bool | None) -> dict[str, Any]:
+    now = kb.clock.now()
+    require_step_up(session, now)
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        contact = own_contact(db, account.id, contact_id)
+        if contact.verified_at is None and (sign_in or recovery):
+            raise ContactNotVerified()
+        before = (contact.sign_in, contact.recovery)
+        contact.sign_in = contact.sign_in if sign_in is None else sign_in
+        contact.recovery = contact.recovery if recovery is None else recovery
+        if (contact.sign_in, contact.recovery) == before:
+            return contact_view(contact)
+        broken = violations([facts(c) for c in present_contacts(db, account.id)], has_totp=bool(account.totp_secret))
+        if broken:
+            raise GuardRefused(violations=broken)  # the transaction rolls back: nothing changed
+        record(db, account, EventType.CONTACT_SETTINGS, at=now, meta=meta, contact=str(contact.id),
+               value=masked(contact), sign_in=contact.sign_in, recovery=contact.recovery)
+        contact_changed(kb, db, account, now=now, what=(f"настройки входа и восстановления для {masked(contact)}",
+                                                        f"sign-in and recovery settings of {masked(contact)}"))
+        return contact_view(contact)

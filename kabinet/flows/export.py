@@ -1,0 +1,43 @@
+"""Export my data (S3): the account, every contact (removed ones too), the whole history and the
+support requests, as one JSON document. Exporting is itself recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.flows.views import account_view
+from kabinet.store.db import lock_account
+from kabinet.store.models import Contact, Event, SupportRequest
+from kabinet.store.models import Session as UserSession
+
+
+def run(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        record(db, account, EventType.DATA_EXPORTED, at=now, meta=meta)
+        contacts = db.scalars(select(Contact).where(Contact.account_id == account.id).order_by(Contact.created_at))
+        events = db.scalars(select(Event).where(Event.account_id == account.id).order_by(Event.seq))
+        requests = db.scalars(select(SupportRequest).where(SupportRequest.account_id == account.id))
+        return {
+            "exported_at": now.isoformat(),
+            "account": {**account_view(account), "snils": account.snils,
+                        "birth_date": account.birth_date.isoformat() if account.birth_date else None,
+                        "created_at": account.created_at.isoformat()},
+            "contacts": [{"id": str(c.id), "kind": c.kind, "value": c.display,
+                          "verified_at": _iso(c.verified_at), "removed_at": _iso(c.removed_at),
+                          "primary": c.is_primary, "sign_in": c.sign_in, "recovery": c.recovery} for c in contacts],
+            "history": [{"seq": e.seq, "at": e.at.isoformat(), "type": e.type, "actor": e.actor,
+                         "details": e.details, "ip": e.ip, "hash": e.hash} for e in events],
+            "requests": [{"id": str(r.id), "topic": r.topic, "text": r.text, "state": r.state,
+                          "created_at": r.created_at.isoformat()} for r in requests],
+        }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None

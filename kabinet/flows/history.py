@@ -1,0 +1,34 @@
+"""The citizen's history (S19): every event, newest first, paged by sequence number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.bootstrap import Kabinet
+from kabinet.store.models import Event
+from kabinet.store.models import Session as UserSession
+
+PAGE = 50
+
+
+def page(kb: Kabinet, *, session: UserSession, before: int | None = None, limit: int = PAGE,
+         type_prefix: str | None = None) -> dict[str, Any]:
+    limit = max(1, min(limit, 200))
+    query = select(Event).where(Event.account_id == session.account_id)
+    if before is not None:
+        query = query.where(Event.seq < before)
+    if type_prefix:
+        query = query.where(Event.type.startswith(type_prefix, autoescape=True))
+    with kb.store.read() as db:
+        rows = list(db.scalars(query.order_by(Event.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"events": [_view(e) for e in rows], "next_before": rows[-1].seq if more else None}
+
+
+def _view(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "at": event.at.isoformat(), "type": event.type,
+            "actor": {"kind": event.actor, "id": event.actor_id}, "details": event.details,
+            "ip": event.ip, "user_agent": event.user_agent}

@@ -1,0 +1,36 @@
+"""Make primary (S8, S12): only a verified contact; one primary email and one primary phone; notices go
+to the new primary at once (there is no cache between this and the next send, S18)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import ContactNotVerified
+from kabinet.flows import contact_state
+from kabinet.flows.accounts import own_contact
+from kabinet.flows.notices import contact_changed, masked
+from kabinet.flows.views import contact_view
+from kabinet.security.sessions import require_step_up
+from kabinet.store.db import lock_account
+from kabinet.store.models import Session as UserSession
+
+
+def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    now = kb.clock.now()
+    require_step_up(session, now)
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        contact = own_contact(db, account.id, contact_id)
+        if contact.verified_at is None:
+            raise ContactNotVerified()
+        if contact.is_primary:
+            return contact_view(contact)
+        before = contact_state.make_primary(db, contact)
+        record(db, account, EventType.CONTACT_PRIMARY, at=now, meta=meta, contact=str(contact.id),
+               value=masked(contact), before=str(before.id) if before else None)
+        contact_changed(kb, db, account, now=now, previous=before,
+                        what=(f"основной контакт теперь {masked(contact)}", f"{masked(contact)} is now primary"))
+        return contact_view(contact)

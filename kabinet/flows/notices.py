@@ -1,0 +1,63 @@
+"""Security notices (DESIGN.md §4 rule 5, S12): every contact change is told to the primary phone by SMS
+and to the primary email; a removed address is told it was unlinked. Each notice carries a single-use
+"this wasn't me" link. All of it goes through the outbox, in the change's own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from sqlalchemy.orm import Session
+
+from kabinet.bootstrap import Kabinet
+from kabinet.delivery.outbox import enqueue
+from kabinet.domain.masks import mask_destination
+from kabinet.flows.accounts import present_contacts
+from kabinet.security.tokens import new_token
+from kabinet.store.models import Account, Challenge, Contact
+
+NOT_ME_TTL = timedelta(days=7)
+CHANNELS = {"self-service": ("в личном кабинете", "in the personal account"),
+            "operator": ("в центре обслуживания", "at a service centre")}
+
+
+def masked(contact: Contact) -> str:
+    return mask_destination("sms" if contact.kind == "phone" else "email", contact.value) or ""
+
+
+def not_me_link(kb: Kabinet, db: Session, account: Account, now: datetime) -> tuple[str, str]:
+    """A single-use link that ends every session of the account (rule 5); the URL and its sealed token."""
+    token = new_token()
+    db.add(Challenge(id=uuid.uuid4(), purpose="not_me", channel="link", account_id=account.id,
+                     secret_hash=kb.hasher.digest("link", token), expires_at=now + NOT_ME_TTL, attempts_left=1,
+                     created_at=now, payload={}))
+    return f"{kb.settings.base_url}/not-me?token=", token
+
+
+def contact_changed(
+    kb: Kabinet, db: Session, account: Account, *, now: datetime, what: tuple[str, str],
+    removed: Contact | None = None, previous: Contact | None = None, channel: str = "self-service",
+) -> None:
+    """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
+    address that contact data changed."""
+    locale = account.locale
+    text = what[locale == "en"]
+    base, token = not_me_link(kb, db, account, now)
+    common = {"now": now, "locale": locale, "account_id": account.id, "sealer": kb.outbox_sealer}
+    primaries = [c for c in present_contacts(db, account.id) if c.is_primary and c.verified_at is not None]
+    for contact in [*primaries, *([previous] if previous is not None else [])]:
+        if contact is not removed:
+            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                    template="contact_changed", contact_id=contact.id,
+                    data={"what": text, "account_name": account.full_name, "when": _when(now, locale)},
+                    secret={"not_me_url": base + token}, **common)
+    if removed is not None and removed.kind == "email" and removed.verified_at is not None:
+        enqueue(db, channel="email", destination=removed.value, template="email_removed", contact_id=removed.id,
+                data={"account_name": account.full_name, "when": _when(now, locale),
+                      "channel": CHANNELS[channel][locale == "en"]},
+                secret={"not_me_url": base + token}, **common)
+
+
+def _when(now: datetime, locale: str) -> str:
+    return format_datetime(now, "d MMMM y, HH:mm zzz", tzinfo="Europe/Moscow", locale=locale)

@@ -1,0 +1,66 @@
+"""Registration: phone + password + name → SMS code → a simplified account, signed in (S1).
+
+A number that already belongs to an account gets a different SMS ("someone tried to register with
+this number") while the caller sees the very same challenge: nobody learns which numbers are taken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import NameInvalid
+from kabinet.domain.passwords import check_password
+from kabinet.domain.phone import parse_phone
+from kabinet.flows import challenges
+from kabinet.flows.accounts import verified_owner
+from kabinet.flows.views import account_view
+from kabinet.security.passwords import hash_password
+from kabinet.security.sessions import open_session
+from kabinet.store.models import Account, Challenge, Contact
+
+
+def clean_name(full_name: str) -> str:
+    name = " ".join(full_name.split())
+    if not 2 <= len(name) <= 200 or any(not (ch.isalpha() or ch in " -'.") for ch in name):
+        raise NameInvalid(field="full_name")
+    return name
+
+
+def start(kb: Kabinet, meta: Meta, *, phone: str, password: str, full_name: str) -> dict[str, Any]:
+    number = parse_phone(phone)
+    name = clean_name(full_name)
+    check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
+    kb.limiter.hit("register.ip", meta.ip or "-")
+    password_hash = hash_password(password)  # slow on purpose; routes run this off the event loop
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        taken = verified_owner(db, "phone", number.e164) is not None
+        ch = challenges.issue(
+            kb, db, now=now, locale=meta.locale, purpose="register", channel="sms", destination=number.e164,
+            payload={"full_name": name, "password_hash": password_hash, "locale": meta.locale},
+            silent="register_taken" if taken else None,
+        )
+        return challenges.view(ch, now)
+
+
+@challenges.on_confirm("register")
+def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> dict[str, Any]:
+    db, now = step.db, step.now
+    account = Account(level="simplified", full_name=ch.payload["full_name"], locale=ch.payload["locale"],
+                      password_hash=ch.payload["password_hash"], created_at=now)
+    db.add(account)
+    db.flush()
+    db.add(Contact(account_id=account.id, kind="phone", value=ch.destination, display=_display(ch.destination),
+                   verified_at=now, is_primary=True, sign_in=True, recovery=True, created_at=now))
+    record(db, account, EventType.ACCOUNT_REGISTERED, at=now, meta=step.meta, channel="self-service")
+    token, _ = open_session(db, step.kb.hasher, account_id=account.id, meta=step.meta, method="password+sms",
+                            now=now)
+    ch.payload = {}  # the password hash has done its job here
+    db.flush()  # a number verified meanwhile by someone else fails here, on the unique index
+    return {"status": 201, "account": account_view(account), "session_token": token}
+
+
+def _display(e164: str | None) -> str:
+    return parse_phone(e164 or "").display

@@ -1,0 +1,93 @@
+"""Delete a contact (S2, S4, S7): the checklist first, then an SMS code to a contact *other* than the one
+being removed (or the TOTP app), then removal — with the guards checked again inside the confirming
+transaction, account row locked, so two racing removals can never both pass (rule 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.contact_book import Check, can_remove, check_message, confirmation_channel, removal_checks
+from kabinet.domain.errors import ContactNotFound, GuardRefused, NoSecondChannel
+from kabinet.flows import challenges
+from kabinet.flows.accounts import facts, own_contact, present_contacts
+from kabinet.flows.contact_state import retire
+from kabinet.flows.notices import contact_changed, masked
+from kabinet.flows.step_up import mark_fresh
+from kabinet.store.db import lock_account
+from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.models import Session as UserSession
+
+
+def _checks(db: Session, account: Account, contact: Contact) -> list[Check]:
+    book = [facts(c) for c in present_contacts(db, account.id)]
+    return removal_checks(book, facts(contact), has_totp=bool(account.totp_secret))
+
+
+def checks_view(checks: list[Check], locale: str) -> list[dict[str, Any]]:
+    return [{"id": c.id, "ok": c.ok, "blocking": c.blocking, "message": check_message(c, locale), "fix": c.fix}
+            for c in checks]
+
+
+def checklist(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    with kb.store.read() as db:
+        account = db.get_one(Account, session.account_id)
+        contact = own_contact(db, account.id, contact_id)
+        checks = _checks(db, account, contact)
+        book = [facts(c) for c in present_contacts(db, account.id)]
+        return {"can_remove": can_remove(book, facts(contact), has_totp=bool(account.totp_secret)),
+                "checks": checks_view(checks, meta.locale)}
+
+
+def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: str) -> None:
+    checks = _checks(db, account, contact)
+    if not all(c.ok for c in checks if c.blocking):
+        raise GuardRefused(checks=checks_view(checks, locale))
+
+
+def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        contact = own_contact(db, account.id, contact_id)
+        _refuse_if_unsafe(db, account, contact, meta.locale)
+        ch = confirmation(kb, db, account, session, contact, meta=meta, purpose="remove_contact")
+        record(db, account, EventType.CONTACT_REMOVAL_REQUESTED, at=now, meta=meta, contact=str(contact.id),
+               value=masked(contact))
+        return challenges.view(ch, now)
+
+
+def confirmation(kb: Kabinet, db: Session, account: Account, session: UserSession, contact: Contact, *,
+                 meta: Meta, purpose: str, payload: dict[str, Any] | None = None,
+                 fallback_to_target: bool = False) -> Challenge:
+    """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4)."""
+    book = [facts(c) for c in present_contacts(db, account.id)]
+    where = confirmation_channel(book, facts(contact), has_totp=bool(account.totp_secret))
+    if where is None and fallback_to_target and contact.kind == "phone" and contact.verified_at is not None:
+        where = facts(contact)  # changing the only phone: the old number confirms, as on the portal
+    if where is None:
+        raise NoSecondChannel()
+    phone = None if where == "totp" else db.get_one(Contact, where.id)  # type: ignore[union-attr]
+    return challenges.issue(kb, db, now=kb.clock.now(), locale=meta.locale, purpose=purpose,
+                            channel="totp" if phone is None else "sms", destination=phone.value if phone else None,
+                            account=account, session=session, contact_id=contact.id, payload=payload)
+
+
+@challenges.on_confirm("remove_contact")
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+    assert account is not None
+    contact = step.db.get(Contact, ch.contact_id)
+    if contact is None or contact.removed_at is not None:
+        raise ContactNotFound()
+    _refuse_if_unsafe(step.db, account, contact, step.meta.locale)  # again, now under the lock
+    retire(contact, step.now)
+    mark_fresh(step, account, ch.channel)
+    record(step.db, account, EventType.CONTACT_REMOVED, at=step.now, meta=step.meta, contact=str(contact.id),
+           value=masked(contact))
+    contact_changed(step.kb, step.db, account, now=step.now, removed=contact,
+                    what=(f"удалён {masked(contact)}", f"{masked(contact)} removed"))
+    return {"removed": str(contact.id)}

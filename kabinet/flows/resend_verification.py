@@ -1,0 +1,49 @@
+"""Resend the verification letter or code of a contact (S10): after a 60 s cooldown, at most 5 an hour
+to one destination and a daily cap of letters to unverified addresses (rule 5b); the answer says when
+the next one is possible."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import ContactAlreadyVerified, ResendTooSoon
+from kabinet.flows import add_email, challenges
+from kabinet.flows.accounts import own_contact
+from kabinet.flows.challenges import RESEND_AFTER
+from kabinet.flows.notices import masked
+from kabinet.flows.views import contact_view
+from kabinet.store.db import lock_account
+from kabinet.store.models import Challenge
+from kabinet.store.models import Session as UserSession
+
+
+def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        contact = own_contact(db, account.id, contact_id)
+        if contact.verified_at is not None:
+            raise ContactAlreadyVerified()
+        purpose = "verify_email" if contact.kind == "email" else "verify_phone"
+        last = db.scalars(select(Challenge).where(Challenge.contact_id == contact.id, Challenge.purpose == purpose)
+                          .order_by(Challenge.created_at.desc()).limit(1)).first()
+        sent_at = last.last_sent_at if last else None
+        if sent_at is not None and (wait := (sent_at + RESEND_AFTER - now).total_seconds()) > 0:
+            raise ResendTooSoon(resend_after=math.ceil(wait))
+        result: dict[str, Any] = {"resend_after": (now + RESEND_AFTER).isoformat()}
+        if contact.kind == "email":
+            add_email.send_link(kb, db, account, contact, now=now, locale=meta.locale)
+        else:
+            ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="verify_phone", channel="sms",
+                                  destination=contact.value, account=account, session=session,
+                                  contact_id=contact.id, silent=last.payload.get("silent") if last else None)
+            result["challenge"] = challenges.view(ch, now)
+        record(db, account, EventType.CONTACT_VERIFICATION_RESENT, at=now, meta=meta, contact=str(contact.id),
+               value=masked(contact))
+        return {"contact": contact_view(contact), **result}

@@ -1,0 +1,38 @@
+"""Services and what they need (S17): a confirmed account, a verified email, a verified phone."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.bootstrap import Kabinet
+from kabinet.flows.accounts import present_contacts
+from kabinet.store.models import Account, Service
+
+LEVELS = ("simplified", "standard", "confirmed")
+
+
+def missing(service: Service, account: Account, verified_kinds: set[str]) -> list[str]:
+    needs = []
+    if LEVELS.index(account.level) < LEVELS.index(service.needs_level):
+        needs.append(f"level:{service.needs_level}")
+    if service.needs_email and "email" not in verified_kinds:
+        needs.append("verified_email")
+    if service.needs_phone and "phone" not in verified_kinds:
+        needs.append("verified_phone")
+    return needs
+
+
+def catalogue(kb: Kabinet, *, account_id: uuid.UUID, locale: str) -> list[dict[str, Any]]:
+    with kb.store.read() as db:
+        account = db.get_one(Account, account_id)
+        kinds = {c.kind for c in present_contacts(db, account_id) if c.verified_at is not None}
+        rows = db.scalars(select(Service).order_by(Service.id))
+        out = []
+        for s in rows:
+            gaps = missing(s, account, kinds)
+            out.append({"id": s.id, "title": s.title_en if locale == "en" else s.title_ru,
+                        "available": not gaps, "missing": gaps})
+        return out

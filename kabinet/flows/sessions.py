@@ -1,0 +1,65 @@
+"""Active sessions: list, revoke one, revoke all others, sign out (S15)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.devices import describe_device
+from kabinet.domain.errors import SessionNotFound
+from kabinet.security.sessions import IDLE, require_step_up
+from kabinet.store.db import lock_account
+from kabinet.store.models import Session as UserSession
+
+
+def list_sessions(kb: Kabinet, *, session: UserSession) -> list[dict[str, Any]]:
+    now = kb.clock.now()
+    with kb.store.read() as db:
+        rows = db.scalars(select(UserSession).where(
+            UserSession.account_id == session.account_id, UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now, UserSession.last_seen_at > now - IDLE,
+        ).order_by(UserSession.last_seen_at.desc()))
+        return [_view(row, current=row.id == session.id) for row in rows]
+
+
+def _view(row: UserSession, *, current: bool) -> dict[str, Any]:
+    return {"id": str(row.id), "current": current, "created_at": row.created_at.isoformat(),
+            "last_seen_at": row.last_seen_at.isoformat(), "ip": row.ip, "user_agent": row.user_agent,
+            "device": describe_device(row.user_agent), "method": row.auth_method}
+
+
+def revoke(kb: Kabinet, meta: Meta, *, session: UserSession, session_id: str) -> None:
+    now = kb.clock.now()
+    try:
+        target_id = uuid.UUID(session_id)
+    except ValueError as exc:
+        raise SessionNotFound() from exc
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        target = db.get(UserSession, target_id)
+        if account is None or target is None or target.account_id != account.id or target.revoked_at:
+            raise SessionNotFound()
+        target.revoked_at = now
+        record(db, account, EventType.SESSION_REVOKED if target.id != session.id else EventType.SIGNED_OUT,
+               at=now, meta=meta, session=str(target.id), device=describe_device(target.user_agent))
+
+
+def sign_out(kb: Kabinet, meta: Meta, *, session: UserSession) -> None:
+    revoke(kb, meta, session=session, session_id=str(session.id))
+
+
+def revoke_others(kb: Kabinet, meta: Meta, *, session: UserSession) -> int:
+    now = kb.clock.now()
+    require_step_up(session, now)
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        ended = db.execute(update(UserSession).where(
+            UserSession.account_id == account.id, UserSession.id != session.id, UserSession.revoked_at.is_(None),
+        ).values(revoked_at=now)).rowcount
+        record(db, account, EventType.SESSIONS_REVOKED_OTHERS, at=now, meta=meta, count=ended)
+        return ended

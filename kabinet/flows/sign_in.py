@@ -1,0 +1,73 @@
+"""Sign-in: phone, email or SNILS + password → a second factor (SMS code to the primary phone, or
+the TOTP app) → a session (S1, S6, S9).
+
+Why the order: the password is checked before anything is written or sent, with the same cost for
+unknown logins, and one answer for every failure (rule 7). Wrong passwords count per login and per IP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import AccountLocked, AuthFailed
+from kabinet.flows import challenges
+from kabinet.flows.accounts import find_by_login, second_factor
+from kabinet.flows.views import account_view
+from kabinet.security.passwords import hash_password, needs_rehash, verify_password
+from kabinet.security.sessions import open_session
+from kabinet.store.db import lock_account
+from kabinet.store.models import Account, Challenge
+
+
+def start(kb: Kabinet, meta: Meta, *, login: str, password: str) -> dict[str, Any]:
+    login_key = " ".join(login.lower().split())[:320]
+    kb.limiter.check("sign_in.login", login_key)
+    kb.limiter.check("sign_in.ip", meta.ip or "-")
+    with kb.store.read() as db:
+        account = find_by_login(db, login)
+        stored = account.password_hash if account else None
+    if not verify_password(stored, password[:1024]):
+        _failed(kb, meta, account, login_key)
+        raise AuthFailed()
+    assert account is not None
+    fresh_hash = hash_password(password) if needs_rehash(account.password_hash) else None
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, account.id)
+        assert account is not None
+        if account.status != "active":
+            raise AccountLocked()
+        if fresh_hash:
+            account.password_hash = fresh_hash
+            record(db, account, EventType.PASSWORD_REHASHED, at=now, meta=meta)
+        channel, contact = second_factor(db, account)
+        ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="sign_in", channel=channel,
+                              destination=contact.value if contact else None, account=account,
+                              contact_id=contact.id if contact else None)
+        record(db, account, EventType.SIGN_IN_CODE_SENT, at=now, meta=meta, channel=channel)
+        return challenges.view(ch, now)
+
+
+def _failed(kb: Kabinet, meta: Meta, account: Account | None, login_key: str) -> None:
+    kb.limiter.hit("sign_in.login", login_key)
+    kb.limiter.hit("sign_in.ip", meta.ip or "-")
+    if account is None:
+        return
+    with kb.store.write() as db:
+        locked = lock_account(db, account.id)
+        assert locked is not None
+        record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=kb.clock.now(), meta=meta)
+
+
+@challenges.on_confirm("sign_in")
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+    assert account is not None
+    if account.status != "active":
+        raise AccountLocked()
+    method = f"password+{ch.channel}"
+    token, _ = open_session(step.db, step.kb.hasher, account_id=account.id, meta=step.meta, method=method,
+                            now=step.now)
+    record(step.db, account, EventType.SIGN_IN_COMPLETED, at=step.now, meta=step.meta, method=method)
+    return {"account": account_view(account), "session_token": token}

@@ -1,0 +1,31 @@
+""""Send me a test notification" (S12): a letter to the primary email, now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.delivery.outbox import enqueue
+from kabinet.domain.errors import ContactNotFound
+from kabinet.flows.accounts import present_contacts
+from kabinet.flows.notices import masked
+from kabinet.store.db import lock_account
+from kabinet.store.models import Session as UserSession
+
+
+def run(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        assert account is not None
+        primary = next((c for c in present_contacts(db, account.id)
+                        if c.kind == "email" and c.is_primary and c.verified_at is not None), None)
+        if primary is None:
+            raise ContactNotFound()
+        kb.limiter.hit("code.send.destination", primary.value)
+        enqueue(db, now=now, channel="email", destination=primary.value, template="test_notification",
+                locale=account.locale, data={"account_name": account.full_name}, account_id=account.id,
+                contact_id=primary.id)
+        record(db, account, EventType.TEST_NOTIFICATION, at=now, meta=meta, to=masked(primary))
+        return {"to": masked(primary)}

@@ -1,0 +1,29 @@
+"""Password hashing with argon2id (DOMAIN.md: m = 19 MiB, t = 2, p = 1, the OWASP minimum).
+
+Why a dummy hash: when the login is unknown we still spend one full verification, so a stranger
+cannot tell a missing account from a wrong password by the time it takes.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+_DUMMY = _HASHER.hash("kabinet-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """True when ``password`` matches ``stored``; with no stored hash, burns the same time and says no."""
+    try:
+        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    return _HASHER.check_needs_rehash(stored)

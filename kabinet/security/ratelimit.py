@@ -1,0 +1,51 @@
+"""Every rate limit in one declarative table (DOMAIN.md), counted in memory or in Redis.
+
+Why ``limits``: moving windows with the same code for in-process counters (one process, tests)
+and Redis (many workers share one count).
+"""
+
+from __future__ import annotations
+
+import time
+
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from kabinet.domain.errors import RateLimited
+
+RULES: dict[str, str] = {
+    "sign_in.login": "5/15 minutes",  # wrong passwords per login
+    "sign_in.ip": "50/15 minutes",  # wrong passwords per IP
+    "register.ip": "20/hour",
+    "code.send.destination": "5/hour",  # SMS or letters with a code to one number or address
+    "code.check.ip": "60/15 minutes",  # wrong codes per IP, on top of 3 per challenge
+    "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
+    "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
+}
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str | None = None, rules: dict[str, str] | None = None) -> None:
+        self._storage = storage_from_string(storage_uri or "memory://")
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in (rules or RULES).items()}
+
+    def hit(self, rule: str, key: str) -> None:
+        """Count one event; raise ``RateLimited`` when the window is already full."""
+        item = self._items[rule]
+        if not self._limiter.hit(item, rule, key):
+            raise RateLimited(retry_after=self._retry_after(item, rule, key))
+
+    def check(self, rule: str, key: str) -> None:
+        """Raise ``RateLimited`` when the next event would be refused, without counting one."""
+        item = self._items[rule]
+        if not self._limiter.test(item, rule, key):
+            raise RateLimited(retry_after=self._retry_after(item, rule, key))
+
+    def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:
+        reset = self._limiter.get_window_stats(item, rule, key).reset_time
+        return max(1, int(reset - time.time()) + 1)
+
+    def reset(self) -> None:
+        self._storage.reset()

@@ -1,0 +1,82 @@
+"""Engine, transactions and the account lock.
+
+Why ``write()`` differs from ``read()``: every self-service step is one transaction that first locks
+its account row, re-checks the guards and then changes state. On PostgreSQL that is ``SELECT … FOR
+UPDATE``; SQLite has no row locks, so a write transaction starts with ``BEGIN IMMEDIATE`` and holds
+the database's single write lock from its first statement. Reads start a plain deferred transaction
+and, with WAL, never wait for writers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kabinet.store.models import Account
+
+IMMEDIATE = "kabinet_immediate"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we say BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """Owns the engine; hands out one SQLAlchemy session per step."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: commits when the block ends, rolls everything back on any error."""
+        with self._sessions() as session:
+            session.connection(execution_options={IMMEDIATE: True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as session:  # closing ends the transaction; loaded objects stay readable
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
+    """The account row, locked until the transaction ends (a no-op lock on SQLite, see module doc)."""
+    return session.scalars(select(Account).where(Account.id == account_id).with_for_update()).one_or_none()

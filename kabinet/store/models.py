@@ -1,0 +1,210 @@
+"""The tables of DESIGN.md §3, as SQLAlchemy 2 typed models.
+
+Lookups that run on every request are backed by an index: session by token hash, contact by
+normalised value, challenge by id or link-token hash, outbox by state and due time, event by account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kabinet.store.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}  # noqa: RUF012 - SQLAlchemy reads it
+
+    def __init__(self, **values: Any) -> None:
+        """Column defaults apply at construction, not only at INSERT, so a new object's counters and ids
+        can be used before it is flushed."""
+        for column in self.__table__.columns:  # type: ignore[attr-defined]
+            default = column.default
+            if column.key in values or default is None:
+                continue
+            if default.is_scalar:
+                values[column.key] = default.arg
+            elif default.is_callable:
+                values[column.key] = default.arg(None)
+        for key, value in values.items():
+            if not hasattr(type(self), key):
+                raise TypeError(f"{type(self).__name__} has no attribute {key}")
+            setattr(self, key, value)
+
+
+def _uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    level: Mapped[str] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(String(200))
+    snils: Mapped[str | None] = mapped_column(String(11), unique=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    passport: Mapped[str | None] = mapped_column(String(10))
+    locale: Mapped[str] = mapped_column(String(5), default="ru")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a TOTP code works once
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime]
+    # Head of the hash chain of history events, kept here so appending an event needs no extra read:
+    # every writer locks this row first, so the chain cannot fork.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    event_head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+    __table_args__ = (
+        # A verified, present address or number belongs to one account only (DESIGN.md §3).
+        Index(
+            "uq_contact_verified_value",
+            "kind",
+            "value",
+            unique=True,
+            sqlite_where=text("verified_at IS NOT NULL AND removed_at IS NULL"),
+            postgresql_where=text("verified_at IS NOT NULL AND removed_at IS NULL"),
+        ),
+        Index("ix_contact_value", "kind", "value"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(320))
+    display: Mapped[str] = mapped_column(String(320))
+    verified_at: Mapped[datetime | None]
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovery: Mapped[bool] = mapped_column(Boolean, default=False)
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    # Set on the new value of a Change: when it is verified it takes the old one's place.
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+
+
+class Challenge(Base):
+    __tablename__ = "challenge"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    purpose: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    destination: Mapped[str | None] = mapped_column(String(320))
+    secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    attempts_left: Mapped[int] = mapped_column(Integer)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None]
+    consumed_at: Mapped[datetime | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class Session(Base):
+    __tablename__ = "session"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    second_factor_at: Mapped[datetime | None]
+    auth_method: Mapped[str] = mapped_column(String(32))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    revoked_at: Mapped[datetime | None]
+
+
+class Event(Base):
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("account_id", "seq", name="uq_event_account_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_contact", "contact_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    destination: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(5))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(8), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DevMessage(Base):
+    """What the dev mailbox and dev SMS inbox show (only written when KABINET_*=dev)."""
+
+    __tablename__ = "dev_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    to: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[str]] = mapped_column(default=list)
+    at: Mapped[datetime]
+
+
+class Service(Base):
+    """A relying service and what it asks of an account (seed line S17)."""
+
+    __tablename__ = "service"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title_ru: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    needs_level: Mapped[str] = mapped_column(String(16), default="simplified")
+    needs_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SupportRequest(Base):
+    __tablename__ = "support_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]

@@ -1,0 +1,80 @@
+"""Registration, sign-in, challenges, step-up, sign-out, me (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from kabinet.flows import challenges, registration, sign_in, step_up
+from kabinet.flows import sessions as session_flows
+from kabinet.flows.accounts import load_account
+from kabinet.flows.views import account_view
+from kabinet.web.deps import (
+    CurrentSession,
+    Kb,
+    MaybeSession,
+    RequestMeta,
+    clear_session_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+
+class RegistrationIn(BaseModel):
+    phone: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    full_name: str = Field(max_length=300)
+
+
+class SignInIn(BaseModel):
+    login: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class CodeIn(BaseModel):
+    code: str = Field(max_length=16)
+
+
+@router.post("/registrations", status_code=202)
+def register(body: RegistrationIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+    return {"challenge": registration.start(kb, meta, phone=body.phone, password=body.password,
+                                            full_name=body.full_name)}
+
+
+@router.post("/sign-in", status_code=202)
+def start_sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+    return {"challenge": sign_in.start(kb, meta, login=body.login, password=body.password)}
+
+
+@router.post("/challenges/{challenge_id}/confirm")
+def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, session: MaybeSession,
+            response: Response) -> dict[str, Any]:
+    result = challenges.confirm(kb, meta, challenge_id, body.code, session)
+    response.status_code = result.pop("status", 200)
+    if result.get("session_token"):
+        set_session_cookie(response, kb, result["session_token"])
+    return result
+
+
+@router.post("/challenges/{challenge_id}/resend", status_code=202)
+def resend(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) -> dict[str, Any]:
+    return {"challenge": challenges.resend(kb, meta, challenge_id, session)}
+
+
+@router.post("/step-up", status_code=202)
+def start_step_up(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"challenge": step_up.start(kb, meta, session=session)}
+
+
+@router.post("/sign-out", status_code=204)
+def sign_out(kb: Kb, meta: RequestMeta, session: CurrentSession, response: Response) -> None:
+    session_flows.sign_out(kb, meta, session=session)
+    clear_session_cookie(response, kb)
+
+
+@router.get("/me")
+def me(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+    return account_view(load_account(kb, session.account_id))

@@ -1,0 +1,110 @@
+"""Contact data (API.md): list, add, verify, resend, primary, settings, checklist, remove, change."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from kabinet.flows import (
+    add_email,
+    add_phone,
+    change_contact,
+    contact_list,
+    contact_settings,
+    make_primary,
+    remove_contact,
+    resend_verification,
+    services,
+    test_notification,
+    verify_email,
+)
+from kabinet.flows import export as export_flow
+from kabinet.web.deps import CurrentSession, Kb, RequestMeta
+
+router = APIRouter(prefix="/api/v1")
+
+
+class ContactIn(BaseModel):
+    kind: Literal["email", "phone"]
+    value: str = Field(max_length=320)
+
+
+class ValueIn(BaseModel):
+    value: str = Field(max_length=320)
+
+
+class TokenIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class SettingsIn(BaseModel):
+    sign_in: bool | None = None
+    recovery: bool | None = None
+
+
+@router.get("/contacts")
+def list_contacts(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+    return {"contacts": contact_list.list_contacts(kb, account_id=session.account_id)}
+
+
+@router.post("/contacts", status_code=201)
+def add_contact(body: ContactIn, kb: Kb, meta: RequestMeta, session: CurrentSession,
+                response: Response) -> dict[str, Any]:
+    if body.kind == "email":
+        return {"contact": add_email.start(kb, meta, session=session, value=body.value)}
+    response.status_code = 202
+    return add_phone.start(kb, meta, session=session, value=body.value)
+
+
+@router.post("/contacts/verify")
+def verify(body: TokenIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+    return verify_email.confirm(kb, meta, token=body.token)
+
+
+@router.post("/contacts/{contact_id}/resend", status_code=202)
+def resend(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return resend_verification.run(kb, meta, session=session, contact_id=contact_id)
+
+
+@router.post("/contacts/{contact_id}/primary")
+def primary(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"contact": make_primary.run(kb, meta, session=session, contact_id=contact_id)}
+
+
+@router.patch("/contacts/{contact_id}")
+def settings(contact_id: str, body: SettingsIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"contact": contact_settings.update(kb, meta, session=session, contact_id=contact_id,
+                                               sign_in=body.sign_in, recovery=body.recovery)}
+
+
+@router.get("/contacts/{contact_id}/checklist")
+def checklist(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return remove_contact.checklist(kb, meta, session=session, contact_id=contact_id)
+
+
+@router.delete("/contacts/{contact_id}", status_code=202)
+def remove(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"challenge": remove_contact.start(kb, meta, session=session, contact_id=contact_id)}
+
+
+@router.post("/contacts/{contact_id}/change", status_code=202)
+def change(contact_id: str, body: ValueIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"challenge": change_contact.start(kb, meta, session=session, contact_id=contact_id,
+                                              value=body.value)}
+
+
+@router.post("/notifications/test", status_code=202)
+def notify_test(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return test_notification.run(kb, meta, session=session)
+
+
+@router.get("/services")
+def list_services(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return {"services": services.catalogue(kb, account_id=session.account_id, locale=meta.locale)}
+
+
+@router.get("/export")
+def export(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return export_flow.run(kb, meta, session=session)

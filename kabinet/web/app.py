@@ -1,0 +1,52 @@
+"""The FastAPI application: routers, the error table, limits and headers. Built from a ``Kabinet``
+(the composition root), so tests and the CLI wire the same thing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from kabinet import flows  # noqa: F401 - registers every flow's confirm handler
+from kabinet.bootstrap import Kabinet
+from kabinet.delivery import worker
+from kabinet.domain.errors import KabinetError
+from kabinet.web import dev, problems
+from kabinet.web.api import auth, contacts, security
+from kabinet.web.middleware import BodyLimit, SecurityHeaders
+
+log = logging.getLogger("kabinet.web")
+
+
+def create_app(kb: Kabinet) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = None
+        if kb.settings.outbox == "inline":
+            _thread, stop = worker.start_thread(kb)
+        yield
+        if stop is not None:
+            stop.set()
+            kb.wake.set()
+
+    app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.kb = kb
+    app.add_exception_handler(KabinetError, problems.on_kabinet_error)
+    app.add_exception_handler(RequestValidationError, problems.on_validation_error)
+    app.add_exception_handler(HTTPException, problems.on_http_error)
+    app.add_exception_handler(Exception, problems.on_crash)
+    for router in (auth.router, contacts.router, security.router):
+        app.include_router(router)
+    if kb.settings.dev:
+        app.include_router(dev.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(SecurityHeaders, hsts=kb.settings.secure_cookies)
+    app.add_middleware(BodyLimit, limit=64 * 1024)
+    return app

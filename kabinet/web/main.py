@@ -1,0 +1,13 @@
+"""Entry point for ``uvicorn --factory`` (one app per worker process, wired from the environment)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kabinet import bootstrap
+from kabinet.config import Settings
+from kabinet.web.app import create_app
+
+
+def app_from_env() -> FastAPI:
+    return create_app(bootstrap.build(Settings()))
