@@ -7,4 +7,5 @@ from kabinet.flows import (  # noqa: F401
     remove_contact,
     sign_in,
     step_up,
+    totp,
 )

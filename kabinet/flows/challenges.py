@@ -141,6 +141,10 @@ def _ensure_usable(ch: Challenge, now: datetime) -> None:
 
 
 def _code_ok(kb: Kabinet, ch: Challenge, account: Account | None, code: str, now: datetime) -> bool:
+    if ch.purpose == "totp_enrol":
+        from kabinet.flows.totp import code_matches
+
+        return code_matches(kb, ch, code, now)
     if ch.channel == "totp":
         return _totp_ok(kb, account, code, now)
     return kb.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from kabinet.flows import challenges, registration, sign_in, step_up
+from kabinet.flows import challenges, change_password, not_me, registration, sign_in, step_up, totp
 from kabinet.flows import sessions as session_flows
 from kabinet.flows.accounts import load_account
 from kabinet.flows.views import account_view
@@ -78,3 +78,27 @@ def sign_out(kb: Kb, meta: RequestMeta, session: CurrentSession, response: Respo
 @router.get("/me")
 def me(kb: Kb, session: CurrentSession) -> dict[str, Any]:
     return account_view(load_account(kb, session.account_id))
+
+
+class PasswordChangeIn(BaseModel):
+    current: str = Field(max_length=1024)
+    new: str = Field(max_length=1024)
+
+
+class LinkIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+@router.post("/totp", status_code=202)
+def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+    return totp.start_enrol(kb, meta, session=session)
+
+
+@router.post("/password", status_code=204)
+def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
+    change_password.run(kb, meta, session=session, current=body.current, new=body.new)
+
+
+@router.post("/not-me")
+def this_was_not_me(body: LinkIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+    return not_me.run(kb, meta, token=body.token)

@@ -1,0 +1,42 @@
+""""This wasn't me" (DESIGN.md §4 rule 5): the single-use link in every security notice ends every
+session of the account at once, so whoever made the change is thrown out, and records it.
+
+The link works once, for 7 days, signed out. The citizen then signs in again (password and a code to
+their phone) and changes the password; forcing that reset waits for the recovery flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import LinkInvalid
+from kabinet.store.db import lock_account
+from kabinet.store.models import Challenge
+from kabinet.store.models import Session as UserSession
+
+
+def run(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
+    now = kb.clock.now()
+    kb.limiter.check("link.check.ip", meta.ip or "-")
+    with kb.store.write() as db:
+        ch = db.scalars(select(Challenge).where(Challenge.secret_hash == kb.hasher.digest("link", token or ""),
+                                                Challenge.purpose == "not_me")).first() if token else None
+        if ch is None or ch.consumed_at is not None or now >= ch.expires_at or ch.account_id is None:
+            failed = True
+        else:
+            failed = False
+            ch.consumed_at = now
+            account = lock_account(db, ch.account_id)
+            assert account is not None
+            ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
+                                                         UserSession.revoked_at.is_(None))
+                               .values(revoked_at=now)).rowcount
+            record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
+    if failed:
+        kb.limiter.hit("link.check.ip", meta.ip or "-")
+        raise LinkInvalid()
+    return {"sessions_ended": ended}

@@ -1,0 +1,36 @@
+"""Shared steps for contact tests."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from kabinet.demo import PHONE, seed
+from tests.driver import Citizen
+
+PASSWORD = "demo-password-1"
+
+
+def demo_citizen(client, kb, sms, mail) -> Citizen:
+    seed(kb, PASSWORD)
+    ivan = Citizen(client, kb, sms, mail)
+    assert ivan.sign_in(PHONE, PASSWORD, PHONE).status_code == 200
+    return ivan
+
+
+def link_token(c: Citizen, address: str) -> str:
+    c.deliver()
+    letters = c.mail.to(address)
+    assert letters, f"no letter to {address}"
+    link = next(u for u in letters[-1].links if "/verify-email" in u)
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def add_verified_email(c: Citizen, address: str) -> str:
+    added = c.post("/api/v1/contacts", {"kind": "email", "value": address})
+    assert added.status_code == 201, added.text
+    assert c.post("/api/v1/contacts/verify", {"token": link_token(c, address)}).status_code == 200
+    return added.json()["contact"]["id"]
+
+
+def contacts(c: Citizen) -> dict[str, dict]:
+    return {x["value"]: x for x in c.get("/api/v1/contacts").json()["contacts"]}
