@@ -72,8 +72,10 @@ def _mixed_script(domain: str) -> bool:
 
 
 def parse_email(text: str) -> Email:
+    if any(ord(ch) < 32 or ch in "<>\"" for ch in text or ""):  # header injection, display names, quoting
+        raise EmailInvalid(field="email")
     raw = (text or "").strip()
-    if not raw or len(raw) > MAX_LENGTH or any(ord(ch) < 32 or ch in "<>\"" for ch in raw):
+    if not raw or len(raw) > MAX_LENGTH:
         raise EmailInvalid(field="email")
     try:
         result = validate_email(raw, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False,

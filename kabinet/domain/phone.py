@@ -37,6 +37,8 @@ class Phone:
 
 
 def parse_phone(text: str, *, region: str = "RU", mobile_only: bool = True) -> Phone:
+    if any(ord(ch) < 32 for ch in text or ""):  # CR/LF and friends: header or log injection, never a phone
+        raise PhoneInvalid(field="phone")
     raw = (text or "").strip()
     if not raw or len(raw) > MAX_LENGTH or not set(raw) <= _ALLOWED:
         raise PhoneInvalid(field="phone")
