@@ -59,6 +59,11 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def db_url(migrated: str, tmp_path: Path) -> str:
+    return fresh_database(migrated, tmp_path)
+
+
+def fresh_database(migrated: str, folder: Path) -> str:
+    """An empty, migrated database: PostgreSQL truncated, or a new copy of the SQLite template."""
     if PG_URL:
         store = Store.from_url(PG_URL)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in KEEP)
@@ -66,7 +71,7 @@ def db_url(migrated: str, tmp_path: Path) -> str:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         store.dispose()
         return PG_URL
-    target = tmp_path / "kabinet.sqlite3"
+    target = folder / "kabinet.sqlite3"
     shutil.copy(migrated, target)
     return f"sqlite:///{target}"
 
