@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import threading
@@ -11,7 +10,7 @@ import threading
 import typer
 import uvicorn
 
-from kabinet import bootstrap
+from kabinet import bootstrap, logs
 from kabinet.config import Settings
 from kabinet.store.migrate import upgrade
 
@@ -21,7 +20,7 @@ app.add_typer(db_app, name="db")
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
 
 
 @db_app.command("upgrade")
@@ -43,7 +42,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         typer.echo("several workers: run `kabinet worker` beside them for letters and SMS")
         os.environ["KABINET_OUTBOX"] = "off"
     uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=True, log_level="info", log_config=None)
 
 
 @app.command()
@@ -64,7 +63,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
                f"{base}/dev/mail\n")
     from kabinet.web.app import create_app
 
-    uvicorn.run(create_app(kb), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", log_config=None)
 
 
 @app.command()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from kabinet import bootstrap
+from kabinet import bootstrap, logs
 from kabinet.config import Settings
 from kabinet.web.app import create_app
 
 
 def app_from_env() -> FastAPI:
+    logs.configure()  # each worker process sets up its own (redacting) logging
     return create_app(bootstrap.build(Settings()))

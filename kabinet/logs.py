@@ -1,0 +1,28 @@
+"""Logging set-up: no secret in a log. Links in letters carry tokens in their query string
+(``/verify-email?token=…``, ``/not-me?token=…``); the access log would print them, so they are masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRET_PARAM = re.compile(r"(?i)((?:token|code|password)=)[^&\s\"]+")
+
+
+def redact(text: str) -> str:
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def configure() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in ("uvicorn.access", "uvicorn.error", "kabinet"):
+        logging.getLogger(name).addFilter(RedactSecrets())

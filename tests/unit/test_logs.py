@@ -1,0 +1,20 @@
+"""No secret in a log: tokens and codes in access-log paths are masked."""
+
+from __future__ import annotations
+
+import logging
+
+from kabinet.logs import RedactSecrets, redact
+
+
+def test_tokens_in_paths_are_masked():
+    assert redact("GET /verify-email?token=abcDEF_123-x HTTP/1.1") == "GET /verify-email?token=*** HTTP/1.1"
+    assert redact("/not-me?lang=en&token=zzz") == "/not-me?lang=en&token=***"
+    assert redact("/api/v1/contacts") == "/api/v1/contacts"
+
+
+def test_filter_masks_uvicorn_access_record_arguments():
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/verify-email?token=secret123", "1.1", 200), None)
+    assert RedactSecrets().filter(record)
+    assert "secret123" not in record.getMessage() and "token=***" in record.getMessage()
