@@ -42,7 +42,7 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
     key = settings.key
     kb = Kabinet(
         settings=settings, store=store, clock=clock, hasher=Hasher(key),
-        limiter=RateLimiter(settings.redis_url), outbox_sealer=Sealer(key, "outbox"),
+        limiter=RateLimiter(settings.redis_url, enabled=settings.rate_limits), outbox_sealer=Sealer(key, "outbox"),
         totp_sealer=Sealer(key, "totp"), mailer=_mailer(settings, store), sms=_sms(settings, store, clock),
     )
     _wake_worker_on_commit(kb)

@@ -38,9 +38,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     _logging()
     settings = Settings()
     upgrade(bootstrap.build(settings).store.engine)
-    if workers > 1 and settings.outbox == "inline":
-        typer.echo("several workers: run `kabinet worker` beside them for letters and SMS")
-        os.environ["KABINET_OUTBOX"] = "off"
     uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info", log_config=None)
 

@@ -27,8 +27,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     dev: bool = False
     secret_key: str | None = None
-    # "inline": the web process drains the outbox in a thread; "off": a `kabinet worker` does it.
+    # "inline": each web process drains the outbox in a thread (claims are row-locked, so several may);
+    # "off": only `kabinet worker` processes do.
     outbox: str = "inline"
+    # Only for benchmarks that replay thousands of sign-ins from one address: "0" lifts every rate limit.
+    rate_limits: bool = True
 
     @property
     def db_url(self) -> str:

@@ -26,7 +26,9 @@ RULES: dict[str, str] = {
 
 
 class RateLimiter:
-    def __init__(self, storage_uri: str | None = None, rules: dict[str, str] | None = None) -> None:
+    def __init__(self, storage_uri: str | None = None, rules: dict[str, str] | None = None, *,
+                 enabled: bool = True) -> None:
+        self.enabled = enabled
         self._storage = storage_from_string(storage_uri or "memory://")
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in (rules or RULES).items()}
@@ -34,13 +36,13 @@ class RateLimiter:
     def hit(self, rule: str, key: str) -> None:
         """Count one event; raise ``RateLimited`` when the window is already full."""
         item = self._items[rule]
-        if not self._limiter.hit(item, rule, key):
+        if self.enabled and not self._limiter.hit(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(item, rule, key))
 
     def check(self, rule: str, key: str) -> None:
         """Raise ``RateLimited`` when the next event would be refused, without counting one."""
         item = self._items[rule]
-        if not self._limiter.test(item, rule, key):
+        if self.enabled and not self._limiter.test(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(item, rule, key))
 
     def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:
