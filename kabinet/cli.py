@@ -81,3 +81,7 @@ def worker(once: bool = typer.Option(False, help="Send what is due and exit.")) 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

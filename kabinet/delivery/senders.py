@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -63,14 +64,22 @@ class DevMailbox:
 
 
 class HttpSmsGateway:
+    """Keeps one connection pool per event loop: a new client per SMS would redo the TCP (and TLS) set-up."""
+
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self._url = url
         self._timeout = timeout
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            self._clients = {loop: httpx.AsyncClient(timeout=self._timeout)}  # an old loop's client is dead anyway
+        return self._clients[loop]
 
     async def send(self, to: str, text: str, key: str) -> str:
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.post(self._url, json={"to": to, "text": text, "id": key})
+            response = await self._client().post(self._url, json={"to": to, "text": text, "id": key})
         except httpx.HTTPError as exc:
             raise DeliveryError(f"sms: {type(exc).__name__}") from exc
         if not response.is_success:

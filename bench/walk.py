@@ -1,0 +1,389 @@
+"""Load driver for Kabinet: the seed's walk over the JSON API, measured from outside, on the loopback only,
+in the same phases as the django-allauth peer (``../shared/peers/allauth``) so the two can be set side by side.
+
+The driver is also the outside world: a real SMTP server (aiosmtpd) and an SMS HTTP gateway receive what
+Kabinet sends, and the simulated citizens read their codes and links from them.
+
+Phases (bounded in time and count):
+  signin  password + SMS code, a fresh client each time                                    -> sign-ins/s
+  flow    (a) sign in (password + SMS code), (b) contact list, (c) add an address, (d) confirm it with the
+          link from the letter, (e) make it primary, (f) remove the old one with an SMS code, (g) sign out -> flows/s
+  cycle   signed-in clients repeat (c)-(f) with a new address each time                      -> cycles/s
+  reads   GET /api/v1/contacts with a session                                               -> reads/s, p50/p95/p99
+
+usage: python bench/walk.py --base http://127.0.0.1:8766 --server-pid PID --users 3000 --concurrency 16 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import httpx
+from aiosmtpd.controller import Controller
+
+from bench.seed import PASSWORD, phone
+
+CODE = re.compile(r"\b(\d{6})\b")
+LINK = re.compile(r"/verify-email\?token=([A-Za-z0-9_-]+)")
+FLOW_STEPS = ("sign_in", "contacts", "add_email", "confirm", "make_primary", "remove_old", "sign_out")
+CYCLE_STEPS = ("add_email", "confirm", "make_primary", "remove_old")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Inbox:
+    """Messages per destination, handed from the sink threads to the driver's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queues: dict[str, asyncio.Queue[str]] = collections.defaultdict(asyncio.Queue)
+
+    def put(self, to: str, text: str) -> None:
+        self.loop.call_soon_threadsafe(self.queues[to].put_nowait, text)
+
+    async def next(self, to: str, pattern: re.Pattern[str], timeout: float = 20) -> str:
+        while True:
+            text = await asyncio.wait_for(self.queues[to].get(), timeout)
+            if match := pattern.search(text):
+                return match.group(1)
+
+
+def start_sinks(inbox: Inbox) -> tuple[str, str]:
+    class Sms(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            inbox.put(body["to"], body["text"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    sms = ThreadingHTTPServer(("127.0.0.1", 0), Sms)
+    threading.Thread(target=sms.serve_forever, daemon=True).start()
+
+    class Mail:
+        async def handle_DATA(self, server, session, envelope):
+            msg = message_from_bytes(envelope.content, policy=policy.default)
+            body = msg.get_body(preferencelist=("plain",))
+            for to in envelope.rcpt_tos:
+                inbox.put(to, body.get_content() if body else "")
+            return "250 OK"
+
+    smtp_port = free_port()
+    Controller(Mail(), hostname="127.0.0.1", port=smtp_port).start()
+    return f"http://127.0.0.1:{sms.server_port}/sms", f"smtp://127.0.0.1:{smtp_port}"
+
+
+class Failed(Exception):
+    pass
+
+
+class Citizen:
+    def __init__(self, base: str, inbox: Inbox, lat: dict[str, list[float]]) -> None:
+        self.http = httpx.AsyncClient(base_url=base, timeout=30, headers={"User-Agent": "kabinet-bench/1"})
+        self.inbox, self.lat, self.requests = inbox, lat, 0
+
+    async def call(self, method: str, path: str, json_body: object = None, expect: int = 200) -> dict:
+        self.requests += 1
+        r = await self.http.request(method, path, json=json_body)
+        if r.status_code != expect:
+            raise Failed(f"{method} {path.split('/')[3]}: {r.status_code} {r.text[:120]}")
+        return r.json() if r.content else {}
+
+    async def step(self, name: str, action) -> None:
+        t0 = time.perf_counter()
+        await action()
+        self.lat[name].append(time.perf_counter() - t0)
+
+    async def confirm_code(self, challenge: dict, to: str) -> dict:
+        code = await self.inbox.next(to, CODE)
+        return await self.call("POST", f"/api/v1/challenges/{challenge['id']}/confirm", {"code": code})
+
+    async def sign_in(self, i: int) -> None:
+        started = await self.call("POST", "/api/v1/sign-in", {"login": phone(i), "password": PASSWORD}, 202)
+        await self.confirm_code(started["challenge"], phone(i))
+
+    async def contacts(self) -> dict[str, dict]:
+        return {c["value"]: c for c in (await self.call("GET", "/api/v1/contacts"))["contacts"]}
+
+    async def add(self, address: str) -> str:
+        return (await self.call("POST", "/api/v1/contacts", {"kind": "email", "value": address}, 201))["contact"]["id"]
+
+    async def confirm_link(self, address: str) -> None:
+        token = await self.inbox.next(address, LINK)
+        await self.call("POST", "/api/v1/contacts/verify", {"token": token})
+
+    async def remove(self, i: int, contact_id: str) -> None:
+        started = await self.call("DELETE", f"/api/v1/contacts/{contact_id}", expect=202)
+        await self.confirm_code(started["challenge"], phone(i))
+
+    async def cycle(self, i: int, old: str, new: str) -> None:
+        box: dict[str, str] = {}
+
+        async def add() -> None:
+            box["id"] = await self.add(new)
+
+        await self.step("add_email", add)
+        await self.step("confirm", lambda: self.confirm_link(new))
+        await self.step("make_primary", lambda: self.call("POST", f"/api/v1/contacts/{box['id']}/primary"))
+
+        async def remove_old() -> None:
+            await self.remove(i, (await self.contacts())[old]["id"])
+            if old in await self.contacts():
+                raise Failed("old address still listed")
+
+        await self.step("remove_old", remove_old)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def pct(xs: list[float], p: float) -> float | None:
+    ordered = sorted(xs)
+    return round(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000, 2) if ordered else None
+
+
+def stats(xs: list[float]) -> dict:
+    return {"n": len(xs), "p50_ms": pct(xs, 50), "p95_ms": pct(xs, 95), "p99_ms": pct(xs, 99)}
+
+
+def cpu_of_tree(pid: int) -> float:
+    total = 0.0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    stack += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def rss_mb(pid: int) -> list[float]:
+    """Resident memory of each process of the server tree, MB."""
+    out, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                out += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS")]
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    stack += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return [round(x, 1) for x in out]
+
+
+async def measured(pid: int, body) -> tuple[dict, object]:
+    t0, c0 = time.perf_counter(), cpu_of_tree(pid)
+    result = await body()
+    wall, cpu = time.perf_counter() - t0, cpu_of_tree(pid) - c0
+    return {"wall_s": round(wall, 2), "server_cpu_s": round(cpu, 2)}, result
+
+
+async def phase_signin(args, inbox: Inbox, users: list[int]) -> dict:
+    lat: dict[str, list[float]] = collections.defaultdict(list)
+    errors: collections.Counter[str] = collections.Counter()
+    queue = collections.deque(users)
+    deadline = time.perf_counter() + args.signin_seconds
+
+    async def worker() -> None:
+        while queue and time.perf_counter() < deadline:
+            c = Citizen(args.base, inbox, lat)
+            i = queue.popleft()
+            try:
+                await c.step("sign_in", lambda: c.sign_in(i))  # noqa: B023
+            except (Failed, httpx.HTTPError, TimeoutError) as exc:
+                errors[str(exc)[:80]] += 1
+            finally:
+                await c.close()
+
+    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
+    done = len(lat["sign_in"])
+    return {"completed": done, "per_s": round(done / cpu["wall_s"], 2), "latency": stats(lat["sign_in"]),
+            "server_cpu_ms_per_signin": round(1000 * cpu["server_cpu_s"] / max(done, 1), 1), "errors": dict(errors),
+            "cpu": cpu}
+
+
+async def phase_flow(args, inbox: Inbox, users: list[int]) -> dict:
+    lat: dict[str, list[float]] = collections.defaultdict(list)
+    errors: collections.Counter[str] = collections.Counter()
+    queue, done, requests = collections.deque(users), [0], [0]
+    deadline = time.perf_counter() + args.flow_seconds
+
+    async def one(i: int) -> None:
+        c = Citizen(args.base, inbox, lat)
+        try:
+            await c.step("sign_in", lambda: c.sign_in(i))
+            await c.step("contacts", c.contacts)
+            await c.cycle(i, f"user{i}@example.org", f"user{i}.new@example.net")
+            await c.step("sign_out", lambda: c.call("POST", "/api/v1/sign-out", expect=204))
+            done[0] += 1
+        except (Failed, httpx.HTTPError, TimeoutError) as exc:
+            errors[str(exc)[:80]] += 1
+        finally:
+            requests[0] += c.requests
+            await c.close()
+
+    async def worker() -> None:
+        while queue and time.perf_counter() < deadline:
+            await one(queue.popleft())
+
+    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
+    return {"completed": done[0], "per_s": round(done[0] / cpu["wall_s"], 2),
+            "requests_per_s": round(requests[0] / cpu["wall_s"], 1),
+            "server_cpu_ms_per_flow": round(1000 * cpu["server_cpu_s"] / max(done[0], 1), 1),
+            "steps": {s: stats(lat[s]) for s in FLOW_STEPS}, "errors": dict(errors), "cpu": cpu}
+
+
+async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[dict, dict]:
+    lat: dict[str, list[float]] = collections.defaultdict(list)
+    errors: collections.Counter[str] = collections.Counter()
+    citizens = []
+    for i in users:
+        c = Citizen(args.base, inbox, collections.defaultdict(list))
+        await c.sign_in(i)
+        c.lat = lat
+        citizens.append((i, c))
+    count = [0]
+    deadline = time.perf_counter() + args.cycle_seconds
+
+    async def loop(i: int, c: Citizen) -> None:
+        current, n = f"user{i}@example.org", 0
+        while time.perf_counter() < deadline and n < 2000:
+            new = f"c{i}.{n}@example.net"
+            try:
+                await c.cycle(i, current, new)
+            except (Failed, httpx.HTTPError, TimeoutError) as exc:
+                errors[str(exc)[:80]] += 1
+                return
+            current, n = new, n + 1
+            count[0] += 1
+
+    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(loop(i, c) for i, c in citizens)))
+    cycle = {"completed": count[0], "per_s": round(count[0] / cpu["wall_s"], 2),
+             "server_cpu_ms_per_cycle": round(1000 * cpu["server_cpu_s"] / max(count[0], 1), 1),
+             "steps": {s: stats(lat[s]) for s in CYCLE_STEPS}, "errors": dict(errors), "cpu": cpu}
+
+    reads: list[float] = []
+    read_errors: collections.Counter[str] = collections.Counter()
+    deadline = time.perf_counter() + args.read_seconds
+
+    async def read_loop(c: Citizen) -> None:
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            r = await c.http.get("/api/v1/contacts")
+            if r.status_code == 200 and r.json()["contacts"]:
+                reads.append(time.perf_counter() - t0)
+            else:
+                read_errors[f"http-{r.status_code}"] += 1
+
+    readers = [c for _, c in citizens] * max(1, args.read_clients // len(citizens))
+    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(read_loop(c) for c in readers)))
+    for _, c in citizens:
+        await c.close()
+    return cycle, {"clients": len(readers), "completed": len(reads), "per_s": round(len(reads) / cpu["wall_s"], 1),
+                   "latency": stats(reads), "server_cpu_ms_per_read": round(1000 * cpu["server_cpu_s"] /
+                                                                          max(len(reads), 1), 2),
+                   "errors": dict(read_errors), "cpu": cpu}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(args, sms_url: str, smtp_url: str, data: str) -> subprocess.Popen:
+    """Seed a fresh SQLite file and start ``kabinet serve`` pointed at this driver's sinks."""
+    env = {**os.environ, "KABINET_DATA_DIR": data, "KABINET_SMTP_URL": smtp_url, "KABINET_SMS_GATEWAY": sms_url,
+           "KABINET_RATE_LIMITS": "0", "KABINET_BASE_URL": args.base, "KABINET_DEV": "0"}
+    env.pop("KABINET_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "bench.seed", str(args.users)], env=env, check=True)
+    port = str(urlsplit(args.base).port)
+    server = subprocess.Popen([sys.executable, "-m", "kabinet.cli", "serve", "--port", port, "--workers",
+                               str(args.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", int(port))) == 0:
+                return server
+        time.sleep(0.2)
+    server.kill()
+    sys.exit("the server did not start")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", default="http://127.0.0.1:8766")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--users", type=int, default=3000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--read-clients", type=int, default=64)
+    ap.add_argument("--signin-seconds", type=float, default=6)
+    ap.add_argument("--flow-seconds", type=float, default=12)
+    ap.add_argument("--cycle-seconds", type=float, default=10)
+    ap.add_argument("--read-seconds", type=float, default=6)
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+    if not (urlsplit(args.base).hostname or "").startswith("127."):
+        sys.exit("refusing: --base must be a loopback address")
+    inbox = Inbox(asyncio.get_running_loop())
+    sms_url, smtp_url = start_sinks(inbox)
+    data = tempfile.mkdtemp(prefix="kabinet-bench.")
+    server = start_server(args, sms_url, smtp_url, data)
+    args.server_pid = server.pid
+    try:
+        users = list(range(args.users))
+        cycle_users, rest = users[-args.concurrency:], users[: -args.concurrency]
+        result: dict = {"meta": {"when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                 "cpus": os.cpu_count(), "concurrency": args.concurrency,
+                                 "server": f"kabinet serve --workers {args.workers} (uvicorn), SQLite"}}
+        await phase_flow_warmup(args, inbox, rest[:4])
+        result["signin"] = await phase_signin(args, inbox, rest[4:][::-1])
+        result["flow"] = await phase_flow(args, inbox, rest[4:])
+        result["cycle"], result["reads"] = await phase_cycle_and_reads(args, inbox, cycle_users)
+        result["rss_mb"] = rss_mb(args.server_pid)
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(data, ignore_errors=True)
+    print(json.dumps(result, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+async def phase_flow_warmup(args, inbox: Inbox, users: list[int]) -> None:
+    saved = args.flow_seconds
+    args.flow_seconds = 30
+    warm = await phase_flow(args, inbox, users)
+    args.flow_seconds = saved
+    if warm["errors"]:
+        sys.exit(f"warm-up flows failed: {warm['errors']}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
