@@ -17,6 +17,7 @@ from kabinet import flows  # noqa: F401 - registers every flow's confirm handler
 from kabinet.bootstrap import Kabinet
 from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
+from kabinet.memory import pin_mmap_threshold
 from kabinet.web import dev, problems
 from kabinet.web.api import auth, contacts, security
 from kabinet.web.middleware import BodyLimit, SecurityHeaders
@@ -25,6 +26,7 @@ log = logging.getLogger("kabinet.web")
 
 
 def create_app(kb: Kabinet) -> FastAPI:
+    pin_mmap_threshold()
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = None
