@@ -39,7 +39,7 @@ from aiosmtpd.controller import Controller
 
 from bench.seed import PASSWORD, phone
 
-CODE = re.compile(r"\b(\d{6})\b")
+CODE = re.compile(r"(?:Код подтверждения|confirmation code): (\d{6})")
 LINK = re.compile(r"/verify-email\?token=([A-Za-z0-9_-]+)")
 FLOW_STEPS = ("sign_in", "contacts", "add_email", "confirm", "make_primary", "remove_old", "sign_out")
 CYCLE_STEPS = ("add_email", "confirm", "make_primary", "remove_old")

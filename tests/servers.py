@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from aiosmtpd.controller import Controller
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
+CODE = re.compile(r"(?:Код подтверждения|confirmation code): (\d{6})")
 
 
 @dataclass
@@ -91,11 +92,10 @@ class SmsSink:
             return [m for m in self.messages if m["to"] == number]
 
     def last_code(self, number: str) -> str:
-        texts = self.to(number)
-        assert texts, f"no SMS to {number}"
-        match = re.search(r"\b(\d{6})\b", texts[-1]["text"])
-        assert match, texts[-1]["text"]
-        return match.group(1)
+        """The newest code sent to ``number`` (notices may arrive after it: codes are sent first)."""
+        codes = [m.group(1) for sms in self.to(number) if (m := CODE.search(sms["text"]))]
+        assert codes, f"no code sent to {number}"
+        return codes[-1]
 
     def clear(self) -> None:
         with self.lock:
