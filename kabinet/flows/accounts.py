@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kabinet.domain.contact_book import Facts
 from kabinet.domain.email import parse_email
-from kabinet.domain.errors import InvalidInput
+from kabinet.domain.errors import ContactNotFound, InvalidInput, NotSignedIn
 from kabinet.domain.phone import parse_phone
 from kabinet.domain.snils import _FORMAT as SNILS_FORMAT
 from kabinet.domain.snils import parse_snils
+from kabinet.security.sessions import require_step_up
+from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Contact
+from kabinet.store.models import Session as UserSession
+
+if TYPE_CHECKING:
+    from kabinet.bootstrap import Kabinet
 
 
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -76,16 +86,14 @@ def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
     return ("sms" if best.kind == "phone" else "email"), best
 
 
-def load_account(kb: object, account_id: uuid.UUID) -> Account:
+def load_account(kb: Kabinet, account_id: uuid.UUID) -> Account:
     """The account of a live session (reads only)."""
-    with kb.store.read() as db:  # type: ignore[attr-defined]
+    with kb.store.read() as db:
         return db.get_one(Account, account_id)
 
 
 def own_contact(db: Session, account_id: uuid.UUID, contact_id: str) -> Contact:
     """A present contact of this account; anyone else's id is simply "not found" (nothing revealed)."""
-    from kabinet.domain.errors import ContactNotFound
-
     try:
         contact = db.get(Contact, uuid.UUID(contact_id))
     except ValueError:
@@ -93,3 +101,19 @@ def own_contact(db: Session, account_id: uuid.UUID, contact_id: str) -> Contact:
     if contact is None or contact.account_id != account_id or contact.removed_at is not None:
         raise ContactNotFound()
     return contact
+
+
+@contextmanager
+def account_step(kb: Kabinet, session: UserSession, *, fresh_factor: bool = False
+                 ) -> Iterator[tuple[Session, Account, datetime]]:
+    """One self-service step: (optionally) demand a recent second factor, open the write transaction and
+    lock the citizen's account row first — every guard is then checked against state nobody else can change
+    until this step commits (DESIGN.md §4 rule 1)."""
+    now = kb.clock.now()
+    if fresh_factor:
+        require_step_up(session, now)
+    with kb.store.write() as db:
+        account = lock_account(db, session.account_id)
+        if account is None:
+            raise NotSignedIn()
+        yield db, account, now

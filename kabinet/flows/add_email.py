@@ -17,14 +17,12 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.email import parse_email
-from kabinet.domain.errors import ContactAlreadyYours
 from kabinet.domain.masks import mask_name
-from kabinet.flows.accounts import present_contacts, verified_owner
+from kabinet.flows.accounts import account_step, verified_owner
+from kabinet.flows.contact_state import pending_contact
 from kabinet.flows.notices import masked
 from kabinet.flows.views import contact_view
-from kabinet.security.sessions import require_step_up
 from kabinet.security.tokens import new_token
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -32,12 +30,8 @@ LINK_TTL = timedelta(hours=24)
 
 
 def start(kb: Kabinet, meta: Meta, *, session: UserSession, value: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    require_step_up(session, now)
     email = parse_email(value)
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         contact = add(kb, db, account, meta=meta, now=now, email=email.normalized, display=email.display)
         return contact_view(contact)
 
@@ -45,13 +39,7 @@ def start(kb: Kabinet, meta: Meta, *, session: UserSession, value: str) -> dict[
 def add(kb: Kabinet, db: Session, account: Account, *, meta: Meta, now: datetime, email: str, display: str,
         replaces: Contact | None = None) -> Contact:
     """Inside an open transaction: the new (or still unverified) contact, and its letter queued."""
-    mine = next((c for c in present_contacts(db, account.id) if c.kind == "email" and c.value == email), None)
-    if mine is not None and mine.verified_at is not None:
-        raise ContactAlreadyYours(field="value")
-    contact = mine or Contact(id=uuid.uuid4(), account_id=account.id, kind="email", value=email, display=display,
-                              created_at=now)
-    contact.replaces_id = replaces.id if replaces else contact.replaces_id
-    db.add(contact)
+    contact = pending_contact(db, account.id, kind="email", value=email, display=display, now=now, replaces=replaces)
     send_link(kb, db, account, contact, now=now, locale=meta.locale)
     record(db, account, EventType.EMAIL_ADDED, at=now, meta=meta, contact=str(contact.id), value=masked(contact),
            replaces=str(replaces.id) if replaces else None)

@@ -6,7 +6,6 @@ challenge (rule 7); no code can ever verify it here.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -14,39 +13,28 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
-from kabinet.domain.errors import ContactAlreadyYours, ContactNotFound
+from kabinet.domain.errors import ContactNotFound
 from kabinet.domain.phone import parse_phone
 from kabinet.flows import challenges
-from kabinet.flows.accounts import present_contacts, verified_owner
+from kabinet.flows.accounts import account_step, verified_owner
+from kabinet.flows.contact_state import pending_contact
 from kabinet.flows.notices import masked
 from kabinet.flows.verify_email import verify
 from kabinet.flows.views import contact_view
-from kabinet.security.sessions import require_step_up
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 
 def start(kb: Kabinet, meta: Meta, *, session: UserSession, value: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    require_step_up(session, now)
     number = parse_phone(value)
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         contact, ch = add(kb, db, account, session, meta=meta, now=now, e164=number.e164, display=number.display)
         return {"contact": contact_view(contact), "challenge": challenges.view(ch, now)}
 
 
 def add(kb: Kabinet, db: Session, account: Account, session: UserSession | None, *, meta: Meta, now: datetime,
         e164: str, display: str, replaces: Contact | None = None) -> tuple[Contact, Challenge]:
-    mine = next((c for c in present_contacts(db, account.id) if c.kind == "phone" and c.value == e164), None)
-    if mine is not None and mine.verified_at is not None:
-        raise ContactAlreadyYours(field="value")
-    contact = mine or Contact(id=uuid.uuid4(), account_id=account.id, kind="phone", value=e164, display=display,
-                              created_at=now)
-    contact.replaces_id = replaces.id if replaces else contact.replaces_id
-    db.add(contact)
+    contact = pending_contact(db, account.id, kind="phone", value=e164, display=display, now=now, replaces=replaces)
     taken = verified_owner(db, "phone", e164) is not None
     ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="verify_phone", channel="sms",
                           destination=e164, account=account, session=session, contact_id=contact.id,

@@ -12,21 +12,17 @@ from kabinet.domain.email import parse_email
 from kabinet.domain.errors import ContactNotFound, ContactNotVerified
 from kabinet.domain.phone import parse_phone
 from kabinet.flows import add_email, add_phone, challenges
-from kabinet.flows.accounts import own_contact
+from kabinet.flows.accounts import account_step, own_contact
 from kabinet.flows.notices import masked
 from kabinet.flows.remove_contact import confirmation
 from kabinet.flows.step_up import mark_fresh
 from kabinet.flows.views import contact_view
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 
 def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, value: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:
             raise ContactNotVerified()

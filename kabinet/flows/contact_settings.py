@@ -9,21 +9,15 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import ContactNotVerified, GuardRefused
-from kabinet.flows.accounts import facts, own_contact, present_contacts
+from kabinet.flows.accounts import account_step, facts, own_contact, present_contacts
 from kabinet.flows.notices import contact_changed, masked
 from kabinet.flows.views import contact_view
-from kabinet.security.sessions import require_step_up
-from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 
 
 def update(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
            recovery: bool | None) -> dict[str, Any]:
-    now = kb.clock.now()
-    require_step_up(session, now)
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None and (sign_in or recovery):
             raise ContactNotVerified()

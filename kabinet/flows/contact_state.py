@@ -3,10 +3,12 @@ so the rules of DESIGN.md §4 (one primary per kind, defaults of a new contact, 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kabinet.domain.errors import ContactAlreadyYours
 from kabinet.flows.accounts import present_contacts
 from kabinet.store.models import Contact
 
@@ -41,3 +43,17 @@ def make_primary(db: Session, contact: Contact) -> Contact | None:
             before = other
     contact.is_primary = True
     return before
+
+
+def pending_contact(db: Session, account_id: uuid.UUID, *, kind: str, value: str, display: str, now: datetime,
+                    replaces: Contact | None) -> Contact:
+    """The account's own unverified contact with this value (adding it again resends), or a new one; one that
+    is already verified here is refused."""
+    mine = next((c for c in present_contacts(db, account_id) if c.kind == kind and c.value == value), None)
+    if mine is not None and mine.verified_at is not None:
+        raise ContactAlreadyYours(field="value")
+    contact = mine or Contact(id=uuid.uuid4(), account_id=account_id, kind=kind, value=value, display=display,
+                              created_at=now)
+    contact.replaces_id = replaces.id if replaces else contact.replaces_id
+    db.add(contact)
+    return contact

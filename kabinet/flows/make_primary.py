@@ -9,20 +9,14 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import ContactNotVerified
 from kabinet.flows import contact_state
-from kabinet.flows.accounts import own_contact
+from kabinet.flows.accounts import account_step, own_contact
 from kabinet.flows.notices import contact_changed, masked
 from kabinet.flows.views import contact_view
-from kabinet.security.sessions import require_step_up
-from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 
 
 def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    require_step_up(session, now)
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:
             raise ContactNotVerified()

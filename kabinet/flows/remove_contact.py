@@ -13,11 +13,10 @@ from kabinet.bootstrap import Kabinet
 from kabinet.domain.contact_book import Check, can_remove, check_message, confirmation_channel, removal_checks
 from kabinet.domain.errors import ContactNotFound, GuardRefused, NoSecondChannel
 from kabinet.flows import challenges
-from kabinet.flows.accounts import facts, own_contact, present_contacts
+from kabinet.flows.accounts import account_step, facts, own_contact, present_contacts
 from kabinet.flows.contact_state import retire
 from kabinet.flows.notices import contact_changed, masked
 from kabinet.flows.step_up import mark_fresh
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -49,10 +48,7 @@ def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: s
 
 
 def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         _refuse_if_unsafe(db, account, contact, meta.locale)
         ch = confirmation(kb, db, account, session, contact, meta=meta, purpose="remove_contact")

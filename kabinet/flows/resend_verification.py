@@ -13,20 +13,16 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import ContactAlreadyVerified, ResendTooSoon
 from kabinet.flows import add_email, challenges
-from kabinet.flows.accounts import own_contact
+from kabinet.flows.accounts import account_step, own_contact
 from kabinet.flows.challenges import RESEND_AFTER
 from kabinet.flows.notices import masked
 from kabinet.flows.views import contact_view
-from kabinet.store.db import lock_account
 from kabinet.store.models import Challenge
 from kabinet.store.models import Session as UserSession
 
 
 def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is not None:
             raise ContactAlreadyVerified()

@@ -11,7 +11,8 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.devices import describe_device
 from kabinet.domain.errors import SessionNotFound
-from kabinet.security.sessions import IDLE, require_step_up
+from kabinet.flows.accounts import account_step
+from kabinet.security.sessions import IDLE
 from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 
@@ -53,11 +54,7 @@ def sign_out(kb: Kabinet, meta: Meta, *, session: UserSession) -> None:
 
 
 def revoke_others(kb: Kabinet, meta: Meta, *, session: UserSession) -> int:
-    now = kb.clock.now()
-    require_step_up(session, now)
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         ended = db.execute(update(UserSession).where(
             UserSession.account_id == account.id, UserSession.id != session.id, UserSession.revoked_at.is_(None),
         ).values(revoked_at=now)).rowcount

@@ -10,18 +10,14 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.flows import challenges
-from kabinet.flows.accounts import second_factor
+from kabinet.flows.accounts import account_step, second_factor
 from kabinet.security.sessions import rotate
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
 
 def start(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session) as (db, account, now):
         channel, contact = second_factor(db, account)
         ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="step_up", channel=channel,
                               destination=contact.value if contact else None, account=account, session=session,

@@ -8,17 +8,13 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.errors import ContactNotFound
-from kabinet.flows.accounts import present_contacts
+from kabinet.flows.accounts import account_step, present_contacts
 from kabinet.flows.notices import masked
-from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 
 
 def run(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session) as (db, account, now):
         primary = next((c for c in present_contacts(db, account.id)
                         if c.kind == "email" and c.is_primary and c.verified_at is not None), None)
         if primary is None:

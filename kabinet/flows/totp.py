@@ -11,10 +11,9 @@ import pyotp
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.flows import challenges
+from kabinet.flows.accounts import account_step
 from kabinet.flows.notices import contact_changed
 from kabinet.flows.step_up import mark_fresh
-from kabinet.security.sessions import require_step_up
-from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
@@ -22,12 +21,8 @@ ISSUER = "Kabinet"
 
 
 def start_enrol(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
-    now = kb.clock.now()
-    require_step_up(session, now)
     secret = pyotp.random_base32()
-    with kb.store.write() as db:
-        account = lock_account(db, session.account_id)
-        assert account is not None
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
         ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="totp_enrol", channel="totp",
                               account=account, session=session, payload={"secret": kb.totp_sealer.seal(secret)})
         ch.expires_at = now + challenges.CODE_TTL * 2  # time to install an app and scan
