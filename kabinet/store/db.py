@@ -24,10 +24,13 @@ IMMEDIATE = "kabinet_immediate"
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        # Enough pooled connections for every thread of the request pool: an overflow connection is opened and
+        # closed per use, and opening one (WAL pragmas included) costs more than the query it serves.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48,
+                               max_overflow=16, **kwargs)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True, **kwargs)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -41,8 +44,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(IMMEDIATE)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Writes take the write lock up front; reads run each statement on its own (autocommit): they need no
+        # snapshot across statements, and a BEGIN/ROLLBACK pair per read is a visible share of a read's cost.
+        if conn.get_execution_options().get(IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:

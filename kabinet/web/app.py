@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -23,12 +24,16 @@ from kabinet.web.api import auth, contacts, security
 from kabinet.web.middleware import BodyLimit, SecurityHeaders
 
 log = logging.getLogger("kabinet.web")
+THREADS = 8
 
 
 def create_app(kb: Kabinet) -> FastAPI:
     pin_mmap_threshold()
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's thread pool (40 threads by default). On 2 cores more threads only fight over
+        # the GIL; a few keep the CPU busy while one waits on the database.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         stop = None
         if kb.settings.outbox == "inline":
             _thread, stop = worker.start_thread(kb)
