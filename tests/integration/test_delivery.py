@@ -63,3 +63,42 @@ def test_password_hash_is_upgraded_on_sign_in(client, kb, sms, mail):
         stored = db.scalars(select(Account)).one().password_hash
     assert stored != weak and not passwords.needs_rehash(stored) and passwords.verify_password(stored, PASSWORD)
     assert "password:rehashed" in [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
+
+
+def test_smtp_connection_is_kept_and_reopened_after_the_server_drops_it():
+    import asyncio
+    from email.message import EmailMessage
+
+    from aiosmtpd.controller import Controller
+
+    from kabinet.delivery.render import render_letter
+    from kabinet.delivery.senders import SmtpMailer
+    from tests.servers import start_smtp
+
+    controller, sink = start_smtp()
+    servers = [controller]
+    letter = render_letter("test_notification", "en", {"account_name": "A"})
+
+    def message(n: int) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"], msg["To"] = "k@example.org", "a@example.org"
+        msg["Subject"], msg["Message-ID"] = f"n{n}", f"<{n}@x>"
+        msg.set_content("hello")
+        return msg
+
+    async def scenario() -> None:
+        mailer = SmtpMailer(f"smtp://127.0.0.1:{controller.port}")
+        await mailer.send(message(1), letter)
+        await mailer.send(message(2), letter)
+        first_connection = mailer._conn()[0]  # the point of the test
+        assert first_connection.is_connected  # kept open between letters
+        controller.stop()  # the server goes away and comes back: the kept connection is dead
+        servers.append(Controller(sink, hostname="127.0.0.1", port=controller.port))
+        servers[-1].start()
+        await mailer.send(message(3), letter)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        servers[-1].stop()
+    assert [m.subject for m in sink.messages] == ["n1", "n2", "n3"]
