@@ -311,6 +311,16 @@ async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[d
                    "errors": dict(read_errors), "cpu": cpu}
 
 
+def problems(log_path: str) -> dict[str, int]:
+    """Warnings and errors the server logged, counted by message (a failed delivery shows up here)."""
+    found: collections.Counter[str] = collections.Counter()
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if " WARNING " in line or " ERROR " in line:
+                found[re.sub(r"\d+", "N", line.split(" ", 3)[-1].strip())[:120]] += 1
+    return dict(found)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -324,8 +334,9 @@ def start_server(args, sms_url: str, smtp_url: str, data: str) -> subprocess.Pop
     env.pop("KABINET_DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "bench.seed", str(args.users)], env=env, check=True)
     port = str(urlsplit(args.base).port)
+    log = open(os.path.join(data, "server.log"), "w")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen([sys.executable, "-m", "kabinet.cli", "serve", "--port", port, "--workers",
-                               str(args.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(100):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", int(port))) == 0:
@@ -366,6 +377,7 @@ async def main() -> None:
         result["flow"] = await phase_flow(args, inbox, rest[4:])
         result["cycle"], result["reads"] = await phase_cycle_and_reads(args, inbox, cycle_users)
         result["rss_mb"] = rss_mb(args.server_pid)
+        result["server_problems"] = problems(os.path.join(data, "server.log"))
     finally:
         server.terminate()
         server.wait(10)

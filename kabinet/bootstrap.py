@@ -6,7 +6,6 @@ build one with a frozen clock and real local SMTP / HTTP servers.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
+from kabinet.delivery.waker import Waker
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
@@ -33,7 +33,7 @@ class Kabinet:
     totp_sealer: Sealer
     mailer: Mailer
     sms: SmsGateway
-    wake: threading.Event = field(default_factory=threading.Event)
+    wake: Waker = field(default_factory=Waker)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:

@@ -32,8 +32,10 @@ class DeliveryError(Exception):
 
 
 class SmtpMailer:
-    """One SMTP connection per event loop, kept open between letters: connecting, EHLO and STARTTLS cost more
-    than a letter. Letters take turns on it; a dropped connection is opened again once."""
+    """A few SMTP connections per event loop, kept open between letters: connecting, EHLO and STARTTLS cost more
+    than a letter. A dropped connection is opened again once."""
+
+    POOL = 4
 
     def __init__(self, url: str, timeout: float = 20.0) -> None:
         parts = urlsplit(url)
@@ -43,34 +45,44 @@ class SmtpMailer:
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         self._timeout = timeout
-        self._conns: dict[int, tuple[aiosmtplib.SMTP, asyncio.Lock]] = {}
+        self._pools: dict[int, tuple[list[aiosmtplib.SMTP], asyncio.Semaphore]] = {}
 
-    def _conn(self) -> tuple[aiosmtplib.SMTP, asyncio.Lock]:
+    def _pool(self) -> tuple[list[aiosmtplib.SMTP], asyncio.Semaphore]:
         loop = id(asyncio.get_running_loop())
-        if loop not in self._conns:
-            client = aiosmtplib.SMTP(hostname=self._host, port=self._port, use_tls=self._tls, timeout=self._timeout,
-                                     username=self._user, password=self._password)
-            self._conns = {loop: (client, asyncio.Lock())}  # an old loop's connection is dead anyway
-        return self._conns[loop]
+        if loop not in self._pools:
+            self._pools = {loop: ([], asyncio.Semaphore(self.POOL))}  # an old loop's connections are dead anyway
+        return self._pools[loop]
+
+    def _new(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(hostname=self._host, port=self._port, use_tls=self._tls, timeout=self._timeout,
+                               username=self._user, password=self._password)
 
     async def send(self, message: EmailMessage, letter: Letter) -> str:
-        client, turn = self._conn()
-        async with turn:
-            for attempt in (1, 2):
-                try:
-                    if not client.is_connected:
-                        await client.connect()
-                    await client.send_message(message)
-                    return str(message["Message-ID"])
-                except aiosmtplib.SMTPServerDisconnected as exc:
-                    client.close()
-                    if attempt == 2:
-                        raise DeliveryError("smtp: SMTPServerDisconnected") from exc
-                except (aiosmtplib.SMTPException, OSError) as exc:
-                    if not isinstance(exc, aiosmtplib.SMTPResponseException):
-                        client.close()  # a broken connection is opened afresh next time
-                    raise DeliveryError(f"smtp: {type(exc).__name__}") from exc
-        raise AssertionError("unreachable")
+        idle, slots = self._pool()
+        async with slots:
+            client = idle.pop() if idle else self._new()
+            try:
+                await self._send_on(client, message)
+            finally:
+                if client.is_connected:
+                    idle.append(client)
+        return str(message["Message-ID"])
+
+    async def _send_on(self, client: aiosmtplib.SMTP, message: EmailMessage) -> None:
+        for attempt in (1, 2):
+            try:
+                if not client.is_connected:
+                    await client.connect()
+                await client.send_message(message)
+                return
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                client.close()
+                if attempt == 2:
+                    raise DeliveryError("smtp: SMTPServerDisconnected") from exc
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if not isinstance(exc, aiosmtplib.SMTPResponseException):
+                    client.close()  # a broken connection is opened afresh next time
+                raise DeliveryError(f"smtp: {type(exc).__name__}") from exc
 
 
 class DevMailbox:

@@ -27,6 +27,8 @@ log = logging.getLogger("kabinet.worker")
 MAX_ATTEMPTS = 6
 BACKOFF_S = (10, 30, 120, 600, 1800)
 LEASE = timedelta(minutes=2)
+IN_FLIGHT = 16  # sends under way at once per worker
+POLL_S = 1.0  # a worker also looks for due retries this often
 
 
 # Someone is waiting for these (a code, a link to click); notices can follow a moment later.
@@ -116,14 +118,24 @@ def drain(kb: Kabinet) -> int:
 
 
 async def run(kb: Kabinet, stop: threading.Event) -> None:
+    """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once; claim again as soon as
+    a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
+    woken = kb.wake.attach()
+    sending: set[asyncio.Task[None]] = set()
     while not stop.is_set():
+        woken.clear()  # before claiming: a commit from now on is seen by the wait below
         try:
-            if await drain_once(kb):
-                continue
+            for row in claim(kb, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
+                task = asyncio.create_task(deliver(kb, row))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
         except Exception:  # a broken row or a lost database must not end the worker
-            log.exception("outbox drain failed")
-        await asyncio.to_thread(kb.wake.wait, 1.0)
-        kb.wake.clear()
+            log.exception("outbox claim failed")
+        waiter = asyncio.create_task(woken.wait())
+        await asyncio.wait({waiter, *sending}, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+    if sending:
+        await asyncio.wait(sending, timeout=30)
 
 
 def start_thread(kb: Kabinet) -> tuple[threading.Thread, threading.Event]:

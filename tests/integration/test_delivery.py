@@ -90,8 +90,8 @@ def test_smtp_connection_is_kept_and_reopened_after_the_server_drops_it():
         mailer = SmtpMailer(f"smtp://127.0.0.1:{controller.port}")
         await mailer.send(message(1), letter)
         await mailer.send(message(2), letter)
-        first_connection = mailer._conn()[0]  # the point of the test
-        assert first_connection.is_connected  # kept open between letters
+        idle, _slots = mailer._pool()  # the point of the test
+        assert len(idle) == 1 and idle[0].is_connected  # one connection, kept open between letters
         controller.stop()  # the server goes away and comes back: the kept connection is dead
         servers.append(Controller(sink, hostname="127.0.0.1", port=controller.port))
         servers[-1].start()
@@ -102,3 +102,24 @@ def test_smtp_connection_is_kept_and_reopened_after_the_server_drops_it():
     finally:
         servers[-1].stop()
     assert [m.subject for m in sink.messages] == ["n1", "n2", "n3"]
+
+
+def test_inline_worker_sends_as_soon_as_the_change_commits(settings, kb, sms, mail):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from kabinet.web.app import create_app
+
+    kb.settings.outbox = "inline"
+    with TestClient(create_app(kb)) as client:  # the lifespan starts the worker thread
+        started = client.post("/api/v1/registrations",
+                              json={"phone": "+79161234567", "password": "correct horse battery",
+                                    "full_name": "Петров Пётр"})
+        assert started.status_code == 202
+        deadline = time.monotonic() + 10
+        while not sms.to("+79161234567") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sms.to("+79161234567"), "the worker did not send the code"
+    with kb.store.read() as db:
+        assert db.scalars(select(Outbox.state)).all() == ["sent"]
