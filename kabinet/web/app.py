@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,13 +35,13 @@ def create_app(kb: Kabinet) -> FastAPI:
         # Sync routes run in anyio's thread pool (40 threads by default). On 2 cores more threads only fight over
         # the GIL; a few keep the CPU busy while one waits on the database.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-        stop = None
-        if kb.settings.outbox == "inline":
-            _thread, stop = worker.start_thread(kb)
+        running = worker.start_thread(kb) if kb.settings.outbox == "inline" else None
         yield
-        if stop is not None:
+        if running is not None:  # let sends under way finish and record their outcome
+            thread, stop = running
             stop.set()
             kb.wake.set()
+            await asyncio.to_thread(thread.join, 35)
 
     app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
