@@ -201,3 +201,11 @@ def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | No
         _send(kb, db, ch, now, meta.locale)
         ch.expires_at = now + CODE_TTL
         return view(ch, now)
+
+
+def show(kb: Kabinet, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+    """The public view of a challenge its owner may answer (for the code page); nothing changes."""
+    with kb.store.read() as db:
+        ch = _load(db, challenge_id, session)
+        _ensure_usable(ch, kb.clock.now())
+        return view(ch, kb.clock.now())

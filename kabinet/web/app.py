@@ -23,6 +23,12 @@ from kabinet.memory import pin_mmap_threshold
 from kabinet.web import dev, problems
 from kabinet.web.api import auth, contacts, security
 from kabinet.web.middleware import BodyLimit, SecurityHeaders
+from kabinet.web.pages import account as pages_account
+from kabinet.web.pages import auth as pages_auth
+from kabinet.web.pages import contacts as pages_contacts
+from kabinet.web.pages import errors as page_errors
+from kabinet.web.pages import security as pages_security
+from kabinet.web.pages.common import SignInFirst
 
 log = logging.getLogger("kabinet.web")
 THREADS = 8
@@ -46,11 +52,13 @@ def create_app(kb: Kabinet) -> FastAPI:
     app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
     app.state.kb = kb
-    app.add_exception_handler(KabinetError, problems.on_kabinet_error)
+    app.add_exception_handler(KabinetError, page_errors.on_kabinet_error)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
-    app.add_exception_handler(HTTPException, problems.on_http_error)
-    app.add_exception_handler(Exception, problems.on_crash)
-    for router in (auth.router, contacts.router, security.router):
+    app.add_exception_handler(HTTPException, page_errors.on_http_error)
+    app.add_exception_handler(Exception, page_errors.on_crash)
+    app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
+    for router in (auth.router, contacts.router, security.router, pages_auth.router, pages_contacts.router,
+                   pages_security.router, pages_account.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

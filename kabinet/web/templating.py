@@ -1,4 +1,4 @@
-"""Jinja2 pages in the caller's language."""
+"""Jinja2 pages in the caller's language, with the CSRF token and formatting helpers at hand."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kabinet.web import csrf
+from kabinet.web.i18n import gettext, when
 from kabinet.web.problems import locale_of
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -17,5 +19,13 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
 
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     locale = locale_of(request)
-    html = _env.get_template(name).render(locale=locale, request=request, **context)
-    return HTMLResponse(html, status_code=status)
+    html = _env.get_template(name).render(
+        locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
+        csrf_field=csrf.FIELD, csrf_token=csrf.token_for(request), **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    secure = request.app.state.kb.settings.secure_cookies
+    csrf.remember(request, response, secure=secure)
+    if request.query_params.get("lang") in ("ru", "en"):  # the language switch sticks
+        response.set_cookie("lang", locale, samesite="lax", secure=secure, max_age=365 * 86400, path="/")
+    return response

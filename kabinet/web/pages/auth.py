@@ -1,0 +1,164 @@
+"""Sign-in in two steps, registration, the code page (every challenge), step-up, sign-out, the email link and
+"this wasn't me" — as server-rendered pages calling the same flows as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kabinet.domain.errors import KabinetError
+from kabinet.flows import challenges, not_me, registration, sign_in, step_up, verify_email
+from kabinet.flows import sessions as session_flows
+from kabinet.flows.challenges import ACTIONS
+from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
+from kabinet.web.pages.common import Citizen, CsrfChecked, go, problem_of, safe_next
+from kabinet.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+AFTER = {"sign_in": "/settings/contacts", "register": "/settings/contacts", "step_up": "/security",
+         "remove_contact": "/settings/contacts?done=removed", "verify_phone": "/settings/contacts?done=phone_verified",
+         "change_contact": "/settings/contacts?done=change_sent", "totp_enrol": "/security?done=totp"}
+
+
+@router.get("/")
+def home(session: MaybeSession) -> RedirectResponse:
+    return go("/settings/contacts" if session else "/sign-in")
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request) -> HTMLResponse:
+    return render(request, "sign_in.html", login="", problem=None)
+
+
+@router.post("/sign-in", dependencies=[CsrfChecked])
+def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated[str, Form(max_length=320)] = "",
+                   password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    try:
+        challenge = sign_in.start(kb, meta, login=login, password=password)
+    except KabinetError as exc:
+        return render(request, "sign_in.html", status=exc.status, login=login, problem=problem_of(request, exc))
+    return go(f"/confirm/{challenge['id']}")
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_page(request: Request) -> HTMLResponse:
+    return render(request, "register.html", form={"full_name": "", "phone": ""}, problem=None)
+
+
+@router.post("/register", dependencies=[CsrfChecked])
+def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Annotated[str, Form(max_length=300)] = "",
+                    phone: Annotated[str, Form(max_length=64)] = "",
+                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    try:
+        challenge = registration.start(kb, meta, phone=phone, password=password, full_name=full_name)
+    except KabinetError as exc:
+        return render(request, "register.html", status=exc.status, form={"full_name": full_name, "phone": phone},
+                      problem=problem_of(request, exc))
+    return go(f"/confirm/{challenge['id']}")
+
+
+def _code_page(request: Request, challenge: dict, next_path: str, problem: dict | None = None,
+               status: int = 200) -> HTMLResponse:
+    purpose = ACTIONS.get(challenge["purpose"], ACTIONS["step_up"])[1]
+    return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
+                  purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None)
+
+
+@router.get("/confirm/{challenge_id}", response_class=HTMLResponse)
+def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSession, next: str = "") -> Response:
+    try:
+        challenge = challenges.show(kb, challenge_id, session)
+    except KabinetError as exc:  # expired, used up or not yours: start again
+        return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
+    return _code_page(request, challenge, safe_next(next, ""))
+
+
+@router.post("/confirm/{challenge_id}", dependencies=[CsrfChecked])
+def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
+                   code: Annotated[str, Form(max_length=16)] = "", next: str = "") -> Response:
+    try:
+        purpose = challenges.show(kb, challenge_id, session)["purpose"]
+        result = challenges.confirm(kb, meta, challenge_id, code, session)
+    except KabinetError as exc:
+        try:
+            challenge = challenges.show(kb, challenge_id, session)
+        except KabinetError:
+            return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
+        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
+    if result.get("challenge"):  # a Change of phone: now the code sent to the new number
+        return go(f"/confirm/{result['challenge']['id']}")
+    response = go(safe_next(next, AFTER.get(purpose, "/settings/contacts")))
+    if result.get("session_token"):
+        set_session_cookie(response, kb, result["session_token"])
+    return response
+
+
+@router.post("/confirm/{challenge_id}/resend", dependencies=[CsrfChecked])
+def resend_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
+                  next: str = "") -> Response:
+    try:
+        challenge = challenges.resend(kb, meta, challenge_id, session)
+    except KabinetError as exc:
+        try:
+            challenge = challenges.show(kb, challenge_id, session)
+        except KabinetError:
+            return go("/sign-in")
+        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
+    return _code_page(request, challenge, safe_next(next, ""))
+
+
+@router.get("/step-up", response_class=HTMLResponse)
+def step_up_page(request: Request, session: Citizen, next: str = "/security") -> HTMLResponse:
+    return render(request, "step_up.html", next=safe_next(next, "/security"), signed_in=True)
+
+
+@router.post("/step-up", dependencies=[CsrfChecked])
+def step_up_submit(kb: Kb, meta: RequestMeta, session: Citizen,
+                   next: Annotated[str, Form(max_length=300)] = "/security") -> Response:
+    challenge = step_up.start(kb, meta, session=session)
+    return go(f"/confirm/{challenge['id']}?next={safe_next(next, '/security')}")
+
+
+@router.post("/sign-out", dependencies=[CsrfChecked])
+def sign_out_submit(kb: Kb, meta: RequestMeta, session: MaybeSession) -> Response:
+    if session is not None:
+        session_flows.sign_out(kb, meta, session=session)
+    response = go("/sign-in")
+    clear_session_cookie(response, kb)
+    return response
+
+
+@router.get("/verify-email", response_class=HTMLResponse)
+def verify_page(request: Request, kb: Kb, meta: RequestMeta, token: str = "") -> HTMLResponse:
+    try:
+        preview = verify_email.preview(kb, meta, token=token)
+    except KabinetError as exc:
+        return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
+    return render(request, "verify_email.html", preview=preview, token=token)
+
+
+@router.post("/verify-email", dependencies=[CsrfChecked])
+def verify_submit(request: Request, kb: Kb, meta: RequestMeta,
+                  token: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    try:
+        verify_email.confirm(kb, meta, token=token)
+    except KabinetError as exc:
+        return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
+    return render(request, "verify_email.html", confirmed=True)
+
+
+@router.get("/not-me", response_class=HTMLResponse)
+def not_me_page(request: Request, token: str = "") -> HTMLResponse:
+    return render(request, "not_me.html", token=token, ended=None, problem=None)
+
+
+@router.post("/not-me", dependencies=[CsrfChecked])
+def not_me_submit(request: Request, kb: Kb, meta: RequestMeta,
+                  token: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    try:
+        ended = not_me.run(kb, meta, token=token)["sessions_ended"]
+    except KabinetError as exc:
+        return render(request, "not_me.html", status=exc.status, token="", ended=None, problem=problem_of(request, exc))
+    return render(request, "not_me.html", token="", ended=ended, problem=None)

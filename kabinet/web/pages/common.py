@@ -1,0 +1,73 @@
+"""What every page route shares: redirects, the signed-in citizen, safe "next" paths, error texts by field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+
+from kabinet.domain.errors import KabinetError
+from kabinet.store.models import Session as UserSession
+from kabinet.web import csrf
+from kabinet.web.deps import optional_session
+from kabinet.web.problems import locale_of
+
+
+class SignInFirst(Exception):
+    """Raised by ``signed_in`` when a page needs a session; answered with a redirect to the sign-in page."""
+
+
+def signed_in(session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
+    if session is None:
+        raise SignInFirst()
+    return session
+
+
+Citizen = Annotated[UserSession, Depends(signed_in)]
+CsrfChecked = Depends(csrf.check)
+
+
+def go(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def safe_next(path: str | None, default: str) -> str:
+    """Only a path on this site: an open redirect would turn our sign-in into a phishing aid."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return default
+    return path
+
+
+def to_step_up(next_path: str) -> RedirectResponse:
+    return go(f"/step-up?next={quote(next_path)}")
+
+
+def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
+    """What a form shows: the message, under its field when the error names one."""
+    locale = locale_of(request)
+    return {"field": exc.field, "message": exc.title(locale), "code": exc.code, **exc.extra}
+
+
+DONE = {
+    "email_added": "We sent a letter with a link. Open it to confirm the address.",
+    "phone_verified": "The phone is confirmed.",
+    "primary": "Done: this contact is now primary. Notifications go there from now on.",
+    "removed": "The contact is deleted. We told the old address.",
+    "resent": "Sent again.",
+    "change_sent": "We sent a letter with a link to the new address. The old one works until you confirm it.",
+    "test_sent": "The test notification is on its way to your primary email.",
+    "settings": "Saved.",
+    "revoked": "The session is ended.",
+    "revoked_others": "Every other session is ended.",
+    "password": "The password is changed; other sessions are ended.",
+    "totp": "The authenticator app is on.",
+    "confirmed": "Confirmed.",
+}
+
+
+def done_text(request: Request, key: str | None) -> str | None:
+    from kabinet.web.i18n import gettext
+
+    return gettext(locale_of(request))(DONE[key]) if key in DONE else None

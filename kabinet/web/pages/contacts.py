@@ -1,0 +1,132 @@
+"""Settings → Contact data (S7, S8, S12, S14): the list, add, resend, make primary, change, and delete after the
+unlink checklist — each a form calling one flow, then back to the list (POST-redirect-GET)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kabinet.domain.errors import KabinetError, StepUpRequired
+from kabinet.flows import (
+    add_email,
+    add_phone,
+    change_contact,
+    contact_list,
+    make_primary,
+    remove_contact,
+    resend_verification,
+    test_notification,
+)
+from kabinet.web.deps import Kb, RequestMeta
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, to_step_up
+from kabinet.web.templating import render
+
+router = APIRouter(prefix="/settings/contacts", include_in_schema=False)
+LIST = "/settings/contacts"
+
+
+def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
+          form_kind: str = "", form_value: str = "", done: str | None = None) -> HTMLResponse:
+    contacts = contact_list.list_contacts(kb, account_id=session.account_id)
+    return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
+                  form_value=form_value, done=done_text(request, done), signed_in=True)
+
+
+@router.get("", response_class=HTMLResponse)
+def contacts_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
+    return _list(request, kb, session, done=done)
+
+
+@router.post("/add", dependencies=[CsrfChecked])
+def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Annotated[str, Form()] = "email",
+        email: Annotated[str, Form(max_length=320)] = "", phone: Annotated[str, Form(max_length=64)] = "") -> Response:
+    try:
+        if kind == "phone":
+            started = add_phone.start(kb, meta, session=session, value=phone)
+            return go(f"/confirm/{started['challenge']['id']}")
+        add_email.start(kb, meta, session=session, value=email)
+    except StepUpRequired:
+        return to_step_up(LIST)
+    except KabinetError as exc:
+        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status, form_kind=kind,
+                     form_value=phone if kind == "phone" else email)
+    return go(f"{LIST}?done=email_added")
+
+
+def _act(request: Request, kb: Kb, session: Citizen, done: str, action) -> Response:
+    """Run one flow for a button on the list; its refusal is shown on the list, a stale factor asks for a code."""
+    try:
+        result = action()
+    except StepUpRequired:
+        return to_step_up(LIST)
+    except KabinetError as exc:
+        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status)
+    if isinstance(result, dict) and result.get("challenge"):
+        return go(f"/confirm/{result['challenge']['id']}")
+    return go(f"{LIST}?done={done}")
+
+
+@router.post("/{contact_id}/primary", dependencies=[CsrfChecked])
+def primary(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "primary",
+                lambda: make_primary.run(kb, meta, session=session, contact_id=contact_id))
+
+
+@router.post("/{contact_id}/resend", dependencies=[CsrfChecked])
+def resend(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "resent",
+                lambda: resend_verification.run(kb, meta, session=session, contact_id=contact_id))
+
+
+@router.post("/test-notification", dependencies=[CsrfChecked])
+def notify(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "test_sent", lambda: test_notification.run(kb, meta, session=session))
+
+
+def _contact(kb: Kb, session: Citizen, contact_id: str) -> dict | None:
+    return next((c for c in contact_list.list_contacts(kb, account_id=session.account_id) if c["id"] == contact_id),
+                None)
+
+
+@router.get("/{contact_id}/remove", response_class=HTMLResponse)
+def remove_page(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    contact = _contact(kb, session, contact_id)
+    if contact is None:
+        return go(LIST)
+    checklist = remove_contact.checklist(kb, meta, session=session, contact_id=contact_id)
+    return render(request, "remove.html", contact=contact, checklist=checklist, problem=None, signed_in=True)
+
+
+@router.post("/{contact_id}/remove", dependencies=[CsrfChecked])
+def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    try:
+        challenge = remove_contact.start(kb, meta, session=session, contact_id=contact_id)
+    except KabinetError as exc:
+        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status)
+    return go(f"/confirm/{challenge['id']}")
+
+
+@router.get("/{contact_id}/change", response_class=HTMLResponse)
+def change_page(request: Request, contact_id: str, kb: Kb, session: Citizen) -> Response:
+    contact = _contact(kb, session, contact_id)
+    if contact is None:
+        return go(LIST)
+    return render(request, "change.html", contact=contact, value="", problem=None, signed_in=True)
+
+
+@router.post("/{contact_id}/change", dependencies=[CsrfChecked])
+def change(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
+           value: Annotated[str, Form(max_length=320)] = "") -> Response:
+    try:
+        challenge = change_contact.start(kb, meta, session=session, contact_id=contact_id, value=value)
+    except KabinetError as exc:
+        contact = _contact(kb, session, contact_id)
+        if contact is None:
+            return go(LIST)
+        problem = problem_of(request, exc)
+        problem["field"] = "value" if problem["field"] in ("email", "phone", "value") else problem["field"]
+        return render(request, "change.html", status=exc.status, contact=contact, value=value, problem=problem,
+                      signed_in=True)
+    return go(f"/confirm/{challenge['id']}")

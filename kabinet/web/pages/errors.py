@@ -1,0 +1,56 @@
+"""Errors on pages are pages (S11): what happened in plain words, the reference that is also in the log, and a
+form to send it to support. The JSON API keeps answering problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from kabinet.domain.errors import KabinetError, NotFound
+from kabinet.web import problems
+from kabinet.web.problems import locale_of, new_reference
+from kabinet.web.templating import render
+
+log = logging.getLogger("kabinet.web")
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/dev/", "/static/"))
+
+
+def _page(request: Request, title: str, status: int) -> Response:
+    reference = new_reference()
+    log.info("page error %s ref=%s %s %s", status, reference, request.method, request.url.path)
+    return render(request, "error.html", status=status, title=title, reference=reference,
+                  signed_in=request.cookies.get("kabinet_session") is not None)
+
+
+async def on_kabinet_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KabinetError)
+    if not is_page(request):
+        return await problems.on_kabinet_error(request, exc)
+    return _page(request, exc.title(locale_of(request)), exc.status)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if not is_page(request):
+        return await problems.on_http_error(request, exc)
+    title = NotFound().title(locale_of(request)) if exc.status_code == 404 else str(exc.detail)
+    return _page(request, title, exc.status_code)
+
+
+async def on_crash(request: Request, exc: Exception) -> Response:
+    if not is_page(request):
+        return await problems.on_crash(request, exc)
+    reference = new_reference()
+    log.exception("unhandled error ref=%s %s %s", reference, request.method, request.url.path)
+    return render(request, "error.html", status=500, title=KabinetError().title(locale_of(request)),
+                  reference=reference, signed_in=False)
+
+
+async def on_sign_in_first(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/sign-in", status_code=303)

@@ -1,0 +1,96 @@
+"""Security (S15, S13): active sessions with revoke and revoke-all-others, which contacts serve sign-in and
+recovery, the authenticator app with a QR code, and the password."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Annotated
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kabinet.domain.errors import KabinetError, StepUpRequired
+from kabinet.flows import change_password, contact_list, contact_settings, totp
+from kabinet.flows import sessions as session_flows
+from kabinet.web.deps import Kb, RequestMeta
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, to_step_up
+from kabinet.web.templating import render
+
+router = APIRouter(prefix="/security", include_in_schema=False)
+PAGE = "/security"
+
+
+def _page(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
+          done: str | None = None) -> HTMLResponse:
+    return render(request, "security.html", status=status, signed_in=True, problem=problem,
+                  done=done_text(request, done), sessions=session_flows.list_sessions(kb, session=session),
+                  contacts=contact_list.list_contacts(kb, account_id=session.account_id))
+
+
+@router.get("", response_class=HTMLResponse)
+def security_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
+    return _page(request, kb, session, done=done)
+
+
+def _act(request: Request, kb: Kb, session: Citizen, done: str, action) -> Response:
+    try:
+        action()
+    except StepUpRequired:
+        return to_step_up(PAGE)
+    except KabinetError as exc:
+        return _page(request, kb, session, problem=problem_of(request, exc), status=exc.status)
+    return go(f"{PAGE}?done={done}")
+
+
+@router.post("/sessions/{session_id}/revoke", dependencies=[CsrfChecked])
+def revoke(request: Request, session_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "revoked",
+                lambda: session_flows.revoke(kb, meta, session=session, session_id=session_id))
+
+
+@router.post("/sessions/revoke-others", dependencies=[CsrfChecked])
+def revoke_others(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "revoked_others", lambda: session_flows.revoke_others(kb, meta, session=session))
+
+
+@router.post("/contacts/{contact_id}", dependencies=[CsrfChecked])
+def contact_roles(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
+                  sign_in: Annotated[str, Form()] = "", recovery: Annotated[str, Form()] = "") -> Response:
+    return _act(request, kb, session, "settings", lambda: contact_settings.update(
+        kb, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1"))
+
+
+@router.post("/password", dependencies=[CsrfChecked])
+def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
+             current: Annotated[str, Form(max_length=1024)] = "", new: Annotated[str, Form(max_length=1024)] = ""
+             ) -> Response:
+    try:
+        change_password.run(kb, meta, session=session, current=current, new=new)
+    except StepUpRequired:
+        return to_step_up(PAGE)
+    except KabinetError as exc:
+        problem = problem_of(request, exc)
+        problem["field"] = "new" if problem["field"] == "password" else problem["field"]
+        return _page(request, kb, session, problem=problem, status=exc.status)
+    return go(f"{PAGE}?done=password")
+
+
+def qr_svg(uri: str) -> str:
+    """The otpauth URI as an SVG QR code (made here by ``qrcode``: nothing is fetched from outside)."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@router.post("/totp", dependencies=[CsrfChecked])
+def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    try:
+        enrolment = totp.start_enrol(kb, meta, session=session)
+    except StepUpRequired:
+        return to_step_up(PAGE)
+    return render(request, "totp.html", signed_in=True, secret=enrolment["secret"],
+                  challenge=enrolment["challenge"], qr=qr_svg(enrolment["otpauth_uri"]))
