@@ -1,0 +1,110 @@
+"""A real Kabinet (uvicorn, in-process outbox worker, dev mailbox and SMS inbox, the demo citizen) on a free
+loopback port, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from kabinet import bootstrap
+from kabinet.config import Settings
+from kabinet.demo import seed
+from kabinet.store.migrate import upgrade
+from kabinet.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "demo-password-1"
+AXE = Path(__file__).resolve().parents[2] / ".cache" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path(os.environ.get("KABINET_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-results"))
+CODE = re.compile(r"(?:Код подтверждения|confirmation code): (\d{6})")
+
+
+@dataclass
+class Server:
+    base: str
+
+    def messages(self, kind: str) -> list[dict]:
+        return httpx.get(f"{self.base}/dev/{kind}.json", timeout=10).json()
+
+    def wait_for(self, kind: str, to: str, after: int, pattern: re.Pattern[str] | None = None) -> dict:
+        """The newest message to ``to`` with an id above ``after`` (the worker sends within a moment)."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            for message in self.messages(kind):
+                if message["to"] == to and message["id"] > after and (pattern is None or pattern.search(message["text"])):
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(f"no {kind} to {to}")
+
+    def last_id(self, kind: str) -> int:
+        found = self.messages(kind)
+        return found[0]["id"] if found else 0
+
+    def code(self, to: str, after: int) -> str:
+        match = CODE.search(self.wait_for("sms", to, after, CODE)["text"])
+        assert match
+        return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("e2e")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(database_url=f"sqlite:///{data / 'kabinet.sqlite3'}", data_dir=data, smtp_url="dev",
+                        sms_gateway="dev", dev=True, outbox="inline", base_url=base, secret_key="33" * 32,
+                        rate_limits=False)
+    kb = bootstrap.build(settings)
+    upgrade(kb.store.engine)
+    seed(kb, PASSWORD)
+    uv = uvicorn.Server(uvicorn.Config(create_app(kb), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.05)
+    yield Server(base)
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser: Browser, *, locale: str = "ru-RU", width: int = 1280, js: bool = True) -> Page:
+    # bypass_csp only lets the test inject axe-core; the CSP header itself is asserted in the integration tests
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, java_script_enabled=js,
+                                  bypass_csp=True)
+    return context.new_page()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Serious and critical accessibility violations on the current page, by axe-core."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
