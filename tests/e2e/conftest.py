@@ -42,7 +42,8 @@ class Server:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             for message in self.messages(kind):
-                if message["to"] == to and message["id"] > after and (pattern is None or pattern.search(message["text"])):
+                fits = pattern is None or pattern.search(message["text"])
+                if message["to"] == to and message["id"] > after and fits:
                     return message
             time.sleep(0.1)
         raise AssertionError(f"no {kind} to {to}")
