@@ -1,0 +1,76 @@
+"""Page safety over HTTP: CSRF on every form, security headers, cookies, the Russian catalogue complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kabinet.web.i18n import translations
+from tests.integration.helpers import demo_citizen
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "kabinet" / "web" / "templates"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "a form without a CSRF token"
+    return match.group(1)
+
+
+def test_a_form_post_without_the_token_is_refused_and_changes_nothing(client, kb, sms, mail):
+    page = client.get("/sign-in")
+    assert page.status_code == 200 and page.cookies.get("kabinet_csrf")
+    refused = client.post("/sign-in", data={"login": "+79001234567", "password": "x"})
+    assert refused.status_code == 403 and "Форма устарела" in refused.text
+    forged = client.post("/sign-in", data={"login": "+79001234567", "password": "x", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    good = client.post("/sign-in", data={"login": "+79001234567", "password": "wrong password",
+                                         "csrf_token": csrf_of(page.text)})
+    assert good.status_code == 401 and "Неверный логин или пароль" in good.text
+
+
+def test_signed_in_forms_need_the_token_too(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.set("kabinet_session", ivan.token)
+    page = client.get("/settings/contacts")
+    assert page.status_code == 200 and 'name="csrf_token"' in page.text
+    refused = client.post("/settings/contacts/add", data={"kind": "email", "email": "x@example.org"})
+    assert refused.status_code == 403
+    assert "x@example.org" not in client.get("/settings/contacts").text
+    done = client.post("/settings/contacts/add", data={"kind": "email", "email": "x@example.org",
+                                                       "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert done.status_code == 303 and "x@example.org" in client.get("/settings/contacts").text
+
+
+def test_security_headers_and_cookies(client):
+    page = client.get("/sign-in")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert page.headers["referrer-policy"] == "same-origin" and page.headers["x-content-type-options"] == "nosniff"
+    assert "strict-transport-security" not in page.headers  # only on https
+    cookie = page.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def test_pages_without_a_session_go_to_sign_in(client):
+    for path in ("/settings/contacts", "/security", "/history", "/services", "/export"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+
+
+def test_an_unknown_page_is_a_page_with_a_reference(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+    assert re.search(r"<code>[0-9a-f]{12}</code>", response.text) and 'action="/support"' in response.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_every_template_text_has_a_russian_translation():
+    ids = set()
+    for template in TEMPLATES.glob("*.html"):
+        ids |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', template.read_text()))
+    russian = translations("ru")
+    missing = [text for text in ids if russian.gettext(text) == text]
+    assert missing == []
+    assert len(ids) > 100
