@@ -153,3 +153,19 @@ def test_every_form_works_without_javascript(server, browser):
     page.wait_for_url("**done=removed")
     assert page.locator("[data-value='nojs@example.org']").count() == 0
     page.context.close()
+
+
+def test_the_other_pages_pass_axe_too(server, browser):
+    page = new_page(browser)
+    for path in ("/register", "/dev/mail", "/dev/sms", "/not-me?token=whatever", "/no-such-page"):
+        page.goto(server.base + path)
+        assert axe_violations(page) == [], path
+    sign_in(page, server)
+    page.locator(".contact").first.locator("a:has-text('Изменить')").click()
+    assert axe_violations(page) == []
+    page.goto(server.base + "/security")
+    page.click("button:has-text('Подключить приложение')")
+    assert page.locator("img.qr").is_visible()
+    assert axe_violations(page) == []
+    shot(page, "totp-desktop")
+    page.context.close()
