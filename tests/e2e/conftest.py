@@ -81,8 +81,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped: Playwright's sync API holds an event loop on the main thread while it runs, and the
+    other suites call ``asyncio.run`` there."""
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
