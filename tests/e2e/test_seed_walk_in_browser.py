@@ -169,3 +169,23 @@ def test_the_other_pages_pass_axe_too(server, browser):
     assert axe_violations(page) == []
     shot(page, "totp-desktop")
     page.context.close()
+
+
+def test_register_in_the_browser(server, browser):
+    page = new_page(browser)
+    page.goto(server.base + "/register")
+    page.fill("#f-full_name", "Петров Пётр Петрович")
+    page.fill("#f-phone", "8 916 555-44-33")
+    page.fill("#f-password", "password")
+    page.click("button[type=submit]")
+    assert page.locator("#e-password").is_visible()  # too common: said next to the field
+    assert page.locator("#f-password").get_attribute("aria-invalid") == "true"
+    after = server.last_id("sms")
+    page.fill("#f-password", "a good long passphrase")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/confirm/**")
+    page.fill("#f-code", server.code("+79165554433", after))
+    page.click("form >> button:has-text('Подтвердить')")
+    page.wait_for_url("**/settings/contacts")
+    assert page.locator("[data-value='+7 916 555-44-33']").count() == 1
+    page.context.close()
