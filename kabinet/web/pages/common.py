@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
-from kabinet.domain.errors import KabinetError
+from kabinet.domain.errors import KabinetError, StepUpRequired
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
 from kabinet.web.deps import optional_session
@@ -71,3 +72,18 @@ def done_text(request: Request, key: str | None) -> str | None:
     from kabinet.web.i18n import gettext
 
     return gettext(locale_of(request))(DONE[key]) if key in DONE else None
+
+
+def run_action(action: Callable[[], object], *, back: str, done: str,
+               on_refusal: Callable[[KabinetError], Response]) -> Response:
+    """A button's flow: on success back to ``back`` with a done message (or on to the code page when the flow
+    asked for a code); a stale second factor goes through step-up and returns; a refusal is shown in place."""
+    try:
+        result = action()
+    except StepUpRequired:
+        return to_step_up(back)
+    except KabinetError as exc:
+        return on_refusal(exc)
+    if isinstance(result, dict) and result.get("challenge"):
+        return go(f"/confirm/{result['challenge']['id']}")
+    return go(f"{back}?done={done}")

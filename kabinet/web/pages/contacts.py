@@ -3,6 +3,7 @@ unlink checklist — each a form calling one flow, then back to the list (POST-r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -20,7 +21,7 @@ from kabinet.flows import (
     test_notification,
 )
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, to_step_up
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.templating import render
 
 router = APIRouter(prefix="/settings/contacts", include_in_schema=False)
@@ -55,17 +56,9 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     return go(f"{LIST}?done=email_added")
 
 
-def _act(request: Request, kb: Kb, session: Citizen, done: str, action) -> Response:
-    """Run one flow for a button on the list; its refusal is shown on the list, a stale factor asks for a code."""
-    try:
-        result = action()
-    except StepUpRequired:
-        return to_step_up(LIST)
-    except KabinetError as exc:
-        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status)
-    if isinstance(result, dict) and result.get("challenge"):
-        return go(f"/confirm/{result['challenge']['id']}")
-    return go(f"{LIST}?done={done}")
+def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
+    return run_action(action, back=LIST, done=done, on_refusal=lambda exc: _list(
+        request, kb, session, problem=problem_of(request, exc), status=exc.status))
 
 
 @router.post("/{contact_id}/primary", dependencies=[CsrfChecked])

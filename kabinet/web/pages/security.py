@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from typing import Annotated
 
 import qrcode
@@ -16,7 +17,7 @@ from kabinet.domain.errors import KabinetError, StepUpRequired
 from kabinet.flows import change_password, contact_list, contact_settings, totp
 from kabinet.flows import sessions as session_flows
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, to_step_up
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.templating import render
 
 router = APIRouter(prefix="/security", include_in_schema=False)
@@ -35,14 +36,9 @@ def security_page(request: Request, kb: Kb, session: Citizen, done: str | None =
     return _page(request, kb, session, done=done)
 
 
-def _act(request: Request, kb: Kb, session: Citizen, done: str, action) -> Response:
-    try:
-        action()
-    except StepUpRequired:
-        return to_step_up(PAGE)
-    except KabinetError as exc:
-        return _page(request, kb, session, problem=problem_of(request, exc), status=exc.status)
-    return go(f"{PAGE}?done={done}")
+def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
+    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: _page(
+        request, kb, session, problem=problem_of(request, exc), status=exc.status))
 
 
 @router.post("/sessions/{session_id}/revoke", dependencies=[CsrfChecked])
