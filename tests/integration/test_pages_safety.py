@@ -74,3 +74,33 @@ def test_every_template_text_has_a_russian_translation():
     missing = [text for text in ids if russian.gettext(text) == text]
     assert missing == []
     assert len(ids) > 100
+
+
+def test_a_stale_second_factor_goes_through_step_up_and_back(client, kb, sms, mail, clock):
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.set("kabinet_session", ivan.token)
+    clock.advance(minutes=11)
+    token = csrf_of(client.get("/settings/contacts").text)
+    asked = client.post("/settings/contacts/add", data={"kind": "email", "email": "late@example.org",
+                                                        "csrf_token": token}, follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"] == "/step-up?next=/settings/contacts"
+    started = client.post("/step-up", data={"next": "/settings/contacts", "csrf_token": token},
+                          follow_redirects=False)
+    code_page = started.headers["location"]
+    assert code_page.startswith("/confirm/") and code_page.endswith("next=/settings/contacts")
+    confirmed = client.post(code_page, data={"code": ivan.code_for("+79001234567"), "csrf_token": token},
+                            follow_redirects=False)
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/settings/contacts"
+    client.cookies.set("kabinet_session", confirmed.cookies["kabinet_session"])  # rotated at step-up
+    again = client.post("/settings/contacts/add", data={"kind": "email", "email": "late@example.org",
+                                                        "csrf_token": token}, follow_redirects=False)
+    assert again.headers["location"] == "/settings/contacts?done=email_added"
+
+
+def test_next_after_a_code_stays_on_this_site(client, kb, sms, mail):
+    from kabinet.web.pages.common import safe_next
+
+    assert safe_next("https://evil.example/", "/x") == "/x"
+    assert safe_next("//evil.example/", "/x") == "/x"
+    assert safe_next("/\\evil.example", "/x") == "/x"
+    assert safe_next("/security", "/x") == "/security"

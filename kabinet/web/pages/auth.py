@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -118,7 +119,7 @@ def step_up_page(request: Request, session: Citizen, next: str = "/security") ->
 def step_up_submit(kb: Kb, meta: RequestMeta, session: Citizen,
                    next: Annotated[str, Form(max_length=300)] = "/security") -> Response:
     challenge = step_up.start(kb, meta, session=session)
-    return go(f"/confirm/{challenge['id']}?next={safe_next(next, '/security')}")
+    return go(f"/confirm/{challenge['id']}?next={quote(safe_next(next, '/security'))}")
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
