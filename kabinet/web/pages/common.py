@@ -13,6 +13,7 @@ from kabinet.domain.errors import KabinetError, StepUpRequired
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
 from kabinet.web.deps import optional_session
+from kabinet.web.i18n import gettext
 from kabinet.web.problems import locale_of
 
 
@@ -69,8 +70,6 @@ DONE = {
 
 
 def done_text(request: Request, key: str | None) -> str | None:
-    from kabinet.web.i18n import gettext
-
     return gettext(locale_of(request))(DONE[key]) if key in DONE else None
 
 
