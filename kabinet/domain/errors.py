@@ -220,6 +220,22 @@ class NoSecondChannel(KabinetError):
     title_en = "There is no other phone or app to send a confirmation code to"
 
 
+class ContactTaken(KabinetError):
+    """Told only to whoever just proved control of the contact (the right code), so nothing leaks."""
+
+    code = "contact.taken"
+    status = 409
+    title_ru = "Этот контакт только что подтверждён в другой учётной записи"
+    title_en = "This contact has just been confirmed on another account"
+
+
+class ConcurrentChange(KabinetError):
+    code = "conflict"
+    status = 409
+    title_ru = "Эти данные только что изменились. Обновите страницу и попробуйте ещё раз"
+    title_en = "This has just changed. Reload the page and try again"
+
+
 # --- requests ---------------------------------------------------------------------------------------
 
 

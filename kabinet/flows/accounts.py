@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from kabinet.domain.contact_book import Facts
 from kabinet.domain.email import parse_email
-from kabinet.domain.errors import ContactNotFound, InvalidInput, NotSignedIn
+from kabinet.domain.errors import ContactNotFound, ContactTaken, InvalidInput, NotSignedIn
 from kabinet.domain.phone import parse_phone
 from kabinet.domain.snils import _FORMAT as SNILS_FORMAT
 from kabinet.domain.snils import parse_snils
 from kabinet.security.sessions import require_step_up
-from kabinet.store.db import lock_account
+from kabinet.store.db import lock_account, lock_value
 from kabinet.store.models import Account, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -36,6 +36,15 @@ def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
 def facts(contact: Contact) -> Facts:
     return Facts(id=contact.id, kind=contact.kind, verified=contact.verified_at is not None,
                  primary=contact.is_primary, sign_in=contact.sign_in, recovery=contact.recovery)
+
+
+def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID) -> None:
+    """About to verify ``value`` for this account: take the value's lock (any account verifying it queues behind
+    us) and refuse when another account holds it verified by now (rule: a verified contact has one owner)."""
+    lock_value(db, kind, value)
+    owner = verified_owner(db, kind, value)
+    if owner is not None and owner.account_id != account_id:
+        raise ContactTaken()
 
 
 def verified_owner(db: Session, kind: str, value: str) -> Contact | None:
@@ -56,6 +65,19 @@ def find_by_login(db: Session, login: str) -> Account | None:
         return _by_contact(db, "phone", parse_phone(login, mobile_only=False).e164)
     except InvalidInput:
         return None
+
+
+def canonical_login(login: str) -> str:
+    """One spelling per login, for counting tries on logins that match no account."""
+    login = login.strip()
+    try:
+        if "@" in login:
+            return "email:" + parse_email(login).normalized
+        if _looks_like_snils(login):
+            return "snils:" + parse_snils(login).digits
+        return "phone:" + parse_phone(login, mobile_only=False).e164
+    except InvalidInput:
+        return "raw:" + " ".join(login.lower().split())[:320]
 
 
 def _looks_like_snils(login: str) -> bool:

@@ -36,7 +36,7 @@ def add(kb: Kabinet, db: Session, account: Account, session: UserSession | None,
         e164: str, display: str, replaces: Contact | None = None) -> tuple[Contact, Challenge]:
     contact = pending_contact(db, account.id, kind="phone", value=e164, display=display, now=now, replaces=replaces)
     taken = verified_owner(db, "phone", e164) is not None
-    ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="verify_phone", channel="sms",
+    ch = challenges.issue(kb, db, now=now, meta=meta, purpose="verify_phone", channel="sms",
                           destination=e164, account=account, session=session, contact_id=contact.id,
                           silent="phone_taken" if taken else None)
     record(db, account, EventType.PHONE_ADDED, at=now, meta=meta, contact=str(contact.id), value=masked(contact),

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
@@ -32,7 +33,7 @@ from kabinet.domain.errors import (
 )
 from kabinet.domain.masks import mask_destination
 from kabinet.security.tokens import new_code
-from kabinet.store.db import lock_account
+from kabinet.store.db import lock_account, lock_challenge
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
@@ -76,7 +77,7 @@ def on_confirm(purpose: str) -> Callable[[Handler], Handler]:
 
 
 def issue(
-    kb: Kabinet, db: Session, *, now: datetime, locale: str, purpose: str, channel: str,
+    kb: Kabinet, db: Session, *, now: datetime, meta: Meta, purpose: str, channel: str,
     destination: str | None = None, account: Account | None = None, session: UserSession | None = None,
     contact_id: uuid.UUID | None = None, payload: dict[str, Any] | None = None, silent: str | None = None,
 ) -> Challenge:
@@ -90,23 +91,41 @@ def issue(
     )
     db.add(ch)
     if channel in ("sms", "email"):
-        _send(kb, db, ch, now, locale)
+        _send(kb, db, ch, now, meta)
     return ch
 
 
-def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, locale: str) -> None:
+# Whose budget a sent code spends; every other purpose is an owner's (after a password or inside a session).
+BUDGETS: dict[str, tuple[str, ...]] = {
+    "register": ("send.register.destination", "send.register.prefix", "send.anonymous.ip"),
+    "recovery": ("send.recovery.destination", "send.recovery.account", "send.anonymous.ip"),
+    "verify_phone": ("send.new_contact.destination", "send.new_contact.account"),
+}
+OWNER_BUDGET = ("send.owner.destination", "send.owner.account")
+
+
+def _spend(kb: Kabinet, ch: Challenge, ip: str | None) -> None:
     assert ch.destination is not None
-    kb.limiter.hit("code.send.destination", ch.destination)
+    keys = {"destination": ch.destination, "prefix": ch.destination[:9], "ip": ip or "-",
+            "account": str(ch.account_id)}
+    kb.limiter.hit_all([(rule, keys[rule.rsplit(".", 1)[1]]) for rule in BUDGETS.get(ch.purpose, OWNER_BUDGET)])
+
+
+def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, meta: Meta) -> None:
+    assert ch.destination is not None
+    _spend(kb, ch, meta.ip)
     ch.sends += 1
     ch.last_sent_at = now
-    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
+    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": meta.locale,
               "account_id": ch.account_id, "contact_id": ch.contact_id}
     if silent := ch.payload.get("silent"):
-        enqueue(db, template=silent, **common)
+        # The caller sees the same challenge either way; the owner hears of it at most once a day.
+        if kb.limiter.try_hit("notice.silent.destination", ch.destination):
+            enqueue(db, template=silent, **common)
         return
     code = new_code()
     ch.secret_hash = kb.hasher.digest(f"code:{ch.id}", code)
-    action = ACTIONS.get(ch.purpose, ACTIONS["step_up"])[locale == "en"]
+    action = ACTIONS.get(ch.purpose, ACTIONS["step_up"])[meta.locale == "en"]
     enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=kb.outbox_sealer,
             **common)
 
@@ -121,14 +140,32 @@ def view(ch: Challenge, now: datetime) -> dict[str, Any]:
     }
 
 
-def _load(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+def _parse_id(challenge_id: str) -> uuid.UUID:
     try:
-        ch = db.get(Challenge, uuid.UUID(challenge_id))
+        return uuid.UUID(challenge_id)
     except ValueError:
-        ch = None
+        raise ChallengeNotFound() from None
+
+
+def _owned(ch: Challenge | None, session: UserSession | None) -> Challenge:
     if ch is None or (ch.session_id is not None and (session is None or session.id != ch.session_id)):
         raise ChallengeNotFound()
     return ch
+
+
+def _load(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+    """For reads only: a write must use ``_lock``."""
+    return _owned(db.get(Challenge, _parse_id(challenge_id)), session)
+
+
+def _lock(db: Session, challenge_id: str, session: UserSession | None) -> tuple[Challenge, Account | None]:
+    """Lock, then read, then check: the account row first (the lock order of every step), then the challenge
+    row, read afresh under its lock. On PostgreSQL two confirms of one code would otherwise both read it
+    unconsumed and both succeed; here the second waits and then finds it used, and every wrong try counts."""
+    cid = _parse_id(challenge_id)
+    owner = db.scalar(select(Challenge.account_id).where(Challenge.id == cid))
+    account = lock_account(db, owner) if owner is not None else None
+    return _owned(lock_challenge(db, cid), session), account
 
 
 def _ensure_usable(ch: Challenge, now: datetime) -> None:
@@ -173,9 +210,10 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
     kb.limiter.check("code.check.ip", meta.ip or "-")
     failure: Exception | None = None
     with kb.store.write() as db:
-        ch = _load(db, challenge_id, session)
-        account = lock_account(db, ch.account_id) if ch.account_id else None
+        ch, account = _lock(db, challenge_id, session)
         _ensure_usable(ch, now)
+        if account is not None:  # TOTP codes can be asked for again and again: a budget per account, too
+            kb.limiter.check("code.check.account", str(account.id))
         if _code_ok(kb, ch, account, code, now):
             ch.consumed_at = now
             step = Step(kb=kb, db=db, meta=meta, now=now, session=session)
@@ -185,20 +223,22 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
             record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
         failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
     kb.limiter.hit("code.check.ip", meta.ip or "-")
+    if account is not None:
+        kb.limiter.hit("code.check.account", str(account.id))
     raise failure
 
 
 def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
     now = kb.clock.now()
     with kb.store.write() as db:
-        ch = _load(db, challenge_id, session)
+        ch, _account = _lock(db, challenge_id, session)
         _ensure_usable(ch, now)
         if ch.channel == "totp":
             return view(ch, now)
         wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
         if wait > 0:
             raise ResendTooSoon(resend_after=math.ceil(wait))
-        _send(kb, db, ch, now, meta.locale)
+        _send(kb, db, ch, now, meta)
         ch.expires_at = now + CODE_TTL
         return view(ch, now)
 

@@ -21,6 +21,7 @@ def run(kb: Kabinet, meta: Meta, *, session: UserSession, current: str, new: str
     now = kb.clock.now()
     require_step_up(session, now)
     account = load_account(kb, session.account_id)
+    kb.limiter.check("sign_in.login", f"account:{account.id}")  # before the guess, not after it
     if not verify_password(account.password_hash, current[:1024]):
         kb.limiter.hit("sign_in.login", f"account:{account.id}")
         raise AuthFailed(field="current")

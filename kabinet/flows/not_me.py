@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import LinkInvalid
-from kabinet.store.db import lock_account
+from kabinet.store.db import lock_account, lock_challenge
 from kabinet.store.models import Challenge
 from kabinet.store.models import Session as UserSession
 
@@ -22,16 +22,17 @@ from kabinet.store.models import Session as UserSession
 def run(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
     now = kb.clock.now()
     kb.limiter.check("link.check.ip", meta.ip or "-")
+    account = None
     with kb.store.write() as db:
         ch = db.scalars(select(Challenge).where(Challenge.secret_hash == kb.hasher.digest("link", token or ""),
                                                 Challenge.purpose == "not_me")).first() if token else None
-        if ch is None or ch.consumed_at is not None or now >= ch.expires_at or ch.account_id is None:
-            failed = True
-        else:
-            failed = False
-            ch.consumed_at = now
+        if ch is not None and ch.account_id is not None:
             account = lock_account(db, ch.account_id)
-            assert account is not None
+            ch = lock_challenge(db, ch.id)  # afresh under the lock: the link works once, even racing
+        failed = ch is None or ch.consumed_at is not None or now >= ch.expires_at or ch.account_id is None
+        if not failed:
+            assert ch is not None and account is not None
+            ch.consumed_at = now
             ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
                                                          UserSession.revoked_at.is_(None))
                                .values(revoked_at=now)).rowcount

@@ -10,7 +10,7 @@ from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
-from kabinet.domain.errors import NameInvalid
+from kabinet.domain.errors import ContactTaken, NameInvalid
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
 from kabinet.flows import challenges
@@ -18,6 +18,7 @@ from kabinet.flows.accounts import verified_owner
 from kabinet.flows.views import account_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
+from kabinet.store.db import lock_value
 from kabinet.store.models import Account, Challenge, Contact
 
 
@@ -38,7 +39,7 @@ def start(kb: Kabinet, meta: Meta, *, phone: str, password: str, full_name: str)
     with kb.store.write() as db:
         taken = verified_owner(db, "phone", number.e164) is not None
         ch = challenges.issue(
-            kb, db, now=now, locale=meta.locale, purpose="register", channel="sms", destination=number.e164,
+            kb, db, now=now, meta=meta, purpose="register", channel="sms", destination=number.e164,
             payload={"full_name": name, "password_hash": password_hash, "locale": meta.locale},
             silent="register_taken" if taken else None,
         )
@@ -48,6 +49,9 @@ def start(kb: Kabinet, meta: Meta, *, phone: str, password: str, full_name: str)
 @challenges.on_confirm("register")
 def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> dict[str, Any]:
     db, now = step.db, step.now
+    lock_value(db, "phone", ch.destination or "")
+    if verified_owner(db, "phone", ch.destination or "") is not None:
+        raise ContactTaken()  # confirmed on another account a moment ago; the caller holds this phone
     account = Account(level="simplified", full_name=ch.payload["full_name"], locale=ch.payload["locale"],
                       password_hash=ch.payload["password_hash"], created_at=now)
     db.add(account)

@@ -68,7 +68,7 @@ def confirmation(kb: Kabinet, db: Session, account: Account, session: UserSessio
     if where is None:
         raise NoSecondChannel()
     phone = None if where == "totp" else db.get_one(Contact, where.id)  # type: ignore[union-attr]
-    return challenges.issue(kb, db, now=kb.clock.now(), locale=meta.locale, purpose=purpose,
+    return challenges.issue(kb, db, now=kb.clock.now(), meta=meta, purpose=purpose,
                             channel="totp" if phone is None else "sms", destination=phone.value if phone else None,
                             account=account, session=session, contact_id=contact.id, payload=payload)
 

@@ -36,7 +36,7 @@ def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> di
         if contact.kind == "email":
             add_email.send_link(kb, db, account, contact, now=now, locale=meta.locale)
         else:
-            ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="verify_phone", channel="sms",
+            ch = challenges.issue(kb, db, now=now, meta=meta, purpose="verify_phone", channel="sms",
                                   destination=contact.value, account=account, session=session,
                                   contact_id=contact.id, silent=last.payload.get("silent") if last else None)
             result["challenge"] = challenges.view(ch, now)

@@ -13,7 +13,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import AccountLocked, AuthFailed
 from kabinet.flows import challenges
-from kabinet.flows.accounts import find_by_login, second_factor
+from kabinet.flows.accounts import canonical_login, find_by_login, second_factor
 from kabinet.flows.views import account_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
@@ -22,12 +22,13 @@ from kabinet.store.models import Account, Challenge
 
 
 def start(kb: Kabinet, meta: Meta, *, login: str, password: str) -> dict[str, Any]:
-    login_key = " ".join(login.lower().split())[:320]
-    kb.limiter.check("sign_in.login", login_key)
     kb.limiter.check("sign_in.ip", meta.ip or "-")
     with kb.store.read() as db:
         account = find_by_login(db, login)
         stored = account.password_hash if account else None
+    # Counted per account, not per spelling: "+7 916…", "8916…" and the SNILS of one account share a budget.
+    login_key = f"account:{account.id}" if account else canonical_login(login)
+    kb.limiter.check("sign_in.login", login_key)
     if not verify_password(stored, password[:1024]):
         _failed(kb, meta, account, login_key)
         raise AuthFailed()
@@ -43,7 +44,7 @@ def start(kb: Kabinet, meta: Meta, *, login: str, password: str) -> dict[str, An
             account.password_hash = fresh_hash
             record(db, account, EventType.PASSWORD_REHASHED, at=now, meta=meta)
         channel, contact = second_factor(db, account)
-        ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="sign_in", channel=channel,
+        ch = challenges.issue(kb, db, now=now, meta=meta, purpose="sign_in", channel=channel,
                               destination=contact.value if contact else None, account=account,
                               contact_id=contact.id if contact else None)
         record(db, account, EventType.SIGN_IN_CODE_SENT, at=now, meta=meta, channel=channel)

@@ -19,7 +19,7 @@ from kabinet.store.models import Session as UserSession
 def start(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
     with account_step(kb, session) as (db, account, now):
         channel, contact = second_factor(db, account)
-        ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="step_up", channel=channel,
+        ch = challenges.issue(kb, db, now=now, meta=meta, purpose="step_up", channel=channel,
                               destination=contact.value if contact else None, account=account, session=session,
                               contact_id=contact.id if contact else None)
         return challenges.view(ch, now)

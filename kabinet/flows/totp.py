@@ -23,7 +23,7 @@ ISSUER = "Kabinet"
 def start_enrol(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
     secret = pyotp.random_base32()
     with account_step(kb, session, fresh_factor=True) as (db, account, now):
-        ch = challenges.issue(kb, db, now=now, locale=meta.locale, purpose="totp_enrol", channel="totp",
+        ch = challenges.issue(kb, db, now=now, meta=meta, purpose="totp_enrol", channel="totp",
                               account=account, session=session, payload={"secret": kb.totp_sealer.seal(secret)})
         ch.expires_at = now + challenges.CODE_TTL * 2  # time to install an app and scan
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.full_name, issuer_name=ISSUER)

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
-from kabinet.domain.errors import LinkInvalid
+from kabinet.domain.errors import ContactTaken, LinkInvalid
 from kabinet.domain.masks import mask_name
-from kabinet.flows.accounts import verified_owner
+from kabinet.flows.accounts import claim_value
 from kabinet.flows.contact_state import mark_verified
 from kabinet.flows.notices import contact_changed, masked
 from kabinet.flows.views import contact_view
-from kabinet.store.db import lock_account
+from kabinet.store.db import lock_account, lock_challenge
 from kabinet.store.models import Account, Challenge, Contact
 
 
@@ -52,13 +52,18 @@ def confirm(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
     kb.limiter.check("link.check.ip", meta.ip or "-")
     try:
         with kb.store.write() as db:
-            ch = _challenge(kb, db, token, now)
-            account = lock_account(db, ch.account_id)  # type: ignore[arg-type]
+            found = _challenge(kb, db, token, now)
+            account = lock_account(db, found.account_id)  # type: ignore[arg-type]
+            ch = lock_challenge(db, found.id)  # read afresh under the lock: a link works once, even racing
+            if ch is None or ch.consumed_at is not None:
+                raise LinkInvalid()
             contact = db.get(Contact, ch.contact_id)
             if account is None or contact is None or contact.removed_at is not None:
                 raise LinkInvalid()
-            if verified_owner(db, "email", contact.value) is not None:
-                raise LinkInvalid()  # someone else verified it meanwhile
+            try:
+                claim_value(db, "email", contact.value, account.id)
+            except ContactTaken:
+                raise LinkInvalid() from None  # someone else verified it meanwhile
             ch.consumed_at = now
             verify(kb, db, account, contact, meta=meta, now=now)
             return {"contact": contact_view(contact), "account": mask_name(account.full_name)}
@@ -69,6 +74,7 @@ def confirm(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
 
 def verify(kb: Kabinet, db: Session, account: Account, contact: Contact, *, meta: Meta, now: datetime) -> None:
     """Mark verified, finish a Change if this was one, record it and tell the citizen (email and phone alike)."""
+    claim_value(db, contact.kind, contact.value, account.id)
     retired = mark_verified(db, contact, now)
     db.flush()  # the unique index on verified values speaks here, inside the transaction
     record(db, account, EventType.CONTACT_CHANGED if retired else EventType.CONTACT_VERIFIED, at=now, meta=meta,

@@ -15,11 +15,25 @@ from limits.strategies import MovingWindowRateLimiter
 from kabinet.domain.errors import RateLimited
 
 RULES: dict[str, str] = {
-    "sign_in.login": "5/15 minutes",  # wrong passwords per login
+    "sign_in.login": "5/15 minutes",  # wrong passwords per account (or per login, normalised, when none)
     "sign_in.ip": "50/15 minutes",  # wrong passwords per IP
     "register.ip": "20/hour",
-    "code.send.destination": "5/hour",  # SMS or letters with a code to one number or address
+    "code.send.destination": "5/hour",  # letters with a link or a test notice to one address
     "code.check.ip": "60/15 minutes",  # wrong codes per IP, on top of 3 per challenge
+    "code.check.account": "10/15 minutes",  # wrong codes per account: TOTP challenges can be asked for anew
+    # Codes sent, in buckets by who can make us send them (issue 8): a stranger reaches registration and
+    # recovery, so those spend their own budgets and can never empty the one an owner needs after a right
+    # password or inside a session.
+    "send.owner.destination": "10/hour",  # sign-in, step-up, removal and change codes
+    "send.owner.account": "30/hour",
+    "send.register.destination": "3/hour",
+    "send.register.prefix": "30/hour",  # +7 916 123…: a thousand numbers (SMS pumping walks ranges)
+    "send.recovery.destination": "5/hour",
+    "send.recovery.account": "10/day",
+    "send.anonymous.ip": "20/hour",  # registration and recovery codes from one address
+    "send.new_contact.destination": "5/hour",  # a phone being added
+    "send.new_contact.account": "10/day",  # numbers added by one account: no pumping from a signed-in account
+    "notice.silent.destination": "1/day",  # "someone tried to register your number": one a day at most
     "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
     "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
 }
@@ -38,6 +52,17 @@ class RateLimiter:
         item = self._items[rule]
         if self.enabled and not self._limiter.hit(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(item, rule, key))
+
+    def hit_all(self, pairs: list[tuple[str, str]]) -> None:
+        """Count one event in each (rule, key) only when every one has room: a refusal spends nothing."""
+        for rule, key in pairs:
+            self.check(rule, key)
+        for rule, key in pairs:
+            self.hit(rule, key)
+
+    def try_hit(self, rule: str, key: str) -> bool:
+        """Count one event if there is room; ``False`` (nothing raised) when there is none."""
+        return not self.enabled or self._limiter.hit(self._items[rule], rule, key)
 
     def check(self, rule: str, key: str) -> None:
         """Raise ``RateLimited`` when the next event would be refused, without counting one."""

@@ -9,15 +9,18 @@ and, with WAL, never wait for writers.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kabinet.store.models import Account
+from kabinet.domain.errors import ConcurrentChange
+from kabinet.store.models import Account, Challenge
 
 IMMEDIATE = "kabinet_immediate"
 
@@ -69,6 +72,10 @@ class Store:
             try:
                 yield session
                 session.commit()
+            except IntegrityError as exc:
+                # A unique index decided a race the locks did not cover: the citizen gets an answer, not a 500.
+                session.rollback()
+                raise ConcurrentChange() from exc
             except BaseException:
                 session.rollback()
                 raise
@@ -85,3 +92,20 @@ class Store:
 def lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
     """The account row, locked until the transaction ends (a no-op lock on SQLite, see module doc)."""
     return session.scalars(select(Account).where(Account.id == account_id).with_for_update()).one_or_none()
+
+
+def lock_challenge(session: Session, challenge_id: uuid.UUID) -> Challenge | None:
+    """The challenge row, locked and read afresh. Callers lock the account first (one lock order everywhere),
+    so two confirms of one code queue here and the second sees the first one's ``consumed_at``."""
+    return session.scalars(select(Challenge).where(Challenge.id == challenge_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+
+
+def lock_value(session: Session, kind: str, value: str) -> None:
+    """Serialise every transaction that may verify this phone or address, on any account, until commit: the
+    "is it verified elsewhere?" check that follows then sees the other side's outcome. PostgreSQL takes a
+    transaction-scoped advisory lock; SQLite's single writer already serialises (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"{kind}:{value}".encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
