@@ -15,6 +15,7 @@ from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
 from kabinet.delivery.waker import Waker
+from kabinet.identity_registers import DevRegisters, IdentityRegisters
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
@@ -34,6 +35,7 @@ class Kabinet:
     mailer: Mailer
     sms: SmsGateway
     wake: Waker = field(default_factory=Waker)
+    registers: IdentityRegisters = field(default_factory=DevRegisters)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:

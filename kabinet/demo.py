@@ -17,6 +17,7 @@ from kabinet.store.models import Account, Contact
 SNILS = "11223344595"
 PHONE = "+79001234567"
 EMAIL = "ivan.ivanov@mail.ru"
+PASSPORT = "4508123456"
 
 
 def demo_password(data_dir: Path) -> str:
@@ -34,15 +35,19 @@ def seed(kb: Kabinet, password: str) -> bool:
     """Create the demo citizen unless present; True when created."""
     now = kb.clock.now()
     with kb.store.write() as db:
-        if db.scalars(select(Account.id).where(Account.snils == SNILS)).first():
+        existing = db.scalars(select(Account).where(Account.snils == SNILS)).first()
+        if existing is not None:
+            existing.passport_hash = existing.passport_hash or kb.hasher.digest("passport", PASSPORT)
+            existing.passport_hint = PASSPORT[-2:]
             return False
         account = Account(level="confirmed", full_name="Иванов Иван Иванович", snils=SNILS,
-                          birth_date=date(1985, 4, 12), passport="4508123456", locale="ru",
-                          password_hash=hash_password(password), created_at=now)
+                          birth_date=date(1985, 4, 12), passport_hash=kb.hasher.digest("passport", PASSPORT),
+                          passport_hint=PASSPORT[-2:], locale="ru", password_hash=hash_password(password),
+                          created_at=now)
         db.add(account)
         db.flush()
         for kind, value, display in (("phone", PHONE, "+7 900 123-45-67"), ("email", EMAIL, EMAIL)):
             db.add(Contact(account_id=account.id, kind=kind, value=value, display=display, verified_at=now,
-                           is_primary=True, sign_in=True, recovery=True, created_at=now))
+                           last_confirmed_at=now, is_primary=True, sign_in=True, recovery=True, created_at=now))
         record(db, account, EventType.ACCOUNT_REGISTERED, at=now, meta=Meta(), actor=SYSTEM, channel="demo")
         return True

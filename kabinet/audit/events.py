@@ -48,6 +48,16 @@ class EventType(StrEnum):
     NOT_ME = "account:not_me"
     SUPPORT_REQUEST = "request:filed"
     DATA_EXPORTED = "account:exported"
+    RECOVERY_STARTED = "recovery:started"
+    RECOVERY_PROOF = "recovery:proof"
+    RECOVERY_VISIT_REQUIRED = "recovery:visit_required"
+    PASSWORD_RECOVERED = "password:recovered"  # noqa: S105 - an event name
+    BACKUP_CODES_MADE = "backup_codes:made"
+    BACKUP_CODE_USED = "backup_codes:used"
+    IDENTITY_SAVED = "identity:saved"
+    IDENTITY_NOT_CONFIRMED = "identity:not_confirmed"
+    IDENTITY_DUPLICATE = "identity:duplicate"
+    IDENTITY_REQUESTED = "recovery:identity_requested"
 
 
 @dataclass(frozen=True)

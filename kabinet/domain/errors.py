@@ -67,6 +67,26 @@ class SnilsChecksum(InvalidInput):
     title_en = "The SNILS has a typo: its check number does not match"
 
 
+class PassportInvalid(InvalidInput):
+    code = "passport.invalid"
+    title_ru = "Серия и номер паспорта указаны неверно: 4 цифры серии и 6 цифр номера, как 45 08 123456"
+    title_en = "The passport series and number are not valid: 4 digits and 6 digits, as in 45 08 123456"
+
+
+class BirthDateInvalid(InvalidInput):
+    code = "birth_date.invalid"
+    title_ru = "Дата рождения указана неверно"
+    title_en = "The date of birth is not valid"
+
+
+class InvalidInputs(InvalidInput):
+    """Several fields are wrong at once; ``problems`` holds one error per field."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(field=problems[0].field if problems else None)
+        self.problems = problems
+
+
 class PasswordWeak(InvalidInput):
     code = "password.weak"
     title_ru = "Пароль слишком простой: не короче 8 символов, не из списка частых, без телефона и почты"
@@ -110,6 +130,45 @@ class AccountLocked(KabinetError):
     status = 403
     title_ru = "Вход приостановлен: восстановите доступ и смените пароль"
     title_en = "Signing in is suspended: recover access and change the password"
+
+
+class RecoveryNotFound(KabinetError):
+    """One answer for an unknown, expired, finished or out-of-order recovery: nothing to learn from it."""
+
+    code = "recovery.not_found"
+    status = 404
+    title_ru = "Восстановление не найдено или устарело. Начните заново"
+    title_en = "This recovery was not found or has expired. Please start again"
+
+
+class RecoveryNeedsVisit(KabinetError):
+    code = "recovery.visit_required"
+    status = 409
+    title_ru = ("Этим способом доступ не восстановить: контакт давно не подтверждался. "
+                "Обратитесь в центр обслуживания с паспортом и СНИЛС")
+    title_en = ("Access cannot be recovered this way: the contact has not been confirmed for a long time. "
+                "Visit a service centre with your passport and SNILS")
+
+
+class IdentityNotConfirmed(KabinetError):
+    code = "identity.not_confirmed"
+    status = 422
+    title_ru = "Государственные реестры не подтвердили эти данные. Проверьте СНИЛС, паспорт и дату рождения"
+    title_en = "The state registers did not confirm these data. Check the SNILS, passport and date of birth"
+
+
+class IdentityLocked(KabinetError):
+    code = "identity.locked"
+    status = 409
+    title_ru = "Подтверждённые данные документов меняются только в центре обслуживания"
+    title_en = "Confirmed identity data can only be changed at a service centre"
+
+
+class ProofWrong(KabinetError):
+    code = "recovery.proof_wrong"
+    status = 400
+    title_ru = "Код не подошёл. Осталось попыток: {attempts_left}"
+    title_en = "The code did not match. Attempts left: {attempts_left}"
 
 
 class RateLimited(KabinetError):

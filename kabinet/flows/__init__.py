@@ -9,3 +9,4 @@ from kabinet.flows import (  # noqa: F401
     step_up,
     totp,
 )
+from kabinet.flows.recovery import password_reset  # noqa: F401

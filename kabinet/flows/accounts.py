@@ -67,6 +67,27 @@ def find_by_login(db: Session, login: str) -> Account | None:
         return None
 
 
+def recovery_target(db: Session, login: str) -> tuple[Account, Contact] | None:
+    """Where a recovery's first code goes: the verified recovery contact the login names, or for a SNILS the
+    account's primary recovery phone (else another recovery phone, else a recovery email)."""
+    login = login.strip()
+    try:
+        if "@" in login:
+            contact = verified_owner(db, "email", parse_email(login).normalized)
+        elif _looks_like_snils(login):
+            account = db.scalars(select(Account).where(Account.snils == parse_snils(login).digits)).first()
+            usable = [c for c in present_contacts(db, account.id) if c.verified_at and c.recovery] if account else []
+            ranked = sorted(usable, key=lambda c: (c.kind != "phone", not c.is_primary))
+            return (account, ranked[0]) if account and ranked else None
+        else:
+            contact = verified_owner(db, "phone", parse_phone(login, mobile_only=False).e164)
+    except InvalidInput:
+        return None
+    if contact is None or not contact.recovery:
+        return None
+    return db.get_one(Account, contact.account_id), contact
+
+
 def canonical_login(login: str) -> str:
     """One spelling per login, for counting tries on logins that match no account."""
     login = login.strip()

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pyotp
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
@@ -33,8 +32,9 @@ from kabinet.domain.errors import (
 )
 from kabinet.domain.masks import mask_destination
 from kabinet.security.tokens import new_code
+from kabinet.security.totp import totp_matches
 from kabinet.store.db import lock_account, lock_challenge
-from kabinet.store.models import Account, Challenge
+from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 CODE_TTL = timedelta(minutes=5)
@@ -50,6 +50,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "remove_contact": ("Удаление контакта", "Removing a contact"),
     "change_contact": ("Изменение контакта", "Changing a contact"),
     "totp_enrol": ("Подключение приложения", "Adding an authenticator app"),
+    "recovery": ("Восстановление доступа", "Recovering access"),
 }
 
 
@@ -80,14 +81,16 @@ def issue(
     kb: Kabinet, db: Session, *, now: datetime, meta: Meta, purpose: str, channel: str,
     destination: str | None = None, account: Account | None = None, session: UserSession | None = None,
     contact_id: uuid.UUID | None = None, payload: dict[str, Any] | None = None, silent: str | None = None,
+    decoy: bool = False,
 ) -> Challenge:
     """A new challenge, its code queued for sending. ``silent`` names a template sent instead of a
-    code: the challenge then looks the same to the caller but no code can ever answer it."""
+    code: the challenge then looks the same to the caller but no code can ever answer it. A ``decoy`` (a
+    login that matched nothing) spends the same budgets and sends nothing at all."""
     ch = Challenge(
         id=uuid.uuid4(), purpose=purpose, channel=channel, destination=destination,
         account_id=account.id if account else None, session_id=session.id if session else None,
         contact_id=contact_id, expires_at=now + CODE_TTL, attempts_left=MAX_ATTEMPTS, created_at=now,
-        payload={**(payload or {}), **({"silent": silent} if silent else {})},
+        payload={**(payload or {}), **({"silent": silent} if silent else {}), **({"decoy": True} if decoy else {})},
     )
     db.add(ch)
     if channel in ("sms", "email"):
@@ -118,6 +121,8 @@ def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, meta: Meta) ->
     ch.last_sent_at = now
     common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": meta.locale,
               "account_id": ch.account_id, "contact_id": ch.contact_id}
+    if ch.payload.get("decoy"):
+        return
     if silent := ch.payload.get("silent"):
         # The caller sees the same challenge either way; the owner hears of it at most once a day.
         if kb.limiter.try_hit("notice.silent.destination", ch.destination):
@@ -183,22 +188,8 @@ def _code_ok(kb: Kabinet, ch: Challenge, account: Account | None, code: str, now
 
         return code_matches(kb, ch, code, now)
     if ch.channel == "totp":
-        return _totp_ok(kb, account, code, now)
+        return totp_matches(kb.totp_sealer, account, code, now)
     return kb.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
-
-
-def _totp_ok(kb: Kabinet, account: Account | None, code: str, now: datetime) -> bool:
-    if account is None or not account.totp_secret:
-        return False
-    totp = pyotp.TOTP(kb.totp_sealer.open(account.totp_secret))
-    step = totp.timecode(now)
-    for candidate in (step, step - 1, step + 1):
-        if pyotp.utils.strings_equal(totp.generate_otp(candidate), code):
-            if account.totp_last_step is not None and candidate <= account.totp_last_step:
-                return False  # a TOTP code already used can't be used again
-            account.totp_last_step = candidate
-            return True
-    return False
 
 
 def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
@@ -217,7 +208,9 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
         if _code_ok(kb, ch, account, code, now):
             ch.consumed_at = now
             step = Step(kb=kb, db=db, meta=meta, now=now, session=session)
-            return _HANDLERS[ch.purpose](step, ch, account)
+            result = _HANDLERS[ch.purpose](step, ch, account)
+            _mark_contact_alive(db, ch, now)
+            return result
         ch.attempts_left -= 1
         if account is not None:
             record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
@@ -226,6 +219,13 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
     if account is not None:
         kb.limiter.hit("code.check.account", str(account.id))
     raise failure
+
+
+def _mark_contact_alive(db: Session, ch: Challenge, now: datetime) -> None:
+    """The citizen holds this phone or mailbox today. Not for recovery codes: a contact that was silent
+    for long must not make itself fresh by starting a recovery (flows/recovery/password_reset)."""
+    if ch.contact_id is not None and ch.channel in ("sms", "email") and ch.purpose != "recovery":
+        db.execute(update(Contact).where(Contact.id == ch.contact_id).values(last_confirmed_at=now))
 
 
 def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:

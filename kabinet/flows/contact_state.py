@@ -16,7 +16,7 @@ from kabinet.store.models import Contact
 def mark_verified(db: Session, contact: Contact, now: datetime) -> Contact | None:
     """Verify ``contact``; when it is the new value of a Change, retire the old one and hand over its
     roles. Returns the retired contact, if any."""
-    contact.verified_at = now
+    contact.verified_at = contact.last_confirmed_at = now
     contact.sign_in = contact.recovery = True
     others = [c for c in present_contacts(db, contact.account_id) if c.id != contact.id and c.kind == contact.kind]
     old = next((c for c in others if c.id == contact.replaces_id), None)

@@ -1,8 +1,9 @@
 """"This wasn't me" (DESIGN.md §4 rule 5): the single-use link in every security notice ends every
 session of the account at once, so whoever made the change is thrown out, and records it.
 
-The link works once, for 7 days, signed out. The citizen then signs in again (password and a code to
-their phone) and changes the password; forcing that reset waits for the recovery flow.
+The link works once, for 7 days, signed out. It also suspends password sign-in (status
+``reset_required``): whoever made the change may know the password, so the citizen gets back in through
+recovery (two proofs) and sets a new one, as Login.gov does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def run(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
         if not failed:
             assert ch is not None and account is not None
             ch.consumed_at = now
+            account.status = "reset_required"
             ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
                                                          UserSession.revoked_at.is_(None))
                                .values(revoked_at=now)).rowcount

@@ -59,5 +59,20 @@ def contact_changed(
                 secret={"not_me_url": base + token}, **common)
 
 
+def security_notice(kb: Kabinet, db: Session, account: Account, *, now: datetime, what: tuple[str, str]) -> None:
+    """Tell every verified channel the account still has (password recovered, backup code used, identity
+    data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
+    a reissued number's new owner learns nothing of the citizen."""
+    locale = account.locale
+    base, token = not_me_link(kb, db, account, now)
+    for contact in present_contacts(db, account.id):
+        if contact.verified_at is not None:
+            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                    template="security_notice", contact_id=contact.id, now=now, locale=locale,
+                    account_id=account.id, sealer=kb.outbox_sealer,
+                    data={"what": what[locale == "en"], "when": _when(now, locale)},
+                    secret={"not_me_url": base + token})
+
+
 def _when(now: datetime, locale: str) -> str:
     return format_datetime(now, "d MMMM y, HH:mm zzz", tzinfo="Europe/Moscow", locale=locale)

@@ -57,7 +57,8 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
     db.add(account)
     db.flush()
     db.add(Contact(account_id=account.id, kind="phone", value=ch.destination, display=_display(ch.destination),
-                   verified_at=now, is_primary=True, sign_in=True, recovery=True, created_at=now))
+                   verified_at=now, last_confirmed_at=now, is_primary=True, sign_in=True, recovery=True,
+                   created_at=now))
     record(db, account, EventType.ACCOUNT_REGISTERED, at=now, meta=step.meta, channel="self-service")
     token, _ = open_session(db, step.kb.hasher, account_id=account.id, meta=step.meta, method="password+sms",
                             now=now)

@@ -33,7 +33,11 @@ RULES: dict[str, str] = {
     "send.anonymous.ip": "20/hour",  # registration and recovery codes from one address
     "send.new_contact.destination": "5/hour",  # a phone being added
     "send.new_contact.account": "10/day",  # numbers added by one account: no pumping from a signed-in account
-    "notice.silent.destination": "1/day",  # "someone tried to register your number": one a day at most
+    "notice.silent.destination": "1/day",
+    "recovery.ip": "20/hour",  # recoveries started from one address
+    "recovery.login": "5/hour",  # recoveries of one account (or one normalised login)
+    "recovery.identity.snils": "3/day",  # lost-everything requests per SNILS (DOMAIN.md)
+    "recovery.identity.ip": "10/day",  # "someone tried to register your number": one a day at most
     "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
     "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
 }

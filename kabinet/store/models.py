@@ -48,7 +48,9 @@ class Account(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     snils: Mapped[str | None] = mapped_column(String(11), unique=True)
     birth_date: Mapped[date | None] = mapped_column(Date)
-    passport: Mapped[str | None] = mapped_column(String(10))
+    # Only ever compared (a service-centre visit, a lost-everything request): a keyed hash, and two digits to show.
+    passport_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    passport_hint: Mapped[str | None] = mapped_column(String(2))
     locale: Mapped[str] = mapped_column(String(5), default="ru")
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(300))
@@ -87,6 +89,9 @@ class Contact(Base):
     recovery: Mapped[bool] = mapped_column(Boolean, default=False)
     removed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The last time a code sent here was typed back: a contact silent for long may have a new owner by now
+    # (reissued numbers, deleted mailboxes), so it alone cannot recover the account (flows/recovery).
+    last_confirmed_at: Mapped[datetime | None]
     # Set on the new value of a Change: when it is verified it takes the old one's place.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
 
@@ -208,3 +213,47 @@ class SupportRequest(Base):
     reference: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime]
+
+
+class Recovery(Base):
+    """A password recovery under way: which proofs are done, until when (flows/recovery). ``account_id`` is
+    empty for a login that matched nothing: the flow looks the same, and can never reach the password step."""
+
+    __tablename__ = "recovery"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # first_proof | second_proof | password | done
+    first_contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    proofs: Mapped[list[str]] = mapped_column(default=list)
+    attempts_left: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class BackupCode(Base):
+    __tablename__ = "backup_code"
+    __table_args__ = (Index("ix_backup_code_account", "account_id", "used_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class IdentityRequest(Base):
+    """Lost every contact: a request only a service-centre operator can complete, in person. ``account_id`` is
+    empty when the data matched no account — the citizen is told the same either way."""
+
+    __tablename__ = "identity_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # awaiting_visit | completed | expired
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]

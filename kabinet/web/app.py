@@ -21,7 +21,7 @@ from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
 from kabinet.web import dev, problems
-from kabinet.web.api import auth, contacts, security
+from kabinet.web.api import auth, contacts, recovery, security
 from kabinet.web.middleware import BodyLimit, SecurityHeaders
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
@@ -57,8 +57,8 @@ def create_app(kb: Kabinet) -> FastAPI:
     app.add_exception_handler(HTTPException, page_errors.on_http_error)
     app.add_exception_handler(Exception, page_errors.on_crash)
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
-    for router in (auth.router, contacts.router, security.router, pages_auth.router, pages_contacts.router,
-                   pages_security.router, pages_account.router):
+    for router in (auth.router, contacts.router, security.router, recovery.router, pages_auth.router,
+                   pages_contacts.router, pages_security.router, pages_account.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from kabinet.domain.errors import InvalidInput, KabinetError, NotFound
+from kabinet.domain.errors import InvalidInput, InvalidInputs, KabinetError, NotFound
 
 log = logging.getLogger("kabinet.web")
 PROBLEM = "application/problem+json"
@@ -38,6 +38,8 @@ def problem(request: Request, error: KabinetError, *, errors: list[dict[str, Any
     body: dict[str, Any] = {"type": f"urn:kabinet:problem:{error.code}", "code": error.code,
                             "title": error.title(locale), "status": error.status, "reference": reference}
     body.update(error.extra)
+    if errors is None and isinstance(error, InvalidInputs):
+        errors = [{"field": e.field, "code": e.code, "message": e.title(locale)} for e in error.problems]
     if errors is None and error.field:
         errors = [{"field": error.field, "code": error.code, "message": error.title(locale)}]
     if errors:

@@ -1,0 +1,68 @@
+"""Identity data (API.md ``PUT /api/v1/identity``): SNILS, passport and birth date; once the state registers
+confirm them, a simplified account becomes standard (DOMAIN.md "Account levels").
+
+Why the passport is a keyed hash: it is only ever compared (at a service centre, in a lost-everything
+request), so the store keeps an HMAC and two digits to show. A SNILS already on another account gets the same
+answer and a support request: a person who knows a stranger's SNILS, passport and birth date learns nothing
+from the form, and the real owner's account is never touched.
+Confirmed data (a service centre checked the document) change only at a service centre.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
+from kabinet.domain.identity import IdentityData, parse_identity
+from kabinet.flows.accounts import account_step
+from kabinet.flows.notices import security_notice
+from kabinet.flows.views import account_view
+from kabinet.store.db import lock_value
+from kabinet.store.models import Account, SupportRequest
+from kabinet.store.models import Session as UserSession
+
+
+def save(kb: Kabinet, meta: Meta, *, session: UserSession, snils: str, passport: str,
+         birth_date: str) -> dict[str, Any]:
+    data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=kb.clock.now().date())
+    with account_step(kb, session, fresh_factor=True) as (db, account, now):
+        if account.level == "confirmed":
+            raise IdentityLocked()
+        lock_value(db, "snils", data.snils.digits)
+        elsewhere = db.scalar(select(Account.id).where(Account.snils == data.snils.digits, Account.id != account.id))
+        if elsewhere is not None:
+            db.add(SupportRequest(account_id=account.id, topic="identity", created_at=now,
+                                  text="SNILS already on another account: to be checked by an operator"))
+            record(db, account, EventType.IDENTITY_DUPLICATE, at=now, meta=meta)
+            return account_view(account)
+        if not kb.registers.confirms(data, account.full_name):
+            record(db, account, EventType.IDENTITY_NOT_CONFIRMED, at=now, meta=meta)
+            raise IdentityNotConfirmed()
+        _store(kb, account, data)
+        account.level = "standard" if account.level == "simplified" else account.level
+        record(db, account, EventType.IDENTITY_SAVED, at=now, meta=meta, level=account.level,
+               passport=data.passport.masked)
+        security_notice(kb, db, account, now=now, what=("изменены данные документов", "identity data were changed"))
+        return account_view(account)
+
+
+def _store(kb: Kabinet, account: Account, data: IdentityData) -> None:
+    account.snils = data.snils.digits
+    account.passport_hash = kb.hasher.digest("passport", data.passport.digits)
+    account.passport_hint = data.passport.number[-2:]
+    account.birth_date = data.birth_date
+
+
+def show(kb: Kabinet, *, session: UserSession) -> dict[str, Any]:
+    """What the Security page shows: masked, never the passport itself (it is not kept)."""
+    with kb.store.read() as db:
+        account = db.get_one(Account, session.account_id)
+        snils = account.snils
+        return {"level": account.level, "snils": f"***-***-{snils[6:9]} {snils[9:]}" if snils else None,
+                "passport": f"•• •• ••••{account.passport_hint}" if account.passport_hint else None,
+                "birth_date": account.birth_date.isoformat() if account.birth_date else None,
+                "editable": account.level != "confirmed"}

@@ -1,0 +1,75 @@
+"""Lost every contact (API.md ``POST /api/v1/recovery/identity``): SNILS, passport, birth date and a new
+phone open a request that only a service-centre operator completes, in person, with the passport in hand.
+
+Why the answer never varies: whether the data match an account or not, the citizen gets a request number and
+the same words; a non-matching request is kept (without the identity data) and simply can never be
+completed. At most three tries per SNILS a day (DOMAIN.md). A matching one is told to every channel the
+account still has, so an owner who did not ask hears of it while the visit is still ahead.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import InvalidInput, InvalidInputs
+from kabinet.domain.identity import IdentityData, parse_identity
+from kabinet.domain.phone import Phone, parse_phone
+from kabinet.flows.notices import security_notice
+from kabinet.store.models import Account, IdentityRequest
+
+TTL = timedelta(days=30)
+
+
+def request(kb: Kabinet, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
+    data, number = _parse(kb, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
+    kb.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        account = db.scalars(select(Account).where(Account.snils == data.snils.digits).with_for_update()).first()
+        matched = account is not None and _matches(kb, account, data)
+        req = IdentityRequest(id=uuid.uuid4(), number=_number(), account_id=account.id if matched and account
+                              else None, phone=number.e164, state="awaiting_visit", expires_at=now + TTL,
+                              created_at=now)
+        db.add(req)
+        if matched and account is not None:
+            record(db, account, EventType.IDENTITY_REQUESTED, at=now, meta=meta, number=req.number,
+                   phone=number.masked)
+            security_notice(kb, db, account, now=now, what=(
+                f"подана заявка № {req.number} на восстановление доступа в центре обслуживания",
+                f"request No. {req.number} to recover access at a service centre was filed"))
+        return {"request": {"id": str(req.id), "number": req.number, "state": req.state,
+                            "expires_at": req.expires_at.isoformat()}}
+
+
+def _parse(kb: Kabinet, *, snils: str, passport: str, birth_date: str, phone: str) -> tuple[IdentityData, Phone]:
+    problems: list[InvalidInput] = []
+    try:
+        number = parse_phone(phone)
+    except InvalidInput as exc:
+        problems.append(exc)
+    try:
+        data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=kb.clock.now().date())
+    except InvalidInputs as exc:
+        problems = exc.problems + problems
+    if problems:
+        raise InvalidInputs(problems)
+    return data, number
+
+
+def _matches(kb: Kabinet, account: Account, data: IdentityData) -> bool:
+    passport_ok = hmac.compare_digest(account.passport_hash or "", kb.hasher.digest("passport", data.passport.digits))
+    return passport_ok and account.birth_date == data.birth_date
+
+
+def _number() -> str:
+    """Ten digits, read out at the counter: ``4815-162342``."""
+    digits = f"{secrets.randbelow(10**10):010d}"
+    return f"{digits[:4]}-{digits[4:]}"

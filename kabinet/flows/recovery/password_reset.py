@@ -1,0 +1,235 @@
+"""Password recovery: a login → a code to a verified recovery contact → a second proof when the account has
+one → a new password, every session ended, every channel told (API.md "Identity data and recovery").
+
+Why two proofs: one stolen channel (a reissued number, a mailbox taken over) must not be enough. The second
+proof is a code to another recovery contact (of the other kind first), the authenticator app or a backup code.
+
+The rule for one proof only: it is enough when the contact was confirmed within ``SILENT_AFTER`` (180 days).
+A phone or mailbox silent for longer may belong to somebody else by now (operators reissue numbers after
+months of silence, mail providers delete idle mailboxes), so the citizen is sent to a service centre
+instead. A recovery code does not refresh a contact, so starting a recovery cannot make a silent one fresh.
+
+A login that matches nothing gets the same answer: a recovery and a challenge that look alike, spend the
+same budgets, and that no code can ever answer; nothing is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.bootstrap import Kabinet
+from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
+from kabinet.domain.passwords import check_password
+from kabinet.flows import challenges
+from kabinet.flows.accounts import canonical_login, present_contacts, recovery_target
+from kabinet.flows.notices import security_notice
+from kabinet.flows.recovery import backup_codes
+from kabinet.security.passwords import hash_password
+from kabinet.security.totp import totp_matches
+from kabinet.store.db import lock_account
+from kabinet.store.models import Account, Challenge, Contact, Recovery
+from kabinet.store.models import Session as UserSession
+
+TTL = timedelta(minutes=15)
+SILENT_AFTER = timedelta(days=180)
+PROOF_ATTEMPTS = 3
+
+
+# --- step 1: the login ------------------------------------------------------------------------------------
+
+def start(kb: Kabinet, meta: Meta, *, login: str) -> dict[str, Any]:
+    login = (login or "").strip()
+    if not 3 <= len(login) <= 320:
+        raise InvalidInput(field="login")
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        target = recovery_target(db, login)
+        key = f"account:{target[0].id}" if target else canonical_login(login)
+        kb.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
+        rec = Recovery(id=uuid.uuid4(), state="first_proof", proofs=[], attempts_left=PROOF_ATTEMPTS,
+                       expires_at=now + TTL, created_at=now)
+        db.add(rec)
+        if target is None:
+            ch = challenges.issue(kb, db, now=now, meta=meta, purpose="recovery", decoy=True,
+                                  payload={"recovery_id": str(rec.id), "step": 1}, **_decoy(kb, login))
+        else:
+            account = lock_account(db, target[0].id)
+            assert account is not None
+            rec.account_id = account.id
+            ch = _send_code(kb, db, meta, now, rec, account, target[1], step=1)
+            record(db, account, EventType.RECOVERY_STARTED, at=now, meta=meta, channel=target[1].kind)
+        return {"recovery_id": str(rec.id), "challenge": challenges.view(ch, now)}
+
+
+def _decoy(kb: Kabinet, login: str) -> dict[str, Any]:
+    """The destination a real answer would show: the typed phone or address itself (nothing is sent to it);
+    for a SNILS, a phone derived from it, so asking twice shows the same one."""
+    kind, _, value = canonical_login(login).partition(":")
+    if kind in ("email", "phone"):
+        return {"channel": "email" if kind == "email" else "sms", "destination": value}
+    digits = int(kb.hasher.digest("recovery-decoy", value)[:12], 16) % 10**9
+    return {"channel": "sms", "destination": f"+79{digits:09d}"}
+
+
+def _send_code(kb: Kabinet, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
+               contact: Contact, *, step: int) -> Challenge:
+    return challenges.issue(kb, db, now=now, meta=meta, purpose="recovery", account=account,
+                            channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                            contact_id=contact.id, payload={"recovery_id": str(rec.id), "step": step})
+
+
+# --- steps 2 and 3: codes and proofs ----------------------------------------------------------------------
+
+@challenges.on_confirm("recovery")
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+    rec = _locked(step.db, ch.payload["recovery_id"], step.now, "first_proof" if ch.payload["step"] == 1
+                  else "second_proof")
+    contact = step.db.get(Contact, ch.contact_id)
+    if account is None or contact is None or contact.removed_at is not None or rec.account_id != account.id:
+        raise RecoveryNotFound()
+    rec.proofs = [*rec.proofs, contact.kind]
+    record(step.db, account, EventType.RECOVERY_PROOF, at=step.now, meta=step.meta, proof=contact.kind)
+    if ch.payload["step"] == 1:
+        rec.first_contact_id = contact.id
+        return _after_first_proof(step, rec, account, contact)
+    rec.state = "password"
+    return view(rec)
+
+
+def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, first: Contact) -> dict[str, Any]:
+    others = [c for c in present_contacts(step.db, account.id)
+              if c.verified_at is not None and c.recovery and c.id != first.id]
+    alternatives = _alternatives(step.db, account)
+    if others:
+        target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
+        rec.state = "second_proof"
+        ch = _send_code(step.kb, step.db, step.meta, step.now, rec, account, target, step=2)
+        return view(rec, challenge=challenges.view(ch, step.now), alternatives=alternatives)
+    if alternatives:
+        rec.state = "second_proof"
+        return view(rec, alternatives=alternatives)
+    if first.last_confirmed_at is None or step.now - first.last_confirmed_at > SILENT_AFTER:
+        rec.state = "visit"
+        record(step.db, account, EventType.RECOVERY_VISIT_REQUIRED, at=step.now, meta=step.meta)
+        return view(rec)
+    rec.state = "password"
+    return view(rec)
+
+
+def _alternatives(db: Session, account: Account) -> list[dict[str, str]]:
+    out = [{"kind": "totp"}] if account.totp_secret else []
+    return out + ([{"kind": "backup_code"}] if backup_codes.remaining(db, account.id) else [])
+
+
+def prove(kb: Kabinet, meta: Meta, *, recovery_id: str, kind: str, code: str) -> dict[str, Any]:
+    """The second proof without a sent code: the authenticator app or a backup code."""
+    code = (code or "").strip()
+    if kind not in ("totp", "backup_code") or not 6 <= len(code) <= 16:
+        raise InvalidInput(field="code")
+    now = kb.clock.now()
+    failure: Exception | None = None
+    with kb.store.write() as db:
+        account = _lock_account_of(db, recovery_id)
+        rec = _locked(db, recovery_id, now, "second_proof")
+        if account is None or rec.account_id != account.id:
+            raise RecoveryNotFound()
+        kb.limiter.check("code.check.account", str(account.id))
+        if _proof_ok(kb, db, account, kind, code, now):
+            rec.proofs, rec.state = [*rec.proofs, kind], "password"
+            record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof=kind)
+            if kind == "backup_code":
+                backup_codes.used(kb, db, account, meta=meta, now=now)
+            return view(rec)
+        rec.attempts_left -= 1
+        rec.state = rec.state if rec.attempts_left > 0 else "dead"
+        record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
+        failure = ProofWrong(attempts_left=rec.attempts_left) if rec.attempts_left > 0 else RecoveryNotFound()
+    kb.limiter.hit("code.check.account", str(account.id))
+    raise failure
+
+
+def _proof_ok(kb: Kabinet, db: Session, account: Account, kind: str, code: str, now: datetime) -> bool:
+    if kind == "totp":
+        return code.isdigit() and totp_matches(kb.totp_sealer, account, code, now)
+    return backup_codes.redeem(kb, db, account.id, code, now)
+
+
+# --- step 4: the new password ---------------------------------------------------------------------------
+
+def set_password(kb: Kabinet, meta: Meta, *, recovery_id: str, password: str) -> None:
+    now = kb.clock.now()
+    with kb.store.read() as db:
+        rec = _find(db, recovery_id, now, "password")
+        account = db.get_one(Account, rec.account_id)
+        personal = [c.value for c in present_contacts(db, account.id)] + account.full_name.split()
+    check_password(password, personal=[p.split("@")[0].lstrip("+") for p in personal])
+    new_hash = hash_password(password)  # slow on purpose; the route runs off the event loop
+    with kb.store.write() as db:
+        account = lock_account(db, account.id)
+        rec = _locked(db, recovery_id, now, "password")  # once: a second request finds it done
+        assert account is not None
+        account.password_hash, account.status = new_hash, "active"
+        ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=now)).rowcount
+        rec.state, rec.completed_at = "done", now
+        record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
+               sessions_ended=ended)
+        security_notice(kb, db, account, now=now,
+                        what=("пароль изменён через восстановление доступа", "the password was reset by recovery"))
+
+
+# --- the recovery object --------------------------------------------------------------------------------
+
+def view(rec: Recovery, *, challenge: dict[str, Any] | None = None,
+         alternatives: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``, or
+    ``visit`` (one silent contact is not enough: a service centre)."""
+    nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
+    out: dict[str, Any] = {"recovery_id": str(rec.id), "next": nxt.get(rec.state, rec.state),
+                           "alternatives": alternatives or [], "expires_at": rec.expires_at.isoformat()}
+    if challenge:
+        out["challenge"] = challenge
+    return out
+
+
+def show(kb: Kabinet, *, recovery_id: str) -> dict[str, Any]:
+    """Where a recovery stands, for the pages (nothing changes)."""
+    now = kb.clock.now()
+    with kb.store.read() as db:
+        rec = _find(db, recovery_id, now, None)
+        account = db.get(Account, rec.account_id) if rec.account_id else None
+        alternatives = _alternatives(db, account) if account and rec.state == "second_proof" else []
+        return view(rec, alternatives=alternatives)
+
+
+def _find(db: Session, recovery_id: str, now: datetime, state: str | None) -> Recovery:
+    try:
+        rec = db.get(Recovery, uuid.UUID(recovery_id))
+    except ValueError:
+        rec = None
+    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
+        raise RecoveryNotFound()
+    return rec
+
+
+def _lock_account_of(db: Session, recovery_id: str) -> Account | None:
+    try:
+        owner = db.scalar(select(Recovery.account_id).where(Recovery.id == uuid.UUID(recovery_id)))
+    except ValueError:
+        raise RecoveryNotFound() from None
+    return lock_account(db, owner) if owner else None
+
+
+def _locked(db: Session, recovery_id: str, now: datetime, state: str) -> Recovery:
+    """The recovery row, locked and read afresh (the caller holds the account lock): one step, once."""
+    rec = db.scalars(select(Recovery).where(Recovery.id == uuid.UUID(recovery_id)).with_for_update()
+                     .execution_options(populate_existing=True)).one_or_none()
+    if rec is None or now >= rec.expires_at or rec.state != state:
+        raise RecoveryNotFound()
+    return rec

@@ -1,0 +1,29 @@
+"""Checking a code from the citizen's authenticator app (RFC 6238 via pyotp).
+
+Why it remembers the step: a TOTP code stays valid for up to 90 s (one step either side for clock drift);
+storing the last step used makes each code single-use, like every other code here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyotp
+
+from kabinet.security.crypto import Sealer
+from kabinet.store.models import Account
+
+
+def totp_matches(sealer: Sealer, account: Account | None, code: str, now: datetime) -> bool:
+    """True once per code; records the step on ``account`` (the caller holds its row lock)."""
+    if account is None or not account.totp_secret:
+        return False
+    totp = pyotp.TOTP(sealer.open(account.totp_secret))
+    step = totp.timecode(now)
+    for candidate in (step, step - 1, step + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(candidate), code):
+            if account.totp_last_step is not None and candidate <= account.totp_last_step:
+                return False  # a TOTP code already used can't be used again
+            account.totp_last_step = candidate
+            return True
+    return False
