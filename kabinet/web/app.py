@@ -27,6 +27,7 @@ from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
 from kabinet.web.pages import errors as page_errors
+from kabinet.web.pages import recovery as pages_recovery
 from kabinet.web.pages import security as pages_security
 from kabinet.web.pages.common import SignInFirst
 
@@ -58,7 +59,7 @@ def create_app(kb: Kabinet) -> FastAPI:
     app.add_exception_handler(Exception, page_errors.on_crash)
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
     for router in (auth.router, contacts.router, security.router, recovery.router, pages_auth.router,
-                   pages_contacts.router, pages_security.router, pages_account.router):
+                   pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

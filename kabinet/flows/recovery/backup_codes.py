@@ -37,6 +37,12 @@ def make(kb: Kabinet, meta: Meta, *, session: UserSession) -> list[str]:
         return codes
 
 
+def count(kb: Kabinet, *, account_id: uuid.UUID) -> int:
+    """Unused codes left, for the Security page."""
+    with kb.store.read() as db:
+        return remaining(db, account_id)
+
+
 def remaining(db: Session, account_id: uuid.UUID) -> int:
     return db.scalar(select(func.count()).select_from(BackupCode).where(
         BackupCode.account_id == account_id, BackupCode.used_at.is_(None))) or 0

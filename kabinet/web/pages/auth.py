@@ -14,7 +14,8 @@ from kabinet.flows import challenges, not_me, registration, sign_in, step_up, ve
 from kabinet.flows import sessions as session_flows
 from kabinet.flows.challenges import ACTIONS
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
-from kabinet.web.pages.common import Citizen, CsrfChecked, go, problem_of, safe_next
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
+from kabinet.web.pages.recovery import recovery_next
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,8 +30,8 @@ def home(session: MaybeSession) -> RedirectResponse:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request) -> HTMLResponse:
-    return render(request, "sign_in.html", login="", problem=None)
+def sign_in_page(request: Request, done: str | None = None) -> HTMLResponse:
+    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done))
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
@@ -88,6 +89,8 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
         except KabinetError:
             return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
         return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
+    if result.get("recovery_id"):  # a recovery goes on to its next proof or the new password
+        return go(recovery_next(result))
     if result.get("challenge"):  # a Change of phone: now the code sent to the new number
         return go(f"/confirm/{result['challenge']['id']}")
     response = go(safe_next(next, AFTER.get(purpose, "/settings/contacts")))

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kabinet.domain.errors import KabinetError, StepUpRequired
+from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
 from kabinet.web.deps import optional_session
@@ -49,7 +49,10 @@ def to_step_up(next_path: str) -> RedirectResponse:
 def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
     """What a form shows: the message, under its field when the error names one."""
     locale = locale_of(request)
-    return {"field": exc.field, "message": exc.title(locale), "code": exc.code, **exc.extra}
+    out = {"field": exc.field, "message": exc.title(locale), "code": exc.code, **exc.extra}
+    if isinstance(exc, InvalidInputs):  # every wrong field, each shown under its own input
+        out["errors"] = [{"field": e.field, "message": e.title(locale), "code": e.code} for e in exc.problems]
+    return out
 
 
 DONE = {
@@ -66,6 +69,8 @@ DONE = {
     "password": "The password is changed; other sessions are ended.",
     "totp": "The authenticator app is on.",
     "confirmed": "Confirmed.",
+    "recovered": "The password is changed and every session is ended. Sign in with the new password.",
+    "identity": "Your identity data are saved.",
 }
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from kabinet.domain.errors import KabinetError, StepUpRequired
 from kabinet.flows import change_password, contact_list, contact_settings, totp
 from kabinet.flows import sessions as session_flows
+from kabinet.flows.recovery import backup_codes, identity_data
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.templating import render
@@ -24,11 +25,16 @@ router = APIRouter(prefix="/security", include_in_schema=False)
 PAGE = "/security"
 
 
-def _page(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
-          done: str | None = None) -> HTMLResponse:
+def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
+                  done: str | None = None, identity_form: dict | None = None) -> HTMLResponse:
     return render(request, "security.html", status=status, signed_in=True, problem=problem,
                   done=done_text(request, done), sessions=session_flows.list_sessions(kb, session=session),
-                  contacts=contact_list.list_contacts(kb, account_id=session.account_id))
+                  contacts=contact_list.list_contacts(kb, account_id=session.account_id),
+                  backup_left=backup_codes.count(kb, account_id=session.account_id),
+                  identity=identity_data.show(kb, session=session), identity_form=identity_form or {})
+
+
+_page = security_view
 
 
 @router.get("", response_class=HTMLResponse)

@@ -1,0 +1,115 @@
+"""Lost access as pages (issue 9): "Forgot your password?" → codes → a second proof → a new password; the
+lost-everything request with its number; backup codes and identity data on the Security page. Each route
+parses a form and calls one flow, as the API does; every page works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kabinet.domain.errors import KabinetError, StepUpRequired
+from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
+from kabinet.web.deps import Kb, RequestMeta
+from kabinet.web.pages.common import Citizen, CsrfChecked, go, problem_of, to_step_up
+from kabinet.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=320)]
+
+
+def recovery_next(result: dict) -> str:
+    """Where a recovery goes after a confirmed code: the next code, or the recovery's own page."""
+    page = f"/recover/{result['recovery_id']}"
+    return f"/confirm/{result['challenge']['id']}?next={page}" if result.get("challenge") else page
+
+
+@router.get("/recover", response_class=HTMLResponse)
+def start_page(request: Request, login: str = "") -> HTMLResponse:
+    return render(request, "recover_start.html", login=login[:320], problem=None)
+
+
+@router.post("/recover", dependencies=[CsrfChecked])
+def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") -> Response:
+    try:
+        started = password_reset.start(kb, meta, login=login)
+    except KabinetError as exc:
+        return render(request, "recover_start.html", status=exc.status, login=login, problem=problem_of(request, exc))
+    return go(f"/confirm/{started['challenge']['id']}?next=/recover/{started['recovery_id']}")
+
+
+def _state_page(request: Request, kb: Kb, recovery_id: str, problem: dict | None = None,
+                status: int = 200) -> HTMLResponse:
+    try:
+        state = password_reset.show(kb, recovery_id=recovery_id)
+    except KabinetError as exc:
+        return render(request, "recover_start.html", status=exc.status, login="", problem=problem_of(request, exc))
+    return render(request, "recover.html", status=status, state=state, problem=problem)
+
+
+@router.get("/recover/identity", response_class=HTMLResponse)
+def identity_page(request: Request) -> HTMLResponse:
+    return render(request, "recover_identity.html", form={}, problem=None, result=None)
+
+
+@router.post("/recover/identity", dependencies=[CsrfChecked])
+def identity_submit(request: Request, kb: Kb, meta: RequestMeta, snils: Text = "", passport: Text = "",
+                    birth_date: Text = "", phone: Text = "") -> HTMLResponse:
+    form = {"snils": snils, "passport": passport, "birth_date": birth_date, "phone": phone}
+    try:
+        result = lost_everything.request(kb, meta, **form)
+    except KabinetError as exc:
+        return render(request, "recover_identity.html", status=exc.status, form=form,
+                      problem=problem_of(request, exc), result=None)
+    return render(request, "recover_identity.html", form={}, problem=None, result=result["request"])
+
+
+@router.get("/recover/{recovery_id}", response_class=HTMLResponse)
+def state_page(request: Request, recovery_id: str, kb: Kb) -> HTMLResponse:
+    return _state_page(request, kb, recovery_id)
+
+
+@router.post("/recover/{recovery_id}/proof", dependencies=[CsrfChecked])
+def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
+                 kind: Annotated[str, Form(max_length=16)] = "", code: Annotated[str, Form(max_length=32)] = ""
+                 ) -> Response:
+    try:
+        password_reset.prove(kb, meta, recovery_id=recovery_id, kind=kind, code=code)
+    except KabinetError as exc:
+        return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
+    return go(f"/recover/{recovery_id}")
+
+
+@router.post("/recover/{recovery_id}/password", dependencies=[CsrfChecked])
+def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
+                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    try:
+        password_reset.set_password(kb, meta, recovery_id=recovery_id, password=password)
+    except KabinetError as exc:
+        return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
+    return go("/sign-in?done=recovered")
+
+
+@router.post("/security/backup-codes", dependencies=[CsrfChecked])
+def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    try:
+        codes = backup_codes.make(kb, meta, session=session)
+    except StepUpRequired:
+        return to_step_up("/security#backup-codes")
+    return render(request, "backup_codes.html", signed_in=True, codes=codes)
+
+
+@router.post("/security/identity", dependencies=[CsrfChecked])
+def identity_data_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, snils: Text = "",
+                         passport: Text = "", birth_date: Text = "") -> Response:
+    from kabinet.web.pages.security import security_view  # one page, two routers
+
+    try:
+        identity_data.save(kb, meta, session=session, snils=snils, passport=passport, birth_date=birth_date)
+    except StepUpRequired:
+        return to_step_up("/security#identity")
+    except KabinetError as exc:
+        return security_view(request, kb, session, problem=problem_of(request, exc), status=exc.status,
+                             identity_form={"snils": snils, "passport": passport, "birth_date": birth_date})
+    return go("/security?done=identity")
