@@ -112,3 +112,29 @@ def test_two_accounts_verifying_one_address_at_once_get_answers_not_errors(kb):
             verified = db.scalar(select(func.count()).select_from(Contact).where(
                 Contact.value == address, Contact.verified_at.is_not(None)))
             assert verified == 1
+
+
+def test_one_recovery_sets_one_password_and_a_backup_code_works_once_even_racing(kb):
+    from kabinet.flows.recovery import backup_codes, password_reset
+    from kabinet.security.passwords import verify_password
+
+    seed(kb, PASSWORD)
+    with kb.store.write() as db:  # the demo citizen keeps only the phone for recovery: the backup code is the 2nd proof
+        db.execute(Contact.__table__.update().where(Contact.kind == "email").values(recovery=False))
+        account = db.scalars(select(Account)).one()
+        _, session = open_session(db, kb.hasher, account_id=account.id, meta=META, method="test", now=kb.clock.now())
+    codes = backup_codes.make(kb, META, session=session)
+    for n in range(3):
+        started = password_reset.start(kb, META, login=PHONE)
+        challenges.confirm(kb, META, started["challenge"]["id"], code_of(kb, started["challenge"]["id"]), None)
+        rid = started["recovery_id"]
+        proofs = race(*[lambda: password_reset.prove(kb, META, recovery_id=rid, kind="backup_code",
+                                                     code=codes[n])] * 2)
+        assert proofs == ["ok", "recovery.not_found"], f"round {n}: {proofs}"
+        words = [f"racing password {n} alpha", f"racing password {n} omega"]
+        sets = race(*[lambda w=w: password_reset.set_password(kb, META, recovery_id=rid, password=w) for w in words])
+        assert sets == ["ok", "recovery.not_found"], f"round {n}: {sets}"
+        with kb.store.read() as db:
+            stored = db.get_one(Account, account.id).password_hash
+            assert sum(verify_password(stored, w) for w in words) == 1
+        kb.clock.advance(seconds=61)
