@@ -6,11 +6,14 @@ build one with a frozen clock and real local SMTP / HTTP servers.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from kabinet.audit.events import CHAIN_KEY
 from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
@@ -42,6 +45,7 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
     clock = clock or SystemClock()
     store = store or Store.from_url(settings.db_url)
     key = settings.key
+    store.carry(**{CHAIN_KEY: hmac.new(key, b"history-chain", hashlib.sha256).digest()})
     kb = Kabinet(
         settings=settings, store=store, clock=clock, hasher=Hasher(key),
         limiter=RateLimiter(settings.redis_url, enabled=settings.rate_limits), outbox_sealer=Sealer(key, "outbox"),

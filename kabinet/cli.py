@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 
 import typer
@@ -17,6 +18,8 @@ from kabinet.store.migrate import upgrade
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Kabinet: contact data and security.")
 db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(no_args_is_help=True, help="History commands.")
+app.add_typer(audit_app, name="audit")
 
 
 def _logging() -> None:
@@ -32,6 +35,27 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every account's history chain (keyed hashes, links, head); exit 1 on any break."""
+    from kabinet.audit.verify import breaks, count_accounts
+
+    kb = bootstrap.build(Settings())
+    found = []
+    with typer.progressbar(length=count_accounts(kb.store), label="accounts", file=sys.stderr) as bar:
+        for broken in breaks(kb.store, bar.update):
+            found.append(broken)
+            typer.echo(f"break: account {broken.account_id} at event {broken.seq or 'head (newest missing)'}")
+    typer.echo(f"{len(found)} broken chain(s)" if found else "every history chain is intact")
+    raise typer.Exit(1 if found else 0)
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """X-Forwarded-For is read only from KABINET_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1 by default)."""
+    trusted = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Apply pending migrations, then serve the cabinet and the API."""
@@ -39,7 +63,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
     upgrade(bootstrap.build(settings).store.engine)
     uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", log_config=None)
+                log_level="info", log_config=None, **proxy_options(settings))
 
 
 @app.command()
@@ -49,6 +73,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     _logging()
     os.environ["KABINET_DEV"] = "1"
+    os.environ.setdefault("KABINET_BASE_URL", f"http://{host}:{port}")  # links in letters follow --port
     settings = Settings()
     kb = bootstrap.build(settings)
     upgrade(kb.store.engine)
@@ -60,7 +85,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
                f"{base}/dev/mail\n")
     from kabinet.web.app import create_app
 
-    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", log_config=None)
+    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", log_config=None, **proxy_options(settings))
 
 
 @app.command()

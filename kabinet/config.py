@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     outbox: str = "inline"
     # Only for benchmarks that replay thousands of sign-ins from one address: "0" lifts every rate limit.
     rate_limits: bool = True
+    # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is
+    # believed. Empty: none is, so nobody can pick the address that rate limits and history record.
+    trusted_proxies: str = ""
 
     @property
     def db_url(self) -> str:
@@ -45,7 +48,9 @@ class Settings(BaseSettings):
     def key(self) -> bytes:
         """The service's secret key (32 bytes); from KABINET_SECRET_KEY or the data dir's key file."""
         if self.secret_key:
-            return bytes.fromhex(self.secret_key) if _is_hex(self.secret_key) else self.secret_key.encode()
+            if not _is_hex(self.secret_key):
+                raise ValueError("KABINET_SECRET_KEY must be at least 64 hex digits (32 random bytes)")
+            return bytes.fromhex(self.secret_key)
         return _load_or_create_key(self.data_dir / "secret.key")
 
 

@@ -10,7 +10,10 @@ _SECRET_PARAM = re.compile(r"(?i)((?:token|code|password)=)[^&\s\"]+")
 
 
 def redact(text: str) -> str:
-    return _SECRET_PARAM.sub(r"\1***", text)
+    """Secrets masked, and control or invisible characters (ESC, NUL, U+2028 — from a URL a stranger typed)
+    written as escapes: one log line stays one readable line."""
+    text = _SECRET_PARAM.sub(r"\1***", text)
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class RedactSecrets(logging.Filter):

@@ -1,13 +1,16 @@
 """History: one event per state change, in the same transaction, hash-chained per account.
 
 Why a chain: the citizen's history is evidence (who changed what, when, from where). Each event
-carries the hash of the one before it, so a removed or edited row breaks the chain and
-``verify_chain`` finds it. The head lives on the account row, which every writer has locked.
+carries the keyed hash (HMAC with the service key) of the one before it, so a removed or edited row
+breaks the chain, and without the key nobody can forge a new one. The head (hash and count) lives on the
+account row, which every writer has locked, so dropping the newest events is caught too.
+``verify_chain`` checks one account; ``kabinet audit verify`` walks them all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -94,23 +97,45 @@ def record(
         account_id=account.id, seq=seq, at=at, actor=actor.kind, actor_id=actor.id, type=str(type_),
         details=details, ip=meta.ip, user_agent=meta.user_agent, prev_hash=account.event_head,
     )
-    event.hash = _digest(event)
+    event.hash = _digest(event, chain_key(db))
     account.event_seq, account.event_head = seq, event.hash
     db.add(event)
     return event
 
 
-def _digest(event: Event) -> str:
+def chain_key(db: Session) -> bytes:
+    """The key the store's sessions carry (set by the composition root): no event is ever written unkeyed."""
+    key = db.info.get(CHAIN_KEY)
+    if not isinstance(key, bytes):
+        raise RuntimeError("the store has no history key: build it through kabinet.bootstrap")
+    return key
+
+
+CHAIN_KEY = "history_chain_key"
+
+
+def _digest(event: Event, key: bytes) -> str:
     body = [event.seq, event.at.isoformat(), event.actor, event.actor_id, event.type, event.details,
             event.ip, event.user_agent, event.prev_hash]
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+    return hmac.new(key, b"history\x00" + text, hashlib.sha256).hexdigest()
 
 
-def verify_chain(events: Iterable[Event]) -> bool:
-    """True when the events (oldest first) link up and none was altered."""
-    head = ""
+def first_break(events: Iterable[Event], key: bytes, *, head: str | None = None, count: int | None = None
+                ) -> int | None:
+    """The ``seq`` of the first event that does not link up or was altered (oldest first); ``0`` when the
+    events are whole but end before the account's head (the newest were removed); ``None`` when intact."""
+    last, seen = "", 0
     for event in events:
-        if event.prev_hash != head or _digest(event) != event.hash:
-            return False
-        head = event.hash
-    return True
+        seen += 1
+        if event.seq != seen or event.prev_hash != last or not hmac.compare_digest(_digest(event, key), event.hash):
+            return event.seq
+        last = event.hash
+    if (head is not None and last != head) or (count is not None and seen != count):
+        return 0
+    return None
+
+
+def verify_chain(events: Iterable[Event], key: bytes, *, head: str | None = None, count: int | None = None) -> bool:
+    """True when the events (oldest first) link up, none was altered, and they reach the account's head."""
+    return first_break(events, key, head=head, count=count) is None

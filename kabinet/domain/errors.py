@@ -305,6 +305,13 @@ class RequestTooLarge(KabinetError):
     title_en = "The request is too large"
 
 
+class CrossSiteRefused(KabinetError):
+    code = "request.cross_site"
+    status = 403
+    title_ru = "Запрос пришёл с другого сайта и отклонён"
+    title_en = "The request came from another site and was refused"
+
+
 class NotFound(KabinetError):
     code = "not_found"
     status = 404

@@ -195,7 +195,7 @@ def _code_ok(kb: Kabinet, ch: Challenge, account: Account | None, code: str, now
 def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
     """Check ``code``; on success run the purpose's handler in the same transaction and return its result."""
     code = (code or "").strip()
-    if not code.isdigit() or len(code) > 10:
+    if not (code.isascii() and code.isdigit()) or len(code) > 10:  # "١٢٣" is digits too, to Python
         raise InvalidInput(field="code")
     now = kb.clock.now()
     kb.limiter.check("code.check.ip", meta.ip or "-")

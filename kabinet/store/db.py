@@ -60,6 +60,10 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
+    def carry(self, **info: Any) -> None:
+        """Values every session of this store carries in ``Session.info`` (the history key)."""
+        self._sessions.configure(info=info)
+
     @classmethod
     def from_url(cls, url: str) -> Store:
         return cls(make_engine(url))

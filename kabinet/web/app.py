@@ -22,7 +22,8 @@ from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
 from kabinet.web import dev, problems
 from kabinet.web.api import auth, contacts, recovery, security
-from kabinet.web.middleware import BodyLimit, SecurityHeaders
+from kabinet.web.deps import COOKIE
+from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
@@ -64,6 +65,8 @@ def create_app(kb: Kabinet) -> FastAPI:
     if kb.settings.dev:
         app.include_router(dev.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.add_middleware(SecurityHeaders, hsts=kb.settings.secure_cookies)
+    # The last added runs first: headers wrap every answer, the 413 and the cross-site refusal included.
+    app.add_middleware(CrossSiteApiWrites, cookie=COOKIE)
     app.add_middleware(BodyLimit, limit=64 * 1024)
+    app.add_middleware(SecurityHeaders, hsts=kb.settings.secure_cookies)
     return app

@@ -1,13 +1,14 @@
-"""Pure ASGI middleware: a request body limit and security headers on every answer."""
+"""Pure ASGI middleware: a request body limit, cross-site API writes refused, security headers on every answer."""
 
 from __future__ import annotations
 
 import json
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kabinet.domain.errors import RequestTooLarge
-from kabinet.web.problems import PROBLEM, new_reference
+from kabinet.domain.errors import CrossSiteRefused, RequestTooLarge
+from kabinet.web.problems import PROBLEM, locale_of, new_reference
 
 
 class BodyLimit:
@@ -22,7 +23,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send)
+            await _too_large(send, scope)
             return
         seen = 0
 
@@ -37,20 +38,54 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _too_large(send)
+            await _too_large(send, scope)
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
-    error = RequestTooLarge()
-    body = json.dumps({"type": "about:blank", "code": error.code, "title": error.title("en"), "status": 413,
-                       "reference": new_reference()}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _too_large(send: Send, scope: Scope) -> None:
+    await _problem(send, scope, RequestTooLarge())
+
+
+async def _problem(send: Send, scope: Scope, error: RequestTooLarge | CrossSiteRefused) -> None:
+    title = error.title(locale_of(Request(scope)))
+    body = json.dumps({"type": f"urn:kabinet:problem:{error.code}", "code": error.code, "title": title,
+                       "status": error.status, "reference": new_reference()}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": error.status,
                 "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CrossSiteApiWrites:
+    """An API write that rides on the session cookie must come from this site: a browser says where a request
+    comes from (Origin, Sec-Fetch-Site), and a page elsewhere must not be able to post with the citizen's
+    cookie. Bearer-token clients carry no ambient credential and are left alone; pages have CSRF tokens."""
+
+    def __init__(self, app: ASGIApp, cookie: str) -> None:
+        self.app, self.cookie = app, cookie.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._refused(scope):
+            await _problem(send, scope, CrossSiteRefused())
+            return
+        await self.app(scope, receive, send)
+
+    def _refused(self, scope: Scope) -> bool:
+        if scope["method"] in SAFE_METHODS or not scope["path"].startswith("/api/"):
+            return False
+        headers = dict(scope["headers"])
+        if b"authorization" in headers or self.cookie + b"=" not in headers.get(b"cookie", b""):
+            return False
+        site = headers.get(b"sec-fetch-site")
+        if site is not None and site not in (b"same-origin", b"none"):
+            return True
+        origin = headers.get(b"origin")
+        return origin is not None and origin.split(b"://", 1)[-1] != headers.get(b"host", b"")
 
 
 HEADERS = [

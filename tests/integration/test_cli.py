@@ -45,3 +45,45 @@ def test_db_upgrade_then_worker_once_sends_over_smtp_and_http(tmp_path, smtp, sm
     key = (tmp_path / "secret.key").read_text()
     assert key not in upgraded.stdout + upgraded.stderr + sent.stdout + sent.stderr  # never printed or logged
     store.dispose()
+
+
+def test_audit_verify_finds_an_edited_event_and_a_removed_newest_one(tmp_path, settings):
+    import hashlib
+    import json
+
+    from sqlalchemy import delete, update
+
+    from kabinet import bootstrap
+    from kabinet.demo import seed
+    from kabinet.store.migrate import upgrade
+    from kabinet.store.models import Account, Event
+
+    url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    env = {"KABINET_DATABASE_URL": url, "KABINET_DATA_DIR": str(tmp_path), "KABINET_SECRET_KEY": "22" * 32}
+    kb = bootstrap.build(settings.model_copy(update={"database_url": url, "secret_key": "22" * 32}))
+    upgrade(kb.store.engine)
+    seed(kb, "demo-password-1")
+    with kb.store.write() as db:  # two more events, so there is a newest one to drop
+        from kabinet.audit.events import EventType, Meta, record
+
+        account = db.scalars(select(Account)).one()
+        for _ in range(2):
+            record(db, account, EventType.TEST_NOTIFICATION, at=kb.clock.now(), meta=Meta())
+    intact = kabinet("audit", "verify", env=env)
+    assert intact.returncode == 0 and "every history chain is intact" in intact.stdout, intact.stderr
+
+    with kb.store.write() as db:
+        db.execute(delete(Event).where(Event.seq == 3))
+    dropped = kabinet("audit", "verify", env=env)
+    assert dropped.returncode == 1 and "head (newest missing)" in dropped.stdout
+
+    with kb.store.write() as db:  # re-forge the chain with a plain hash, as a thief without the key would
+        event = db.scalars(select(Event).where(Event.seq == 2)).one()
+        body = [event.seq, event.at.isoformat(), event.actor, event.actor_id, event.type, {"forged": True},
+                event.ip, event.user_agent, event.prev_hash]
+        forged = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        db.execute(update(Event).where(Event.id == event.id).values(details={"forged": True}, hash=forged))
+        db.execute(update(Account).values(event_head=forged, event_seq=2))
+    forged_run = kabinet("audit", "verify", env=env)
+    assert forged_run.returncode == 1 and "at event 2" in forged_run.stdout
+    kb.store.dispose()

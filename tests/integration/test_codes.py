@@ -156,3 +156,11 @@ def test_bad_registration_input_names_the_field(client):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "phone"
     assert response.json()["code"] == "phone.not_mobile"
+
+
+def test_non_ascii_digits_are_not_a_code_and_spend_no_attempt(client, kb, sms, mail):
+    c = registered(client, kb, sms, mail)
+    ch = start_sign_in(c)
+    refused = c.confirm(ch, "١٢٣٤٥٦")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "code"
+    assert c.confirm(ch, wrong(c.code_for(PHONE))).json()["attempts_left"] == 2  # the refusal cost nothing

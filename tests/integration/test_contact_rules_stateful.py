@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
 
 from kabinet import bootstrap
-from kabinet.audit.events import Meta, verify_chain
+from kabinet.audit.events import Meta, chain_key, verify_chain
 from kabinet.clock import FrozenClock
 from kabinet.config import Settings
 from kabinet.demo import seed
@@ -149,7 +149,7 @@ class ContactRules(RuleBasedStateMachine):
             assert violations(book, has_totp=bool(account.totp_secret)) == []
             assert account.level == "confirmed"  # S16: contact changes never touch the level
             events = list(db.scalars(select(Event).where(Event.account_id == self.account_id).order_by(Event.seq)))
-            assert verify_chain(events)
+            assert verify_chain(events, chain_key(db), head=account.event_head, count=account.event_seq)
             verified = db.scalars(select(Contact).where(Contact.verified_at.is_not(None),
                                                         Contact.removed_at.is_(None))).all()
             assert len({(c.kind, c.value) for c in verified}) == len(verified)

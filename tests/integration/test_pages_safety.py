@@ -104,3 +104,27 @@ def test_next_after_a_code_stays_on_this_site(client, kb, sms, mail):
     assert safe_next("//evil.example/", "/x") == "/x"
     assert safe_next("/\\evil.example", "/x") == "/x"
     assert safe_next("/security", "/x") == "/security"
+
+
+def test_cookie_authenticated_api_writes_from_another_site_are_refused(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.set("kabinet_session", ivan.token)
+    body = {"kind": "email", "value": "ivan.cross@yandex.ru"}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = client.post("/api/v1/contacts", json=body, headers=headers)
+        assert refused.status_code == 403 and refused.json()["code"] == "request.cross_site"
+        assert refused.headers["x-content-type-options"] == "nosniff"
+    assert "ivan.cross@yandex.ru" not in client.get("/api/v1/contacts").text
+    same = client.post("/api/v1/contacts", json=body, headers={"Origin": "http://testserver",
+                                                               "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 201
+    bearer = client.post("/api/v1/contacts", json={"kind": "email", "value": "ivan.b@yandex.ru"},
+                         headers={"Origin": "https://evil.example", "Authorization": f"Bearer {ivan.token}"})
+    assert bearer.status_code == 201  # no ambient credential: a token the page elsewhere could not have
+
+
+def test_the_413_answer_carries_the_security_headers_and_the_callers_language(client):
+    response = client.post("/api/v1/sign-in", content=b"{" + b" " * 70_000 + b"}",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.headers["x-frame-options"] == "DENY"
+    assert response.json()["title"] == "Слишком большой запрос"

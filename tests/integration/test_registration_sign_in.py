@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kabinet.audit.events import verify_chain
+from kabinet.audit.events import chain_key, verify_chain
 from kabinet.store.models import Account, Challenge, Event, Outbox
 from tests.driver import Citizen
 
@@ -124,9 +124,11 @@ def test_history_is_hash_chained_and_newest_first(client, kb, sms, mail):
     with kb.store.read() as db:
         account = db.scalars(select(Account)).one()
         rows = list(db.scalars(select(Event).where(Event.account_id == account.id).order_by(Event.seq)))
-        assert verify_chain(rows)
+        key = chain_key(db)
+        assert verify_chain(rows, key, head=account.event_head, count=account.event_seq)
+        assert not verify_chain(rows[:-1], key, head=account.event_head, count=account.event_seq)  # newest gone
         rows[1].details = {"channel": "forged"}
-        assert not verify_chain(rows)
+        assert not verify_chain(rows, key)
         db.rollback()
 
 

@@ -18,3 +18,8 @@ def test_filter_masks_uvicorn_access_record_arguments():
                                ("127.0.0.1:5000", "GET", "/verify-email?token=secret123", "1.1", 200), None)
     assert RedactSecrets().filter(record)
     assert "secret123" not in record.getMessage() and "token=***" in record.getMessage()
+
+
+def test_control_characters_a_stranger_typed_stay_escaped():
+    assert redact("/api/v1/x\x1b[31mred\x00\u2028end") == "/api/v1/x\\x1b[31mred\\x00\\u2028end"
+    assert redact("/история") == "/история"  # printable text is left alone
