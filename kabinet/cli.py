@@ -57,6 +57,18 @@ def proxy_options(settings: Settings) -> dict[str, object]:
 
 
 @app.command()
+def purge() -> None:
+    """Delete expired challenges and recoveries, expire old identity requests (also done hourly by workers)."""
+    from kabinet.store.purge import purge as run_purge
+
+    _logging()
+    kb = bootstrap.build(Settings())
+    done = run_purge(kb.store, kb.clock.now())
+    typer.echo(f"purged: {done.challenges} challenges, {done.recoveries} recoveries; "
+               f"{done.requests_expired} identity requests expired")
+
+
+@app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Apply pending migrations, then serve the cabinet and the API."""
     _logging()

@@ -13,7 +13,7 @@ import logging
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from sqlalchemy import case, select
 
@@ -22,6 +22,7 @@ from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError
 from kabinet.store.models import Outbox
+from kabinet.store.purge import purge
 
 log = logging.getLogger("kabinet.worker")
 MAX_ATTEMPTS = 6
@@ -29,8 +30,11 @@ BACKOFF_S = (10, 30, 120, 600, 1800)
 LEASE = timedelta(minutes=2)
 IN_FLIGHT = 16  # sends under way at once per worker
 POLL_S = 1.0  # a worker also looks for due retries this often
+PURGE_EVERY = timedelta(hours=1)
 
 
+# "failed" is a temporary failure waiting for its retry (API.md's delivery states); both are due in turn.
+DUE = ("queued", "failed")
 # Someone is waiting for these (a code, a link to click); notices can follow a moment later.
 INTERACTIVE = ("code", "verify_email")
 
@@ -40,7 +44,7 @@ def claim(kb: Kabinet, limit: int = 20) -> list[Outbox]:
     urgent = case((Outbox.template.in_(INTERACTIVE), 0), else_=1)
     with kb.store.write() as db:
         rows = list(db.scalars(
-            select(Outbox).where(Outbox.state == "queued", Outbox.next_attempt_at <= now)
+            select(Outbox).where(Outbox.state.in_(DUE), Outbox.next_attempt_at <= now)
             .order_by(urgent, Outbox.id).limit(limit).with_for_update(skip_locked=True)
         ))
         for row in rows:
@@ -74,7 +78,8 @@ def _message(kb: Kabinet, row: Outbox, letter) -> EmailMessage:  # type: ignore[
     msg["To"] = row.destination
     msg["Subject"] = letter.subject
     msg["Date"] = formatdate(kb.clock.now().timestamp(), usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=kb.settings.mail_from.rpartition("@")[2] or "kabinet.localhost")
+    # One Message-ID per outbox row, the same on every retry: a receiver that got it once drops the copy.
+    msg["Message-ID"] = f"<{row.idempotency_key}@{kb.settings.mail_from.rpartition('@')[2] or 'kabinet.localhost'}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(letter.text)
     msg.add_alternative(letter.html, subtype="html")
@@ -96,7 +101,7 @@ def _failed(kb: Kabinet, row_id: int, error: str) -> None:
             row.state = "dead"
             row.data = {k: v for k, v in row.data.items() if k != "_sealed"}
         else:
-            row.state = "queued"
+            row.state = "failed"
             delay = BACKOFF_S[min(row.attempts, len(BACKOFF_S)) - 1]
             row.next_attempt_at = kb.clock.now() + timedelta(seconds=delay)
     log.warning("delivery %s failed (attempt %s): %s", row_id, row.attempts, error)
@@ -122,7 +127,11 @@ async def run(kb: Kabinet, stop: threading.Event) -> None:
     a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
     woken = kb.wake.attach()
     sending: set[asyncio.Task[None]] = set()
+    next_purge = kb.clock.now()
     while not stop.is_set():
+        if kb.clock.now() >= next_purge:
+            next_purge = kb.clock.now() + PURGE_EVERY
+            await asyncio.to_thread(_purge, kb)
         woken.clear()  # before claiming: a commit from now on is seen by the wait below
         try:
             for row in claim(kb, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
@@ -136,6 +145,13 @@ async def run(kb: Kabinet, stop: threading.Event) -> None:
         waiter.cancel()
     if sending:
         await asyncio.wait(sending, timeout=30)
+
+
+def _purge(kb: Kabinet) -> None:
+    try:
+        purge(kb.store, kb.clock.now())
+    except Exception:  # a purge that fails is tried again next hour; sending goes on
+        log.exception("purge failed")
 
 
 def start_thread(kb: Kabinet) -> tuple[threading.Thread, threading.Event]:

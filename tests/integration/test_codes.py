@@ -129,7 +129,7 @@ def test_sms_gateway_failure_is_retried_with_backoff(client, kb, sms, mail, cloc
     assert sms.to(PHONE) == []
     with kb.store.read() as db:
         row = db.scalars(select(Outbox)).one()
-        assert (row.state, row.attempts, row.last_error) == ("queued", 1, "sms: HTTP 503")
+        assert (row.state, row.attempts, row.last_error) == ("failed", 1, "sms: HTTP 503")
     clock.advance(seconds=11)
     c.deliver()
     assert len(sms.to(PHONE)) == 1

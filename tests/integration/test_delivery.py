@@ -31,11 +31,11 @@ def test_failed_letters_back_off_then_die_and_the_list_shows_it(client, kb, sms,
     ivan.deliver()
     with kb.store.read() as db:
         row = db.scalars(select(Outbox).where(Outbox.destination == NEW)).one()
-        assert (row.state, row.attempts) == ("queued", 1) and row.last_error == "smtp: SMTPDataError"
+        assert (row.state, row.attempts) == ("failed", 1) and row.last_error == "smtp: SMTPDataError"
         first_retry = row.next_attempt_at
     assert (first_retry - clock.now()).total_seconds() == 10
     listed = contacts(ivan)[NEW]["last_delivery"]
-    assert listed["state"] == "queued" and listed["attempts"] == 1
+    assert listed["state"] == "failed" and listed["attempts"] == 1  # failed: retrying (API.md)
     for _ in range(MAX_ATTEMPTS):
         for _half in range(2):  # the longest backoff is 30 min: keep the session from idling out meanwhile
             clock.advance(minutes=16)
@@ -123,3 +123,17 @@ def test_inline_worker_sends_as_soon_as_the_change_commits(settings, kb, sms, ma
         assert sms.to("+79161234567"), "the worker did not send the code"
     with kb.store.read() as db:
         assert db.scalars(select(Outbox.state)).all() == ["sent"]
+
+
+def test_a_retried_letter_keeps_its_message_id(client, kb, sms, mail, clock):
+    ivan = demo_citizen(client, kb, sms, mail)
+    mail.refuse = True
+    ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW})
+    ivan.deliver()
+    mail.refuse = False
+    clock.advance(seconds=11)
+    ivan.deliver()
+    with kb.store.read() as db:
+        row = db.scalars(select(Outbox).where(Outbox.destination == NEW)).one()
+    assert row.state == "sent" and row.attempts == 2
+    assert mail.to(NEW)[-1].message["Message-ID"] == f"<{row.idempotency_key}@kabinet.localhost>"

@@ -1,0 +1,39 @@
+"""Purging what has served its purpose (152-FZ: personal data are destroyed once their purpose ends):
+challenges a day after they expired (an unconfirmed registration's challenge holds a password hash and a
+name), finished or expired recoveries, and identity requests past their date (kept, marked expired: the
+number stays in the citizen's history). Run by ``kabinet purge`` and hourly by every outbox worker."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, update
+
+from kabinet.store.db import Store
+from kabinet.store.models import Challenge, IdentityRequest, Recovery
+
+log = logging.getLogger("kabinet.purge")
+GRACE = timedelta(days=1)  # a day to read "this code has expired" rather than "not found"
+
+
+@dataclass(frozen=True)
+class Purged:
+    challenges: int
+    recoveries: int
+    requests_expired: int
+
+
+def purge(store: Store, now: datetime) -> Purged:
+    cutoff = now - GRACE
+    with store.write() as db:
+        challenges = db.execute(delete(Challenge).where(
+            or_(Challenge.expires_at < cutoff, Challenge.consumed_at < cutoff))).rowcount
+        recoveries = db.execute(delete(Recovery).where(Recovery.expires_at < cutoff)).rowcount
+        expired = db.execute(update(IdentityRequest).where(
+            IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,
+        ).values(state="expired")).rowcount
+    done = Purged(challenges, recoveries, expired)
+    log.info("purged %s challenges, %s recoveries; %s identity requests expired", *vars(done).values())
+    return done

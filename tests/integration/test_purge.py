@@ -1,0 +1,35 @@
+"""Purging what served its purpose (issue 8): an unconfirmed registration's password hash does not stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from kabinet.audit.events import Meta
+from kabinet.flows import registration
+from kabinet.flows.recovery import lost_everything, password_reset
+from kabinet.store.models import Challenge, IdentityRequest, Recovery
+from kabinet.store.purge import purge
+
+META = Meta(ip="127.0.0.1")
+
+
+def count(kb, model) -> int:
+    with kb.store.read() as db:
+        return db.scalar(select(func.count()).select_from(model))
+
+
+def test_expired_challenges_and_recoveries_go_and_requests_expire(kb, clock):
+    registration.start(kb, META, phone="+79165550101", password="a long enough secret", full_name="Тестов Тест")
+    password_reset.start(kb, META, login="+79165550102")
+    lost_everything.request(kb, META, snils="112-233-445 95", passport="45 08 123456", birth_date="1985-04-12",
+                            phone="+79165550103")
+    assert purge(kb.store, clock.now()).challenges == 0  # nothing is old yet
+    assert count(kb, Challenge) == 2 and count(kb, Recovery) == 1
+    clock.advance(days=1, minutes=16)
+    done = purge(kb.store, clock.now())
+    assert (done.challenges, done.recoveries, done.requests_expired) == (2, 1, 0)
+    assert count(kb, Challenge) == 0 and count(kb, Recovery) == 0
+    clock.advance(days=30)
+    assert purge(kb.store, clock.now()).requests_expired == 1
+    with kb.store.read() as db:
+        assert db.scalars(select(IdentityRequest)).one().state == "expired"
