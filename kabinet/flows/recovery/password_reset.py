@@ -31,6 +31,7 @@ from kabinet.flows.accounts import canonical_login, present_contacts, recovery_t
 from kabinet.flows.notices import security_notice
 from kabinet.flows.recovery import backup_codes
 from kabinet.security.passwords import hash_password
+from kabinet.security.timing import time_floor
 from kabinet.security.totp import totp_matches
 from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact, Recovery
@@ -39,6 +40,7 @@ from kabinet.store.models import Session as UserSession
 TTL = timedelta(minutes=15)
 SILENT_AFTER = timedelta(days=180)
 PROOF_ATTEMPTS = 3
+START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one's ~4 ms: both answer at 50 ms
 
 
 # --- step 1: the login ------------------------------------------------------------------------------------
@@ -48,7 +50,7 @@ def start(kb: Kabinet, meta: Meta, *, login: str) -> dict[str, Any]:
     if not 3 <= len(login) <= 320:
         raise InvalidInput(field="login")
     now = kb.clock.now()
-    with kb.store.write() as db:
+    with time_floor(START_FLOOR_S), kb.store.write() as db:
         target = recovery_target(db, login)
         key = f"account:{target[0].id}" if target else canonical_login(login)
         kb.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
