@@ -20,7 +20,7 @@ from kabinet.bootstrap import Kabinet
 from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
-from kabinet.web import dev, problems
+from kabinet.web import api_docs, dev, problems
 from kabinet.web.api import auth, contacts, recovery, security
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
@@ -51,8 +51,9 @@ def create_app(kb: Kabinet) -> FastAPI:
             kb.wake.set()
             await asyncio.to_thread(thread.join, 35)
 
-    app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
+    app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None)
+    api_docs.mount(app)
     app.state.kb = kb
     app.add_exception_handler(KabinetError, page_errors.on_kabinet_error)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
