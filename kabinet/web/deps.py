@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from kabinet.audit.events import Meta
 from kabinet.bootstrap import Kabinet
@@ -37,7 +38,14 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
-def optional_session(request: Request, kb: Annotated[Kabinet, Depends(get_kb)]) -> UserSession | None:
+# Declared for OpenAPI (the security schemes a client sees); the token itself is read by ``session_token``.
+_bearer = HTTPBearer(auto_error=False, description="The session token from sign-in")
+_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The browser's session cookie")
+
+
+def optional_session(request: Request, kb: Annotated[Kabinet, Depends(get_kb)],
+                     _b: Annotated[object, Security(_bearer)] = None,
+                     _c: Annotated[object, Security(_cookie)] = None) -> UserSession | None:
     token = session_token(request)
     if not token:
         return None

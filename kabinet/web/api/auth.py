@@ -11,6 +11,7 @@ from kabinet.flows import challenges, change_password, not_me, registration, sig
 from kabinet.flows import sessions as session_flows
 from kabinet.flows.accounts import load_account
 from kabinet.flows.views import account_view
+from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import (
     CurrentSession,
     Kb,
@@ -20,7 +21,7 @@ from kabinet.web.deps import (
     set_session_cookie,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 
 class RegistrationIn(BaseModel):

@@ -21,9 +21,10 @@ from kabinet.flows import (
     verify_email,
 )
 from kabinet.flows import export as export_flow
+from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 
 class ContactIn(BaseModel):

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
+from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1", tags=["recovery"])
+router = APIRouter(prefix="/api/v1", tags=["recovery"], responses=problem_responses())
 
 
 class RecoveryIn(BaseModel):

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from kabinet.flows import history
 from kabinet.flows import sessions as session_flows
+from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 
 @router.get("/sessions")
