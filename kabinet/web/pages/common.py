@@ -50,8 +50,9 @@ def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
     """What a form shows: the message, under its field when the error names one."""
     locale = locale_of(request)
     out = {"field": exc.field, "message": exc.title(locale), "code": exc.code, **exc.extra}
-    if isinstance(exc, InvalidInputs):  # every wrong field, each shown under its own input
-        out["errors"] = [{"field": e.field, "message": e.title(locale), "code": e.code} for e in exc.problems]
+    problems = exc.problems if isinstance(exc, InvalidInputs) else [exc]  # several fields can be wrong at once
+    out["errors"] = [{"field": e.field, "message": e.title(locale), "code": e.code} for e in problems]
+    out["by_field"] = {e["field"]: e for e in out["errors"] if e["field"]}
     return out
 
 
