@@ -1,5 +1,5 @@
 """Lost access as pages (issue 9): "Forgot your password?" → codes → a second proof → a new password; the
-lost-everything request with its number; backup codes and identity data on the Security page. Each route
+lost-everything request with its number. Each route
 parses a form and calls one flow, as the API does; every page works without JavaScript."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kabinet.domain.errors import KabinetError, StepUpRequired
-from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
+from kabinet.domain.errors import KabinetError
+from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, go, problem_of, to_step_up
+from kabinet.web.pages.common import CsrfChecked, go, problem_of
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,27 +89,3 @@ def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMet
     except KabinetError as exc:
         return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
     return go("/sign-in?done=recovered")
-
-
-@router.post("/security/backup-codes", dependencies=[CsrfChecked])
-def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    try:
-        codes = backup_codes.make(kb, meta, session=session)
-    except StepUpRequired:
-        return to_step_up("/security#backup-codes")
-    return render(request, "backup_codes.html", signed_in=True, codes=codes)
-
-
-@router.post("/security/identity", dependencies=[CsrfChecked])
-def identity_data_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, snils: Text = "",
-                         passport: Text = "", birth_date: Text = "") -> Response:
-    from kabinet.web.pages.security import security_view  # one page, two routers
-
-    try:
-        identity_data.save(kb, meta, session=session, snils=snils, passport=passport, birth_date=birth_date)
-    except StepUpRequired:
-        return to_step_up("/security#identity")
-    except KabinetError as exc:
-        return security_view(request, kb, session, problem=problem_of(request, exc), status=exc.status,
-                             identity_form={"snils": snils, "passport": passport, "birth_date": birth_date})
-    return go("/security?done=identity")

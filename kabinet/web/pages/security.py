@@ -1,5 +1,5 @@
 """Security (S15, S13): active sessions with revoke and revoke-all-others, which contacts serve sign-in and
-recovery, the authenticator app with a QR code, and the password."""
+recovery, the authenticator app with a QR code, backup codes, identity documents, and the password."""
 
 from __future__ import annotations
 
@@ -34,16 +34,14 @@ def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict |
                   identity=identity_data.show(kb, session=session), identity_form=identity_form or {})
 
 
-_page = security_view
-
 
 @router.get("", response_class=HTMLResponse)
-def security_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
-    return _page(request, kb, session, done=done)
+def securitysecurity_view(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
+    return security_view(request, kb, session, done=done)
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: _page(
+    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: security_view(
         request, kb, session, problem=problem_of(request, exc), status=exc.status))
 
 
@@ -76,7 +74,7 @@ def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
     except KabinetError as exc:
         problem = problem_of(request, exc)
         problem["field"] = "new" if problem["field"] == "password" else problem["field"]
-        return _page(request, kb, session, problem=problem, status=exc.status)
+        return security_view(request, kb, session, problem=problem, status=exc.status)
     return go(f"{PAGE}?done=password")
 
 
@@ -96,3 +94,28 @@ def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) ->
         return to_step_up(PAGE)
     return render(request, "totp.html", signed_in=True, secret=enrolment["secret"],
                   challenge=enrolment["challenge"], qr=qr_svg(enrolment["otpauth_uri"]))
+
+
+Text = Annotated[str, Form(max_length=32)]
+
+
+@router.post("/backup-codes", dependencies=[CsrfChecked])
+def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    try:
+        codes = backup_codes.make(kb, meta, session=session)
+    except StepUpRequired:
+        return to_step_up("/security#backup-codes")
+    return render(request, "backup_codes.html", signed_in=True, codes=codes)
+
+
+@router.post("/identity", dependencies=[CsrfChecked])
+def identity_data_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, snils: Text = "",
+                         passport: Text = "", birth_date: Text = "") -> Response:
+    try:
+        identity_data.save(kb, meta, session=session, snils=snils, passport=passport, birth_date=birth_date)
+    except StepUpRequired:
+        return to_step_up("/security#identity")
+    except KabinetError as exc:
+        return security_view(request, kb, session, problem=problem_of(request, exc), status=exc.status,
+                             identity_form={"snils": snils, "passport": passport, "birth_date": birth_date})
+    return go("/security?done=identity")
