@@ -54,35 +54,43 @@ def verified_owner(db: Session, kind: str, value: str) -> Contact | None:
     )).first()
 
 
-def find_by_login(db: Session, login: str) -> Account | None:
-    """Phone, email or SNILS, as typed; ``None`` both for "no such account" and "not a login at all"."""
+def parse_login(login: str) -> tuple[str, str] | None:
+    """A login as typed → ``("email" | "snils" | "phone", normalised value)``; ``None`` when it is none of them.
+    Every lookup and every per-login count goes through here, so all spellings of one login are one login."""
     login = login.strip()
     try:
         if "@" in login:
-            return _by_contact(db, "email", parse_email(login).normalized)
+            return "email", parse_email(login).normalized
         if _looks_like_snils(login):
-            return db.scalars(select(Account).where(Account.snils == parse_snils(login).digits)).first()
-        return _by_contact(db, "phone", parse_phone(login, mobile_only=False).e164)
+            return "snils", parse_snils(login).digits
+        return "phone", parse_phone(login, mobile_only=False).e164
     except InvalidInput:
         return None
+
+
+def find_by_login(db: Session, login: str) -> Account | None:
+    """Phone, email or SNILS, as typed; ``None`` both for "no such account" and "not a login at all"."""
+    parsed = parse_login(login)
+    if parsed is None:
+        return None
+    kind, value = parsed
+    if kind == "snils":
+        return db.scalars(select(Account).where(Account.snils == value)).first()
+    return _by_contact(db, kind, value)
 
 
 def recovery_target(db: Session, login: str) -> tuple[Account, Contact] | None:
     """Where a recovery's first code goes: the verified recovery contact the login names, or for a SNILS the
     account's primary recovery phone (else another recovery phone, else a recovery email)."""
-    login = login.strip()
-    try:
-        if "@" in login:
-            contact = verified_owner(db, "email", parse_email(login).normalized)
-        elif _looks_like_snils(login):
-            account = db.scalars(select(Account).where(Account.snils == parse_snils(login).digits)).first()
-            usable = [c for c in present_contacts(db, account.id) if c.verified_at and c.recovery] if account else []
-            ranked = sorted(usable, key=lambda c: (c.kind != "phone", not c.is_primary))
-            return (account, ranked[0]) if account and ranked else None
-        else:
-            contact = verified_owner(db, "phone", parse_phone(login, mobile_only=False).e164)
-    except InvalidInput:
+    parsed = parse_login(login)
+    if parsed is None:
         return None
+    kind, value = parsed
+    if kind == "snils":
+        account = db.scalars(select(Account).where(Account.snils == value)).first()
+        usable = [c for c in present_contacts(db, account.id) if c.verified_at and c.recovery] if account else []
+        return (account, rank_for_codes(usable)[0]) if account and usable else None
+    contact = verified_owner(db, kind, value)
     if contact is None or not contact.recovery:
         return None
     return db.get_one(Account, contact.account_id), contact
@@ -90,15 +98,13 @@ def recovery_target(db: Session, login: str) -> tuple[Account, Contact] | None:
 
 def canonical_login(login: str) -> str:
     """One spelling per login, for counting tries on logins that match no account."""
-    login = login.strip()
-    try:
-        if "@" in login:
-            return "email:" + parse_email(login).normalized
-        if _looks_like_snils(login):
-            return "snils:" + parse_snils(login).digits
-        return "phone:" + parse_phone(login, mobile_only=False).e164
-    except InvalidInput:
-        return "raw:" + " ".join(login.lower().split())[:320]
+    parsed = parse_login(login)
+    return f"{parsed[0]}:{parsed[1]}" if parsed else "raw:" + " ".join(login.lower().split())[:320]
+
+
+def rank_for_codes(contacts: list[Contact]) -> list[Contact]:
+    """Where a code goes first: phones before addresses, the primary one before the others (S9)."""
+    return sorted(contacts, key=lambda c: (c.kind != "phone", not c.is_primary))
 
 
 def _looks_like_snils(login: str) -> bool:
@@ -121,8 +127,7 @@ def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
     phone, else the primary email (DESIGN.md S1, S9)."""
     if account.totp_secret:
         return "totp", None
-    verified = [c for c in present_contacts(db, account.id) if c.verified_at is not None]
-    ranked = sorted(verified, key=lambda c: (c.kind != "phone", not c.is_primary))
+    ranked = rank_for_codes([c for c in present_contacts(db, account.id) if c.verified_at is not None])
     if not ranked:
         return "none", None
     best = ranked[0]

@@ -27,7 +27,7 @@ from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
 from kabinet.domain.passwords import check_password
 from kabinet.flows import challenges
-from kabinet.flows.accounts import canonical_login, present_contacts, recovery_target
+from kabinet.flows.accounts import canonical_login, parse_login, present_contacts, recovery_target
 from kabinet.flows.notices import security_notice
 from kabinet.flows.recovery import backup_codes
 from kabinet.security.passwords import hash_password
@@ -71,8 +71,8 @@ def start(kb: Kabinet, meta: Meta, *, login: str) -> dict[str, Any]:
 
 def _decoy(kb: Kabinet, login: str) -> dict[str, Any]:
     """The destination a real answer would show: the typed phone or address itself (nothing is sent to it);
-    for a SNILS, a phone derived from it, so asking twice shows the same one."""
-    kind, _, value = canonical_login(login).partition(":")
+    for a SNILS (or no login at all), a phone derived from it, so asking twice shows the same one."""
+    kind, value = parse_login(login) or ("raw", login)
     if kind in ("email", "phone"):
         return {"channel": "email" if kind == "email" else "sms", "destination": value}
     digits = int(kb.hasher.digest("recovery-decoy", value)[:12], 16) % 10**9
