@@ -38,9 +38,10 @@ def facts(contact: Contact) -> Facts:
                  primary=contact.is_primary, sign_in=contact.sign_in, recovery=contact.recovery)
 
 
-def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID) -> None:
-    """About to verify ``value`` for this account: take the value's lock (any account verifying it queues behind
-    us) and refuse when another account holds it verified by now (rule: a verified contact has one owner)."""
+def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID | None) -> None:
+    """About to verify ``value`` for this account (``None``: an account about to be made): take the value's lock
+    (any account verifying it queues behind us) and refuse when another account holds it verified by now
+    (rule: a verified contact has one owner)."""
     lock_value(db, kind, value)
     owner = verified_owner(db, kind, value)
     if owner is not None and owner.account_id != account_id:

@@ -10,15 +10,14 @@ from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.bootstrap import Kabinet
-from kabinet.domain.errors import ContactTaken, NameInvalid
+from kabinet.domain.errors import NameInvalid
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
 from kabinet.flows import challenges
-from kabinet.flows.accounts import verified_owner
+from kabinet.flows.accounts import claim_value, verified_owner
 from kabinet.flows.views import account_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
-from kabinet.store.db import lock_value
 from kabinet.store.models import Account, Challenge, Contact
 
 
@@ -49,9 +48,7 @@ def start(kb: Kabinet, meta: Meta, *, phone: str, password: str, full_name: str)
 @challenges.on_confirm("register")
 def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> dict[str, Any]:
     db, now = step.db, step.now
-    lock_value(db, "phone", ch.destination or "")
-    if verified_owner(db, "phone", ch.destination or "") is not None:
-        raise ContactTaken()  # confirmed on another account a moment ago; the caller holds this phone
+    claim_value(db, "phone", ch.destination or "", None)  # taken a moment ago? ContactTaken: the caller holds it
     account = Account(level="simplified", full_name=ch.payload["full_name"], locale=ch.payload["locale"],
                       password_hash=ch.payload["password_hash"], created_at=now)
     db.add(account)

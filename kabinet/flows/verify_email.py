@@ -60,12 +60,11 @@ def confirm(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
             contact = db.get(Contact, ch.contact_id)
             if account is None or contact is None or contact.removed_at is not None:
                 raise LinkInvalid()
-            try:
-                claim_value(db, "email", contact.value, account.id)
-            except ContactTaken:
-                raise LinkInvalid() from None  # someone else verified it meanwhile
             ch.consumed_at = now
-            verify(kb, db, account, contact, meta=meta, now=now)
+            try:
+                verify(kb, db, account, contact, meta=meta, now=now)
+            except ContactTaken:
+                raise LinkInvalid() from None  # someone else verified it meanwhile (all of this rolls back)
             return {"contact": contact_view(contact), "account": mask_name(account.full_name)}
     except LinkInvalid:
         kb.limiter.hit("link.check.ip", meta.ip or "-")
