@@ -214,10 +214,10 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
         ch.attempts_left -= 1
         if account is not None:
             record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
+            # Counted while the account lock is held: a confirm racing this one checks after this count.
+            kb.limiter.try_hit("code.check.account", str(account.id))
         failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
     kb.limiter.hit("code.check.ip", meta.ip or "-")
-    if account is not None:
-        kb.limiter.hit("code.check.account", str(account.id))
     raise failure
 
 

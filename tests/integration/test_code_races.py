@@ -138,3 +138,27 @@ def test_one_recovery_sets_one_password_and_a_backup_code_works_once_even_racing
             stored = db.get_one(Account, account.id).password_hash
             assert sum(verify_password(stored, w) for w in words) == 1
         kb.clock.advance(seconds=61)
+
+
+def test_the_per_account_wrong_code_budget_holds_under_a_concurrent_burst(kb):
+    import pyotp
+
+    from kabinet.audit.events import EventType
+    from kabinet.security.ratelimit import RateLimiter
+    from kabinet.store.models import Event
+
+    kb.limiter = RateLimiter("redis://127.0.0.1:6379/14")  # shared counters, as with several workers
+    seed(kb, PASSWORD)
+    with kb.store.write() as db:  # an app, so sign-ins ask it and no SMS budget is spent
+        account = db.scalars(select(Account)).one()
+        account.totp_secret = kb.totp_sealer.seal(pyotp.random_base32())
+    for n in range(6):
+        kb.limiter.reset()
+        with kb.store.read() as db:
+            before = db.scalar(select(func.count()).select_from(Event).where(Event.type == EventType.CODE_WRONG))
+        chs = [sign_in.start(kb, META, login=PHONE, password=PASSWORD)["id"] for _ in range(6)]
+        outcomes = race(*[lambda c=c: challenges.confirm(kb, META, c, "000000", None) for c in chs for _ in range(3)])
+        with kb.store.read() as db:
+            counted = db.scalar(select(func.count()).select_from(Event).where(Event.type == EventType.CODE_WRONG))
+        assert counted - before <= 10, f"round {n}: {counted - before} wrong codes tried, {outcomes}"
+        assert "rate_limited" in outcomes

@@ -151,8 +151,8 @@ def prove(kb: Kabinet, meta: Meta, *, recovery_id: str, kind: str, code: str) ->
         rec.attempts_left -= 1
         rec.state = rec.state if rec.attempts_left > 0 else "dead"
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
+        kb.limiter.try_hit("code.check.account", str(account.id))  # under the account lock, as in challenges
         failure = ProofWrong(attempts_left=rec.attempts_left) if rec.attempts_left > 0 else RecoveryNotFound()
-    kb.limiter.hit("code.check.account", str(account.id))
     raise failure
 
 
