@@ -5,6 +5,7 @@ and to the primary email; a removed address is told it was unlinked. Each notice
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
@@ -42,36 +43,38 @@ def contact_changed(
     """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
     address that contact data changed."""
     locale = account.locale
-    text = what[locale == "en"]
-    base, token = not_me_link(kb, db, account, now)
-    common = {"now": now, "locale": locale, "account_id": account.id, "sealer": kb.outbox_sealer}
+    tell = _teller(kb, db, account, now)
     primaries = [c for c in present_contacts(db, account.id) if c.is_primary and c.verified_at is not None]
     for contact in [*primaries, *([previous] if previous is not None else [])]:
         if contact is not removed:
-            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
-                    template="contact_changed", contact_id=contact.id,
-                    data={"what": text, "account_name": account.full_name, "when": _when(now, locale)},
-                    secret={"not_me_url": base + token}, **common)
+            tell(contact, "contact_changed", {"what": what[locale == "en"], "account_name": account.full_name})
     if removed is not None and removed.kind == "email" and removed.verified_at is not None:
-        enqueue(db, channel="email", destination=removed.value, template="email_removed", contact_id=removed.id,
-                data={"account_name": account.full_name, "when": _when(now, locale),
-                      "channel": CHANNELS[channel][locale == "en"]},
-                secret={"not_me_url": base + token}, **common)
+        tell(removed, "email_removed", {"account_name": account.full_name,
+                                        "channel": CHANNELS[channel][locale == "en"]})
 
 
 def security_notice(kb: Kabinet, db: Session, account: Account, *, now: datetime, what: tuple[str, str]) -> None:
     """Tell every verified channel the account still has (password recovered, backup code used, identity
     data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
     a reissued number's new owner learns nothing of the citizen."""
-    locale = account.locale
-    base, token = not_me_link(kb, db, account, now)
+    tell = _teller(kb, db, account, now)
     for contact in present_contacts(db, account.id):
         if contact.verified_at is not None:
-            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
-                    template="security_notice", contact_id=contact.id, now=now, locale=locale,
-                    account_id=account.id, sealer=kb.outbox_sealer,
-                    data={"what": what[locale == "en"], "when": _when(now, locale)},
-                    secret={"not_me_url": base + token})
+            tell(contact, "security_notice", {"what": what[account.locale == "en"]})
+
+
+def _teller(kb: Kabinet, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
+    """Queues one notice to one contact, in the account's language, each with the same single-use
+    "this wasn't me" link (made once per change)."""
+    base, token = not_me_link(kb, db, account, now)
+    when = _when(now, account.locale)
+
+    def tell(contact: Contact, template: str, data: dict) -> None:
+        enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
+                data={**data, "when": when}, secret={"not_me_url": base + token}, sealer=kb.outbox_sealer)
+
+    return tell
 
 
 def _when(now: datetime, locale: str) -> str:
