@@ -1,14 +1,15 @@
-"""The composition root: the one place that picks real or dev adapters from the settings.
+"""The composition root: the one place that knows every part and picks real or dev adapters from the settings.
 
-Everything a flow needs (store, clock, hashing key, limiter, senders) hangs off ``Kabinet``; tests
-build one with a frozen clock and real local SMTP / HTTP servers.
+Flows get a narrow ``FlowContext`` (no senders), the outbox worker a ``Courier`` (no limiter, no hasher); the
+web app and the CLI hold the whole ``Kabinet``. Tests build one with a frozen clock and real local SMTP / HTTP
+servers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -18,7 +19,9 @@ from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
 from kabinet.delivery.waker import Waker
-from kabinet.identity_registers import DevRegisters, IdentityRegisters
+from kabinet.delivery.worker import Courier
+from kabinet.flows.shared.context import FlowContext
+from kabinet.identity_registers import DevRegisters
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
@@ -26,19 +29,40 @@ from kabinet.store.db import Store
 from kabinet.store.models import Outbox
 
 
-@dataclass
+@dataclass(frozen=True)
 class Kabinet:
     settings: Settings
-    store: Store
-    clock: Clock
-    hasher: Hasher
-    limiter: RateLimiter
-    outbox_sealer: Sealer
-    totp_sealer: Sealer
-    mailer: Mailer
-    sms: SmsGateway
-    wake: Waker = field(default_factory=Waker)
-    registers: IdentityRegisters = field(default_factory=DevRegisters)
+    ctx: FlowContext
+    courier: Courier
+
+    # Shortcuts for the web edge, the CLI and tests; flows and the worker only ever see their own part.
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def hasher(self) -> Hasher:
+        return self.ctx.hasher
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.ctx.limiter
+
+    @property
+    def outbox_sealer(self) -> Sealer:
+        return self.ctx.outbox_sealer
+
+    @property
+    def totp_sealer(self) -> Sealer:
+        return self.ctx.totp_sealer
+
+    @property
+    def wake(self) -> Waker:
+        return self.courier.wake
 
 
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:
@@ -46,13 +70,17 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
     store = store or Store.from_url(settings.db_url)
     key = settings.key
     store.carry(**{CHAIN_KEY: hmac.new(key, b"history-chain", hashlib.sha256).digest()})
-    kb = Kabinet(
-        settings=settings, store=store, clock=clock, hasher=Hasher(key),
-        limiter=RateLimiter(settings.redis_url, enabled=settings.rate_limits), outbox_sealer=Sealer(key, "outbox"),
-        totp_sealer=Sealer(key, "totp"), mailer=_mailer(settings, store), sms=_sms(settings, store, clock),
+    outbox_sealer = Sealer(key, "outbox")
+    ctx = FlowContext(
+        store=store, clock=clock, hasher=Hasher(key), limiter=RateLimiter(settings.redis_url,
+                                                                           enabled=settings.rate_limits),
+        outbox_sealer=outbox_sealer, totp_sealer=Sealer(key, "totp"), registers=DevRegisters(),
+        base_url=settings.base_url,
     )
-    _wake_worker_on_commit(kb)
-    return kb
+    courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
+                      sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from)
+    _wake_worker_on_commit(store, courier.wake)
+    return Kabinet(settings=settings, ctx=ctx, courier=courier)
 
 
 def _mailer(settings: Settings, store: Store) -> Mailer:
@@ -63,9 +91,9 @@ def _sms(settings: Settings, store: Store, clock: Clock) -> SmsGateway:
     return DevSmsInbox(store, clock) if settings.sms_gateway == "dev" else HttpSmsGateway(settings.sms_gateway)
 
 
-def _wake_worker_on_commit(kb: Kabinet) -> None:
+def _wake_worker_on_commit(store: Store, wake: Waker) -> None:
     """Let the in-process worker send a new message at once instead of at its next poll."""
-    sessions = kb.store._sessions
+    sessions = store._sessions
 
     @event.listens_for(sessions, "before_flush")
     def _mark(session: Session, _ctx: object, _instances: object) -> None:
@@ -75,4 +103,4 @@ def _wake_worker_on_commit(kb: Kabinet) -> None:
     @event.listens_for(sessions, "after_commit")
     def _wake(session: Session) -> None:
         if session.info.pop("outbox", False):
-            kb.wake.set()
+            wake.set()

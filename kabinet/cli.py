@@ -108,12 +108,12 @@ def worker(once: bool = typer.Option(False, help="Send what is due and exit.")) 
     _logging()
     kb = bootstrap.build(Settings())
     if once:
-        typer.echo(f"sent {outbox_worker.drain(kb)}")
+        typer.echo(f"sent {outbox_worker.drain(kb.courier)}")
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: (stop.set(), kb.wake.set()))
-    asyncio.run(outbox_worker.run(kb, stop))
+    asyncio.run(outbox_worker.run(kb.courier, stop))
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ class Citizen:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def deliver(self) -> int:
-        return drain(self.kb)
+        return drain(self.kb.courier)
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.client.get(path, headers=self.auth, **kw)

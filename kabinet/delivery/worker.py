@@ -11,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from sqlalchemy import case, select
 
-from kabinet.bootstrap import Kabinet
+from kabinet.clock import Clock
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
-from kabinet.delivery.senders import DeliveryError
+from kabinet.delivery.senders import DeliveryError, Mailer, SmsGateway
+from kabinet.delivery.waker import Waker
+from kabinet.security.crypto import Sealer
+from kabinet.store.db import Store
 from kabinet.store.models import Outbox
 from kabinet.store.purge import purge
 
@@ -39,10 +43,25 @@ DUE = ("queued", "failed")
 INTERACTIVE = ("code", "verify_email")
 
 
-def claim(kb: Kabinet, limit: int = 20) -> list[Outbox]:
-    now = kb.clock.now()
+@dataclass(frozen=True)
+class Courier:
+    """What the worker may touch: the store, the clock, the outbox sealer, the two senders and the waker.
+    Flows never get one (they only queue); the composition root builds one for the in-process worker and for
+    ``kabinet worker``."""
+
+    store: Store
+    clock: Clock
+    sealer: Sealer
+    mailer: Mailer
+    sms: SmsGateway
+    wake: Waker
+    mail_from: str
+
+
+def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
+    now = courier.clock.now()
     urgent = case((Outbox.template.in_(INTERACTIVE), 0), else_=1)
-    with kb.store.write() as db:
+    with courier.store.write() as db:
         rows = list(db.scalars(
             select(Outbox).where(Outbox.state.in_(DUE), Outbox.next_attempt_at <= now)
             .order_by(urgent, Outbox.id).limit(limit).with_for_update(skip_locked=True)
@@ -53,48 +72,48 @@ def claim(kb: Kabinet, limit: int = 20) -> list[Outbox]:
     return rows
 
 
-async def deliver(kb: Kabinet, row: Outbox) -> None:
-    data = unseal(row.data, kb.outbox_sealer)
+async def deliver(courier: Courier, row: Outbox) -> None:
+    data = unseal(row.data, courier.sealer)
     try:
         if row.channel == "email":
             letter = render_letter(row.template, row.locale, data)
-            provider_id = await kb.mailer.send(_message(kb, row, letter), letter)
+            provider_id = await courier.mailer.send(_message(courier, row, letter), letter)
         else:
-            provider_id = await kb.sms.send(row.destination, render_sms(row.template, row.locale, data),
+            provider_id = await courier.sms.send(row.destination, render_sms(row.template, row.locale, data),
                                             row.idempotency_key)
     except DeliveryError as exc:
-        _failed(kb, row.id, str(exc))
+        _failed(courier, row.id, str(exc))
         return
     except Exception as exc:  # a template or data fault: retry later, end as dead, never loop forever
         log.exception("delivery %s broke", row.id)
-        _failed(kb, row.id, f"error: {type(exc).__name__}")
+        _failed(courier, row.id, f"error: {type(exc).__name__}")
         return
-    _sent(kb, row.id, provider_id)
+    _sent(courier, row.id, provider_id)
 
 
-def _message(kb: Kabinet, row: Outbox, letter) -> EmailMessage:  # type: ignore[no-untyped-def]
+def _message(courier: Courier, row: Outbox, letter) -> EmailMessage:  # type: ignore[no-untyped-def]
     msg = EmailMessage()
-    msg["From"] = kb.settings.mail_from
+    msg["From"] = courier.mail_from
     msg["To"] = row.destination
     msg["Subject"] = letter.subject
-    msg["Date"] = formatdate(kb.clock.now().timestamp(), usegmt=True)
+    msg["Date"] = formatdate(courier.clock.now().timestamp(), usegmt=True)
     # One Message-ID per outbox row, the same on every retry: a receiver that got it once drops the copy.
-    msg["Message-ID"] = f"<{row.idempotency_key}@{kb.settings.mail_from.rpartition('@')[2] or 'kabinet.localhost'}>"
+    msg["Message-ID"] = f"<{row.idempotency_key}@{courier.mail_from.rpartition('@')[2] or 'kabinet.localhost'}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(letter.text)
     msg.add_alternative(letter.html, subtype="html")
     return msg
 
 
-def _sent(kb: Kabinet, row_id: int, provider_id: str) -> None:
-    with kb.store.write() as db:
+def _sent(courier: Courier, row_id: int, provider_id: str) -> None:
+    with courier.store.write() as db:
         row = db.get_one(Outbox, row_id)
-        row.state, row.sent_at, row.provider_id = "sent", kb.clock.now(), provider_id[:200]
+        row.state, row.sent_at, row.provider_id = "sent", courier.clock.now(), provider_id[:200]
         row.data = {k: v for k, v in row.data.items() if k != "_sealed"}  # the code is no one's business now
 
 
-def _failed(kb: Kabinet, row_id: int, error: str) -> None:
-    with kb.store.write() as db:
+def _failed(courier: Courier, row_id: int, error: str) -> None:
+    with courier.store.write() as db:
         row = db.get_one(Outbox, row_id)
         row.last_error = error[:500]
         if row.attempts >= MAX_ATTEMPTS:
@@ -103,39 +122,39 @@ def _failed(kb: Kabinet, row_id: int, error: str) -> None:
         else:
             row.state = "failed"
             delay = BACKOFF_S[min(row.attempts, len(BACKOFF_S)) - 1]
-            row.next_attempt_at = kb.clock.now() + timedelta(seconds=delay)
+            row.next_attempt_at = courier.clock.now() + timedelta(seconds=delay)
     log.warning("delivery %s failed (attempt %s): %s", row_id, row.attempts, error)
 
 
-async def drain_once(kb: Kabinet) -> int:
+async def drain_once(courier: Courier) -> int:
     """Send one claimed batch, all at once: the waits on SMTP and the SMS gateway overlap."""
-    rows = claim(kb)
-    await asyncio.gather(*(deliver(kb, row) for row in rows))
+    rows = claim(courier)
+    await asyncio.gather(*(deliver(courier, row) for row in rows))
     return len(rows)
 
 
-def drain(kb: Kabinet) -> int:
+def drain(courier: Courier) -> int:
     """Send everything that is due now (tests, and ``kabinet worker --once``)."""
     total = 0
-    while count := asyncio.run(drain_once(kb)):
+    while count := asyncio.run(drain_once(courier)):
         total += count
     return total
 
 
-async def run(kb: Kabinet, stop: threading.Event) -> None:
+async def run(courier: Courier, stop: threading.Event) -> None:
     """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once; claim again as soon as
     a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
-    woken = kb.wake.attach()
+    woken = courier.wake.attach()
     sending: set[asyncio.Task[None]] = set()
-    next_purge = kb.clock.now()
+    next_purge = courier.clock.now()
     while not stop.is_set():
-        if kb.clock.now() >= next_purge:
-            next_purge = kb.clock.now() + PURGE_EVERY
-            await asyncio.to_thread(_purge, kb)
+        if courier.clock.now() >= next_purge:
+            next_purge = courier.clock.now() + PURGE_EVERY
+            await asyncio.to_thread(_purge, courier)
         woken.clear()  # before claiming: a commit from now on is seen by the wait below
         try:
-            for row in claim(kb, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
-                task = asyncio.create_task(deliver(kb, row))
+            for row in claim(courier, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
+                task = asyncio.create_task(deliver(courier, row))
                 sending.add(task)
                 task.add_done_callback(sending.discard)
         except Exception:  # a broken row or a lost database must not end the worker
@@ -147,15 +166,15 @@ async def run(kb: Kabinet, stop: threading.Event) -> None:
         await asyncio.wait(sending, timeout=30)
 
 
-def _purge(kb: Kabinet) -> None:
+def _purge(courier: Courier) -> None:
     try:
-        purge(kb.store, kb.clock.now())
+        purge(courier.store, courier.clock.now())
     except Exception:  # a purge that fails is tried again next hour; sending goes on
         log.exception("purge failed")
 
 
-def start_thread(kb: Kabinet) -> tuple[threading.Thread, threading.Event]:
+def start_thread(courier: Courier) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(run(kb, stop)), name="kabinet-outbox", daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(run(courier, stop)), name="kabinet-outbox", daemon=True)
     thread.start()
     return thread, stop

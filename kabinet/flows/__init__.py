@@ -1,12 +1,8 @@
-"""One module per self-service flow. Importing the package registers every confirm handler."""
+"""Self-service flows, one module per flow, grouped in rooms by capability (``access``, ``contacts``,
+``recovery``, ``account``) over ``shared`` machinery that imports none of them.
 
-from kabinet.flows import (  # noqa: F401
-    add_phone,
-    change_contact,
-    registration,
-    remove_contact,
-    sign_in,
-    step_up,
-    totp,
-)
+Importing the package registers every confirm handler (a challenge's purpose → what confirming it does)."""
+
+from kabinet.flows.access import registration, sign_in, step_up, totp  # noqa: F401
+from kabinet.flows.contacts import add_phone, change_contact, remove_contact  # noqa: F401
 from kabinet.flows.recovery import password_reset  # noqa: F401

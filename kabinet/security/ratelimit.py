@@ -1,4 +1,4 @@
-"""Every rate limit in one declarative table (DOMAIN.md), counted in memory or in Redis.
+"""Rate limits (the table is ``kabinet.policy.RULES``), counted in memory or in Redis.
 
 Why ``limits``: moving windows with the same code for in-process counters (one process, tests)
 and Redis (many workers share one count).
@@ -13,34 +13,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from kabinet.domain.errors import RateLimited
-
-RULES: dict[str, str] = {
-    "sign_in.login": "5/15 minutes",  # wrong passwords per account (or per login, normalised, when none)
-    "sign_in.ip": "50/15 minutes",  # wrong passwords per IP
-    "register.ip": "20/hour",
-    "code.send.destination": "5/hour",  # letters with a link or a test notice to one address
-    "code.check.ip": "60/15 minutes",  # wrong codes per IP, on top of 3 per challenge
-    "code.check.account": "10/15 minutes",  # wrong codes per account: TOTP challenges can be asked for anew
-    # Codes sent, in buckets by who can make us send them (issue 8): a stranger reaches registration and
-    # recovery, so those spend their own budgets and can never empty the one an owner needs after a right
-    # password or inside a session.
-    "send.owner.destination": "10/hour",  # sign-in, step-up, removal and change codes
-    "send.owner.account": "30/hour",
-    "send.register.destination": "3/hour",
-    "send.register.prefix": "30/hour",  # +7 916 123…: a thousand numbers (SMS pumping walks ranges)
-    "send.recovery.destination": "5/hour",
-    "send.recovery.account": "10/day",
-    "send.anonymous.ip": "20/hour",  # registration and recovery codes from one address
-    "send.new_contact.destination": "5/hour",  # a phone being added
-    "send.new_contact.account": "10/day",  # numbers added by one account: no pumping from a signed-in account
-    "notice.silent.destination": "1/day",
-    "recovery.ip": "20/hour",  # recoveries started from one address
-    "recovery.login": "5/hour",  # recoveries of one account (or one normalised login)
-    "recovery.identity.snils": "3/day",  # lost-everything requests per SNILS (DOMAIN.md)
-    "recovery.identity.ip": "10/day",  # "someone tried to register your number": one a day at most
-    "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
-    "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
-}
+from kabinet.policy import RULES
 
 
 class RateLimiter:

@@ -6,20 +6,17 @@ is written at most once a minute so that signed-in reads stay reads.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import StepUpRequired
+from kabinet.policy import SESSION_ABSOLUTE, SESSION_IDLE, SESSION_TOUCH_EVERY, STEP_UP_WINDOW
 from kabinet.security.tokens import Hasher, new_token
 from kabinet.store.models import Session as UserSession
 
-IDLE = timedelta(minutes=30)
-ABSOLUTE = timedelta(hours=12)
-STEP_UP = timedelta(minutes=10)
-TOUCH_EVERY = timedelta(seconds=60)
 PURPOSE = "session"
 
 
@@ -30,7 +27,7 @@ def open_session(
     token = new_token()
     row = UserSession(
         token_hash=hasher.digest(PURPOSE, token), account_id=account_id, created_at=now, last_seen_at=now,
-        expires_at=now + ABSOLUTE, second_factor_at=now, auth_method=method, ip=meta.ip,
+        expires_at=now + SESSION_ABSOLUTE, second_factor_at=now, auth_method=method, ip=meta.ip,
         user_agent=(meta.user_agent or "")[:300] or None,
     )
     db.add(row)
@@ -45,7 +42,7 @@ def rotate(row: UserSession, hasher: Hasher) -> str:
 
 
 def is_live(row: UserSession, now: datetime) -> bool:
-    return row.revoked_at is None and now < row.expires_at and now - row.last_seen_at < IDLE
+    return row.revoked_at is None and now < row.expires_at and now - row.last_seen_at < SESSION_IDLE
 
 
 def find(db: Session, hasher: Hasher, token: str, now: datetime) -> UserSession | None:
@@ -56,7 +53,7 @@ def find(db: Session, hasher: Hasher, token: str, now: datetime) -> UserSession 
 
 
 def needs_touch(row: UserSession, now: datetime) -> bool:
-    return now - row.last_seen_at >= TOUCH_EVERY
+    return now - row.last_seen_at >= SESSION_TOUCH_EVERY
 
 
 def touch(db: Session, row: UserSession, now: datetime) -> None:
@@ -65,5 +62,5 @@ def touch(db: Session, row: UserSession, now: datetime) -> None:
 
 def require_step_up(row: UserSession, now: datetime) -> None:
     """Sensitive changes need a second factor confirmed in the last 10 minutes (DESIGN.md §4, rule 4)."""
-    if row.second_factor_at is None or now - row.second_factor_at > STEP_UP:
+    if row.second_factor_at is None or now - row.second_factor_at > STEP_UP_WINDOW:
         raise StepUpRequired()

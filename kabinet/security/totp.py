@@ -27,3 +27,9 @@ def totp_matches(sealer: Sealer, account: Account | None, code: str, now: dateti
             account.totp_last_step = candidate
             return True
     return False
+
+
+def enrolment_matches(sealer: Sealer, sealed_secret: str, code: str, now: datetime) -> bool:
+    """A code of a secret being enrolled (not yet the account's): proves the app scanned it."""
+    totp = pyotp.TOTP(sealer.open(sealed_secret))
+    return any(pyotp.utils.strings_equal(totp.generate_otp(totp.timecode(now) + d), code) for d in (-1, 0, 1))

@@ -16,7 +16,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from kabinet import flows  # noqa: F401 - registers every flow's confirm handler
-from kabinet.bootstrap import Kabinet
 from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
@@ -31,24 +30,25 @@ from kabinet.web.pages import errors as page_errors
 from kabinet.web.pages import recovery as pages_recovery
 from kabinet.web.pages import security as pages_security
 from kabinet.web.pages.common import SignInFirst
+from kabinet.web.parts import Parts
 
 log = logging.getLogger("kabinet.web")
 THREADS = 8
 
 
-def create_app(kb: Kabinet) -> FastAPI:
+def create_app(kb: Parts) -> FastAPI:
     pin_mmap_threshold()
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in anyio's thread pool (40 threads by default). On 2 cores more threads only fight over
         # the GIL; a few keep the CPU busy while one waits on the database.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-        running = worker.start_thread(kb) if kb.settings.outbox == "inline" else None
+        running = worker.start_thread(kb.courier) if kb.settings.outbox == "inline" else None
         yield
         if running is not None:  # let sends under way finish and record their outcome
             thread, stop = running
             stop.set()
-            kb.wake.set()
+            kb.courier.wake.set()
             await asyncio.to_thread(thread.join, 35)
 
     app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url=None,

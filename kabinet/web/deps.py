@@ -8,10 +8,11 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from kabinet.audit.events import Meta
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import NotSignedIn
+from kabinet.policy import SESSION_ABSOLUTE
 from kabinet.security import sessions
 from kabinet.store.models import Session as UserSession
+from kabinet.web.parts import Parts
 from kabinet.web.problems import locale_of
 
 COOKIE = "kabinet_session"
@@ -21,7 +22,7 @@ COOKIE = "kabinet_session"
 # hop per trivial function costs more than the function.
 
 
-async def get_kb(request: Request) -> Kabinet:
+async def get_kb(request: Request) -> Parts:
     return request.app.state.kb  # type: ignore[no-any-return]
 
 
@@ -43,17 +44,17 @@ _bearer = HTTPBearer(auto_error=False, description="The session token from sign-
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The browser's session cookie")
 
 
-def optional_session(request: Request, kb: Annotated[Kabinet, Depends(get_kb)],
+def optional_session(request: Request, kb: Annotated[Parts, Depends(get_kb)],
                      _b: Annotated[object, Security(_bearer)] = None,
                      _c: Annotated[object, Security(_cookie)] = None) -> UserSession | None:
     token = session_token(request)
     if not token:
         return None
-    now = kb.clock.now()
-    with kb.store.read() as db:
-        row = sessions.find(db, kb.hasher, token, now)
+    now = kb.ctx.clock.now()
+    with kb.ctx.store.read() as db:
+        row = sessions.find(db, kb.ctx.hasher, token, now)
     if row is not None and sessions.needs_touch(row, now):
-        with kb.store.write() as db:
+        with kb.ctx.store.write() as db:
             sessions.touch(db, row, now)
     return row
 
@@ -64,16 +65,16 @@ async def current_session(session: Annotated[UserSession | None, Depends(optiona
     return session
 
 
-def set_session_cookie(response: Response, kb: Kabinet, token: str) -> None:
+def set_session_cookie(response: Response, kb: Parts, token: str) -> None:
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=kb.settings.secure_cookies,
-                        max_age=int(sessions.ABSOLUTE.total_seconds()), path="/")
+                        max_age=int(SESSION_ABSOLUTE.total_seconds()), path="/")
 
 
-def clear_session_cookie(response: Response, kb: Kabinet) -> None:
+def clear_session_cookie(response: Response, kb: Parts) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=kb.settings.secure_cookies)
 
 
-Kb = Annotated[Kabinet, Depends(get_kb)]
+Kb = Annotated[Parts, Depends(get_kb)]
 RequestMeta = Annotated[Meta, Depends(get_meta)]
 CurrentSession = Annotated[UserSession, Depends(current_session)]
 MaybeSession = Annotated[UserSession | None, Depends(optional_session)]

@@ -17,7 +17,7 @@ LIMIT = 200
 
 
 def _messages(kb: Any, channel: str) -> list[dict[str, Any]]:
-    with kb.store.read() as db:
+    with kb.ctx.store.read() as db:
         rows = db.scalars(select(DevMessage).where(DevMessage.channel == channel)
                           .order_by(DevMessage.id.desc()).limit(LIMIT))
         return [_view(m) for m in rows]

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
 from kabinet.domain.errors import KabinetError
-from kabinet.flows import add_email, challenges, registration, sign_in, verify_email
+from kabinet.flows.access import registration, sign_in
+from kabinet.flows.contacts import verify_email
+from kabinet.flows.shared import challenges, new_contacts
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Contact, Session
 from tests.secrets import code_of, secret_for_contact
@@ -50,32 +52,32 @@ def sessions_of(kb) -> int:
 def test_the_right_code_confirmed_twice_at_once_opens_one_session(kb):
     seed(kb, PASSWORD)
     for n in range(ROUNDS):
-        ch = sign_in.start(kb, META, login=PHONE, password=PASSWORD)
+        ch = sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)
         code = code_of(kb, ch["id"])
         before = sessions_of(kb)
-        outcomes = race(*[lambda: challenges.confirm(kb, META, ch["id"], code, None)] * 2)
+        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None)] * 2)
         assert outcomes == ["challenge.used", "ok"], f"round {n}: {outcomes}"
         assert sessions_of(kb) == before + 1
 
 
 def test_a_burst_of_wrong_codes_spends_exactly_the_attempts(kb):
     seed(kb, PASSWORD)
-    ch = sign_in.start(kb, META, login=PHONE, password=PASSWORD)
+    ch = sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)
     code = code_of(kb, ch["id"])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    outcomes = race(*[lambda: challenges.confirm(kb, META, ch["id"], wrong, None)] * 8)
+    outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], wrong, None)] * 8)
     assert outcomes.count("challenge.code_wrong") == 2, outcomes
     assert outcomes.count("challenge.too_many_attempts") == 6, outcomes
-    late = race(lambda: challenges.confirm(kb, META, ch["id"], code, None))
+    late = race(lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None))
     assert late == ["challenge.too_many_attempts"]  # the limit was 3, and it held
 
 
 def test_one_registration_code_confirmed_twice_at_once_makes_one_account(kb):
     for n in range(ROUNDS):
         phone = f"+7916555{n:04d}"
-        ch = registration.start(kb, META, phone=phone, password="a long enough secret", full_name="Гонкин Гонка")
+        ch = registration.start(kb.ctx, META, phone=phone, password="a long enough secret", full_name="Гонкин Гонка")
         code = code_of(kb, ch["id"])
-        outcomes = race(*[lambda: challenges.confirm(kb, META, ch["id"], code, None)] * 2)
+        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None)] * 2)
         assert outcomes == ["challenge.used", "ok"], f"round {n}: {outcomes}"
         with kb.store.read() as db:
             assert db.scalar(select(func.count()).select_from(Contact).where(Contact.value == phone)) == 1
@@ -103,10 +105,10 @@ def test_two_accounts_verifying_one_address_at_once_get_answers_not_errors(kb):
         for account, _session in two_accounts(kb, n):
             with kb.store.write() as db:
                 locked = db.get_one(Account, account.id)
-                contact = add_email.add(kb, db, locked, meta=META, now=kb.clock.now(), email=address,
-                                        display=address)
+                contact = new_contacts.add_email(kb.ctx, db, locked, meta=META, now=kb.clock.now(), email=address,
+                                                display=address)
             tokens.append(secret_for_contact(kb, contact.id, "verify_email", "link").split("token=")[1])
-        outcomes = race(*[lambda t=t: verify_email.confirm(kb, META, token=t) for t in tokens])
+        outcomes = race(*[lambda t=t: verify_email.confirm(kb.ctx, META, token=t) for t in tokens])
         assert outcomes == ["link.invalid", "ok"], f"round {n}: {outcomes}"
         with kb.store.read() as db:
             verified = db.scalar(select(func.count()).select_from(Contact).where(
@@ -123,16 +125,17 @@ def test_one_recovery_sets_one_password_and_a_backup_code_works_once_even_racing
         db.execute(Contact.__table__.update().where(Contact.kind == "email").values(recovery=False))
         account = db.scalars(select(Account)).one()
         _, session = open_session(db, kb.hasher, account_id=account.id, meta=META, method="test", now=kb.clock.now())
-    codes = backup_codes.make(kb, META, session=session)
+    codes = backup_codes.make(kb.ctx, META, session=session)
     for n in range(3):
-        started = password_reset.start(kb, META, login=PHONE)
-        challenges.confirm(kb, META, started["challenge"]["id"], code_of(kb, started["challenge"]["id"]), None)
+        started = password_reset.start(kb.ctx, META, login=PHONE)
+        challenges.confirm(kb.ctx, META, started["challenge"]["id"], code_of(kb, started["challenge"]["id"]), None)
         rid = started["recovery_id"]
-        proofs = race(*[lambda: password_reset.prove(kb, META, recovery_id=rid, kind="backup_code",
+        proofs = race(*[lambda: password_reset.prove(kb.ctx, META, recovery_id=rid, kind="backup_code",
                                                      code=codes[n])] * 2)
         assert proofs == ["ok", "recovery.not_found"], f"round {n}: {proofs}"
         words = [f"racing password {n} alpha", f"racing password {n} omega"]
-        sets = race(*[lambda w=w: password_reset.set_password(kb, META, recovery_id=rid, password=w) for w in words])
+        sets = race(*[lambda w=w: password_reset.set_password(kb.ctx, META, recovery_id=rid, password=w)
+                      for w in words])
         assert sets == ["ok", "recovery.not_found"], f"round {n}: {sets}"
         with kb.store.read() as db:
             stored = db.get_one(Account, account.id).password_hash
@@ -141,13 +144,16 @@ def test_one_recovery_sets_one_password_and_a_backup_code_works_once_even_racing
 
 
 def test_the_per_account_wrong_code_budget_holds_under_a_concurrent_burst(kb):
+    from dataclasses import replace
+
     import pyotp
 
     from kabinet.audit.events import EventType
     from kabinet.security.ratelimit import RateLimiter
     from kabinet.store.models import Event
 
-    kb.limiter = RateLimiter("redis://127.0.0.1:6379/14")  # shared counters, as with several workers
+    shared = RateLimiter("redis://127.0.0.1:6379/14")  # shared counters, as with several workers
+    kb = replace(kb, ctx=replace(kb.ctx, limiter=shared))
     seed(kb, PASSWORD)
     with kb.store.write() as db:  # an app, so sign-ins ask it and no SMS budget is spent
         account = db.scalars(select(Account)).one()
@@ -156,8 +162,9 @@ def test_the_per_account_wrong_code_budget_holds_under_a_concurrent_burst(kb):
         kb.limiter.reset()
         with kb.store.read() as db:
             before = db.scalar(select(func.count()).select_from(Event).where(Event.type == EventType.CODE_WRONG))
-        chs = [sign_in.start(kb, META, login=PHONE, password=PASSWORD)["id"] for _ in range(6)]
-        outcomes = race(*[lambda c=c: challenges.confirm(kb, META, c, "000000", None) for c in chs for _ in range(3)])
+        chs = [sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)["id"] for _ in range(6)]
+        outcomes = race(*[lambda c=c: challenges.confirm(kb.ctx, META, c, "000000", None)
+                          for c in chs for _ in range(3)])
         with kb.store.read() as db:
             counted = db.scalar(select(func.count()).select_from(Event).where(Event.type == EventType.CODE_WRONG))
         assert counted - before <= 10, f"round {n}: {counted - before} wrong codes tried, {outcomes}"

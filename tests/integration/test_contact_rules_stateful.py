@@ -19,17 +19,17 @@ from kabinet.config import Settings
 from kabinet.demo import seed
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import KabinetError
-from kabinet.flows import (
+from kabinet.flows.contacts import (
     add_email,
     add_phone,
-    challenges,
     contact_settings,
     make_primary,
     remove_contact,
     resend_verification,
     verify_email,
 )
-from kabinet.flows.accounts import facts, present_contacts
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import facts, present_contacts
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Contact, Event
 from tests.conftest import fresh_database
@@ -74,7 +74,7 @@ class ContactRules(RuleBasedStateMachine):
             db.get_one(S, self.session.id).last_seen_at = self.clock.now()
         self.session.second_factor_at = self.clock.now()
         try:
-            return fn(self.kb, META, session=self.session, **kwargs)
+            return fn(self.kb.ctx, META, session=self.session, **kwargs)
         except KabinetError as exc:
             assert exc.code and 400 <= exc.status < 500
             return None
@@ -101,7 +101,7 @@ class ContactRules(RuleBasedStateMachine):
         if contact.kind == "email":
             link = secret_for_contact(self.kb, contact.id, "verify_email", "link")
             if link:
-                self.attempt(lambda kb, meta, session: verify_email.confirm(kb, meta, token=link.split("=")[1]))
+                self.attempt(lambda ctx, meta, session: verify_email.confirm(ctx, meta, token=link.split("=")[1]))
             return
         with self.kb.store.read() as db:
             from kabinet.store.models import Challenge
@@ -111,7 +111,7 @@ class ContactRules(RuleBasedStateMachine):
                             .order_by(Challenge.created_at.desc())).first()
         if ch is not None and ch.secret_hash:
             code = code_of(self.kb, str(ch.id))
-            self.attempt(lambda kb, meta, session: challenges.confirm(kb, meta, str(ch.id), code, session))
+            self.attempt(lambda ctx, meta, session: challenges.confirm(ctx, meta, str(ch.id), code, session))
 
     @rule(data=st.data())
     def make_primary(self, data: st.DataObject) -> None:
@@ -127,7 +127,7 @@ class ContactRules(RuleBasedStateMachine):
         ch = self.attempt(remove_contact.start, contact_id=str(contact.id))
         if isinstance(ch, dict) and ch["channel"] == "sms":
             code = code_of(self.kb, ch["id"])
-            self.attempt(lambda kb, meta, session: challenges.confirm(kb, meta, ch["id"], code, session))
+            self.attempt(lambda ctx, meta, session: challenges.confirm(ctx, meta, ch["id"], code, session))
 
     @rule(data=st.data())
     def resend(self, data: st.DataObject) -> None:

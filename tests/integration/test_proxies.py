@@ -34,7 +34,7 @@ def session_ip(kb, sms, trusted: str) -> str:
             ch = http.post("/api/v1/sign-in", json={"login": PHONE, "password": PASSWORD}).json()["challenge"]
             from kabinet.delivery.worker import drain
 
-            drain(kb)
+            drain(kb.courier)
             token = http.post(f"/api/v1/challenges/{ch['id']}/confirm",
                               json={"code": sms.last_code(PHONE)}).json()["session_token"]
             sessions = http.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from kabinet.audit.events import Meta
-from kabinet.flows import registration
+from kabinet.flows.access import registration
 from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.store.models import Challenge, IdentityRequest, Recovery
 from kabinet.store.purge import purge
@@ -19,9 +19,9 @@ def count(kb, model) -> int:
 
 
 def test_expired_challenges_and_recoveries_go_and_requests_expire(kb, clock):
-    registration.start(kb, META, phone="+79165550101", password="a long enough secret", full_name="Тестов Тест")
-    password_reset.start(kb, META, login="+79165550102")
-    lost_everything.request(kb, META, snils="112-233-445 95", passport="45 08 123456", birth_date="1985-04-12",
+    registration.start(kb.ctx, META, phone="+79165550101", password="a long enough secret", full_name="Тестов Тест")
+    password_reset.start(kb.ctx, META, login="+79165550102")
+    lost_everything.request(kb.ctx, META, snils="112-233-445 95", passport="45 08 123456", birth_date="1985-04-12",
                             phone="+79165550103")
     assert purge(kb.store, clock.now()).challenges == 0  # nothing is old yet
     assert count(kb, Challenge) == 2 and count(kb, Recovery) == 1

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from kabinet.audit.events import Meta
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import GuardRefused
-from kabinet.flows import challenges, remove_contact
-from kabinet.flows.accounts import facts, present_contacts
+from kabinet.flows.contacts import remove_contact
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import facts, present_contacts
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Contact
 from tests.secrets import code_of
@@ -42,7 +43,7 @@ def test_two_racing_removals_of_the_last_two_sign_in_contacts(kb):
     meta = Meta(ip="127.0.0.1")
     for n in range(ROUNDS):
         account, session, email_ids = make_account(kb, n)
-        started = [remove_contact.start(kb, meta, session=session, contact_id=str(i)) for i in email_ids]
+        started = [remove_contact.start(kb.ctx, meta, session=session, contact_id=str(i)) for i in email_ids]
         codes = [code_of(kb, ch["id"]) for ch in started]
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
@@ -50,7 +51,7 @@ def test_two_racing_removals_of_the_last_two_sign_in_contacts(kb):
         def confirm(ch: dict, code: str) -> None:
             barrier.wait()
             try:
-                challenges.confirm(kb, meta, ch["id"], code, session)
+                challenges.confirm(kb.ctx, meta, ch["id"], code, session)
                 outcomes.append("removed")
             except GuardRefused:
                 outcomes.append("refused")

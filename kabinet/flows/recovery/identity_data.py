@@ -15,21 +15,21 @@ from typing import Any
 from sqlalchemy import select
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
 from kabinet.domain.identity import IdentityData, parse_identity
-from kabinet.flows.accounts import account_step
-from kabinet.flows.notices import security_notice
-from kabinet.flows.views import account_view
+from kabinet.flows.shared.accounts import account_step
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import security_notice
+from kabinet.flows.shared.views import account_view
 from kabinet.store.db import lock_value
 from kabinet.store.models import Account, SupportRequest
 from kabinet.store.models import Session as UserSession
 
 
-def save(kb: Kabinet, meta: Meta, *, session: UserSession, snils: str, passport: str,
+def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, passport: str,
          birth_date: str) -> dict[str, Any]:
-    data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=kb.clock.now().date())
-    with account_step(kb, session, fresh_factor=True) as (db, account, now):
+    data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=ctx.clock.now().date())
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         if account.level == "confirmed":
             raise IdentityLocked()
         lock_value(db, "snils", data.snils.digits)
@@ -39,27 +39,27 @@ def save(kb: Kabinet, meta: Meta, *, session: UserSession, snils: str, passport:
                                   text="SNILS already on another account: to be checked by an operator"))
             record(db, account, EventType.IDENTITY_DUPLICATE, at=now, meta=meta)
             return account_view(account)
-        if not kb.registers.confirms(data, account.full_name):
+        if not ctx.registers.confirms(data, account.full_name):
             record(db, account, EventType.IDENTITY_NOT_CONFIRMED, at=now, meta=meta)
             raise IdentityNotConfirmed()
-        _store(kb, account, data)
+        _store(ctx, account, data)
         account.level = "standard" if account.level == "simplified" else account.level
         record(db, account, EventType.IDENTITY_SAVED, at=now, meta=meta, level=account.level,
                passport=data.passport.masked)
-        security_notice(kb, db, account, now=now, what=("изменены данные документов", "identity data were changed"))
+        security_notice(ctx, db, account, now=now, what=("изменены данные документов", "identity data were changed"))
         return account_view(account)
 
 
-def _store(kb: Kabinet, account: Account, data: IdentityData) -> None:
+def _store(ctx: FlowContext, account: Account, data: IdentityData) -> None:
     account.snils = data.snils.digits
-    account.passport_hash = kb.hasher.digest("passport", data.passport.digits)
+    account.passport_hash = ctx.hasher.digest("passport", data.passport.digits)
     account.passport_hint = data.passport.number[-2:]
     account.birth_date = data.birth_date
 
 
-def show(kb: Kabinet, *, session: UserSession) -> dict[str, Any]:
+def show(ctx: FlowContext, *, session: UserSession) -> dict[str, Any]:
     """What the Security page shows: masked, never the passport itself (it is not kept)."""
-    with kb.store.read() as db:
+    with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         snils = account.snils
         return {"level": account.level, "snils": f"***-***-{snils[6:9]} {snils[9:]}" if snils else None,

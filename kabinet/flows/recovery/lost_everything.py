@@ -12,51 +12,49 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import InvalidInput, InvalidInputs
 from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.domain.phone import Phone, parse_phone
-from kabinet.flows.notices import security_notice
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import security_notice
+from kabinet.policy import IDENTITY_REQUEST_TTL
 from kabinet.store.models import Account, IdentityRequest
 
-TTL = timedelta(days=30)
 
-
-def request(kb: Kabinet, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
-    data, number = _parse(kb, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
-    kb.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
-    now = kb.clock.now()
-    with kb.store.write() as db:
+def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
+    data, number = _parse(ctx, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
+    ctx.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
+    now = ctx.clock.now()
+    with ctx.store.write() as db:
         account = db.scalars(select(Account).where(Account.snils == data.snils.digits).with_for_update()).first()
-        matched = account is not None and _matches(kb, account, data)
+        matched = account is not None and _matches(ctx, account, data)
         req = IdentityRequest(id=uuid.uuid4(), number=_number(), account_id=account.id if matched and account
-                              else None, phone=number.e164, state="awaiting_visit", expires_at=now + TTL,
-                              created_at=now)
+                              else None, phone=number.e164, state="awaiting_visit",
+                              expires_at=now + IDENTITY_REQUEST_TTL, created_at=now)
         db.add(req)
         if matched and account is not None:
             record(db, account, EventType.IDENTITY_REQUESTED, at=now, meta=meta, number=req.number,
                    phone=number.masked)
-            security_notice(kb, db, account, now=now, what=(
+            security_notice(ctx, db, account, now=now, what=(
                 f"подана заявка № {req.number} на восстановление доступа в центре обслуживания",
                 f"request No. {req.number} to recover access at a service centre was filed"))
         return {"request": {"id": str(req.id), "number": req.number, "state": req.state,
                             "expires_at": req.expires_at.isoformat()}}
 
 
-def _parse(kb: Kabinet, *, snils: str, passport: str, birth_date: str, phone: str) -> tuple[IdentityData, Phone]:
+def _parse(ctx: FlowContext, *, snils: str, passport: str, birth_date: str, phone: str) -> tuple[IdentityData, Phone]:
     problems: list[InvalidInput] = []
     try:
         number = parse_phone(phone)
     except InvalidInput as exc:
         problems.append(exc)
     try:
-        data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=kb.clock.now().date())
+        data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=ctx.clock.now().date())
     except InvalidInputs as exc:
         problems = exc.problems + problems
     if problems:
@@ -64,8 +62,8 @@ def _parse(kb: Kabinet, *, snils: str, passport: str, birth_date: str, phone: st
     return data, number
 
 
-def _matches(kb: Kabinet, account: Account, data: IdentityData) -> bool:
-    passport_ok = hmac.compare_digest(account.passport_hash or "", kb.hasher.digest("passport", data.passport.digits))
+def _matches(ctx: FlowContext, account: Account, data: IdentityData) -> bool:
+    passport_ok = hmac.compare_digest(account.passport_hash or "", ctx.hasher.digest("passport", data.passport.digits))
     return passport_ok and account.birth_date == data.birth_date
 
 

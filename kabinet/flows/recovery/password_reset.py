@@ -16,20 +16,20 @@ same budgets, and that no code can ever answer; nothing is sent.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
 from kabinet.domain.passwords import check_password
-from kabinet.flows import challenges
-from kabinet.flows.accounts import canonical_login, parse_login, present_contacts, recovery_target
-from kabinet.flows.notices import security_notice
-from kabinet.flows.recovery import backup_codes
+from kabinet.flows.shared import backup_codes, challenges
+from kabinet.flows.shared.accounts import canonical_login, parse_login, present_contacts, recovery_target
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import security_notice
+from kabinet.policy import RECOVERY_PROOF_ATTEMPTS, RECOVERY_TTL, SILENT_AFTER
 from kabinet.security.passwords import hash_password
 from kabinet.security.timing import time_floor
 from kabinet.security.totp import totp_matches
@@ -37,51 +37,48 @@ from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge, Contact, Recovery
 from kabinet.store.models import Session as UserSession
 
-TTL = timedelta(minutes=15)
-SILENT_AFTER = timedelta(days=180)
-PROOF_ATTEMPTS = 3
 START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one's ~4 ms: both answer at 50 ms
 
 
 # --- step 1: the login ------------------------------------------------------------------------------------
 
-def start(kb: Kabinet, meta: Meta, *, login: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, login: str) -> dict[str, Any]:
     login = (login or "").strip()
     if not 3 <= len(login) <= 320:
         raise InvalidInput(field="login")
-    now = kb.clock.now()
-    with time_floor(START_FLOOR_S), kb.store.write() as db:
+    now = ctx.clock.now()
+    with time_floor(START_FLOOR_S), ctx.store.write() as db:
         target = recovery_target(db, login)
         key = f"account:{target[0].id}" if target else canonical_login(login)
-        kb.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
-        rec = Recovery(id=uuid.uuid4(), state="first_proof", proofs=[], attempts_left=PROOF_ATTEMPTS,
-                       expires_at=now + TTL, created_at=now)
+        ctx.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
+        rec = Recovery(id=uuid.uuid4(), state="first_proof", proofs=[], attempts_left=RECOVERY_PROOF_ATTEMPTS,
+                       expires_at=now + RECOVERY_TTL, created_at=now)
         db.add(rec)
         if target is None:
-            ch = challenges.issue(kb, db, now=now, meta=meta, purpose="recovery", decoy=True,
-                                  payload={"recovery_id": str(rec.id), "step": 1}, **_decoy(kb, login))
+            ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", decoy=True,
+                                  payload={"recovery_id": str(rec.id), "step": 1}, **_decoy(ctx, login))
         else:
             account = lock_account(db, target[0].id)
             assert account is not None
             rec.account_id = account.id
-            ch = _send_code(kb, db, meta, now, rec, account, target[1], step=1)
+            ch = _send_code(ctx, db, meta, now, rec, account, target[1], step=1)
             record(db, account, EventType.RECOVERY_STARTED, at=now, meta=meta, channel=target[1].kind)
         return {"recovery_id": str(rec.id), "challenge": challenges.view(ch, now)}
 
 
-def _decoy(kb: Kabinet, login: str) -> dict[str, Any]:
+def _decoy(ctx: FlowContext, login: str) -> dict[str, Any]:
     """The destination a real answer would show: the typed phone or address itself (nothing is sent to it);
     for a SNILS (or no login at all), a phone derived from it, so asking twice shows the same one."""
     kind, value = parse_login(login) or ("raw", login)
     if kind in ("email", "phone"):
         return {"channel": "email" if kind == "email" else "sms", "destination": value}
-    digits = int(kb.hasher.digest("recovery-decoy", value)[:12], 16) % 10**9
+    digits = int(ctx.hasher.digest("recovery-decoy", value)[:12], 16) % 10**9
     return {"channel": "sms", "destination": f"+79{digits:09d}"}
 
 
-def _send_code(kb: Kabinet, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
+def _send_code(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
                contact: Contact, *, step: int) -> Challenge:
-    return challenges.issue(kb, db, now=now, meta=meta, purpose="recovery", account=account,
+    return challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", account=account,
                             channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                             contact_id=contact.id, payload={"recovery_id": str(rec.id), "step": step})
 
@@ -111,7 +108,7 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
     if others:
         target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
         rec.state = "second_proof"
-        ch = _send_code(step.kb, step.db, step.meta, step.now, rec, account, target, step=2)
+        ch = _send_code(step.ctx, step.db, step.meta, step.now, rec, account, target, step=2)
         return view(rec, challenge=challenges.view(ch, step.now), alternatives=alternatives)
     if alternatives:
         rec.state = "second_proof"
@@ -129,50 +126,50 @@ def _alternatives(db: Session, account: Account) -> list[dict[str, str]]:
     return out + ([{"kind": "backup_code"}] if backup_codes.remaining(db, account.id) else [])
 
 
-def prove(kb: Kabinet, meta: Meta, *, recovery_id: str, kind: str, code: str) -> dict[str, Any]:
+def prove(ctx: FlowContext, meta: Meta, *, recovery_id: str, kind: str, code: str) -> dict[str, Any]:
     """The second proof without a sent code: the authenticator app or a backup code."""
     code = (code or "").strip()
     if kind not in ("totp", "backup_code") or not 6 <= len(code) <= 16:
         raise InvalidInput(field="code")
-    now = kb.clock.now()
+    now = ctx.clock.now()
     failure: Exception | None = None
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         account = _lock_account_of(db, recovery_id)
         rec = _locked(db, recovery_id, now, "second_proof")
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
-        kb.limiter.check("code.check.account", str(account.id))
-        if _proof_ok(kb, db, account, kind, code, now):
+        ctx.limiter.check("code.check.account", str(account.id))
+        if _proof_ok(ctx, db, account, kind, code, now):
             rec.proofs, rec.state = [*rec.proofs, kind], "password"
             record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof=kind)
             if kind == "backup_code":
-                backup_codes.used(kb, db, account, meta=meta, now=now)
+                backup_codes.used(ctx, db, account, meta=meta, now=now)
             return view(rec)
         rec.attempts_left -= 1
         rec.state = rec.state if rec.attempts_left > 0 else "dead"
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
-        kb.limiter.try_hit("code.check.account", str(account.id))  # under the account lock, as in challenges
+        ctx.limiter.try_hit("code.check.account", str(account.id))  # under the account lock, as in challenges
         failure = ProofWrong(attempts_left=rec.attempts_left) if rec.attempts_left > 0 else RecoveryNotFound()
     raise failure
 
 
-def _proof_ok(kb: Kabinet, db: Session, account: Account, kind: str, code: str, now: datetime) -> bool:
+def _proof_ok(ctx: FlowContext, db: Session, account: Account, kind: str, code: str, now: datetime) -> bool:
     if kind == "totp":
-        return code.isdigit() and totp_matches(kb.totp_sealer, account, code, now)
-    return backup_codes.redeem(kb, db, account.id, code, now)
+        return code.isdigit() and totp_matches(ctx.totp_sealer, account, code, now)
+    return backup_codes.redeem(ctx, db, account.id, code, now)
 
 
 # --- step 4: the new password ---------------------------------------------------------------------------
 
-def set_password(kb: Kabinet, meta: Meta, *, recovery_id: str, password: str) -> None:
-    now = kb.clock.now()
-    with kb.store.read() as db:
+def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: str, password: str) -> None:
+    now = ctx.clock.now()
+    with ctx.store.read() as db:
         rec = _find(db, recovery_id, now, "password")
         account = db.get_one(Account, rec.account_id)
         personal = [c.value for c in present_contacts(db, account.id)] + account.full_name.split()
     check_password(password, personal=[p.split("@")[0].lstrip("+") for p in personal])
     new_hash = hash_password(password)  # slow on purpose; the route runs off the event loop
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         account = lock_account(db, account.id)
         rec = _locked(db, recovery_id, now, "password")  # once: a second request finds it done
         assert account is not None
@@ -182,7 +179,7 @@ def set_password(kb: Kabinet, meta: Meta, *, recovery_id: str, password: str) ->
         rec.state, rec.completed_at = "done", now
         record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
                sessions_ended=ended)
-        security_notice(kb, db, account, now=now,
+        security_notice(ctx, db, account, now=now,
                         what=("пароль изменён через восстановление доступа", "the password was reset by recovery"))
 
 
@@ -200,10 +197,10 @@ def view(rec: Recovery, *, challenge: dict[str, Any] | None = None,
     return out
 
 
-def show(kb: Kabinet, *, recovery_id: str) -> dict[str, Any]:
+def show(ctx: FlowContext, *, recovery_id: str) -> dict[str, Any]:
     """Where a recovery stands, for the pages (nothing changes)."""
-    now = kb.clock.now()
-    with kb.store.read() as db:
+    now = ctx.clock.now()
+    with ctx.store.read() as db:
         rec = _find(db, recovery_id, now, None)
         account = db.get(Account, rec.account_id) if rec.account_id else None
         alternatives = _alternatives(db, account) if account and rec.state == "second_proof" else []

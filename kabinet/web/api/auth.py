@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from kabinet.flows import challenges, change_password, not_me, registration, sign_in, step_up, totp
-from kabinet.flows import sessions as session_flows
-from kabinet.flows.accounts import load_account
-from kabinet.flows.views import account_view
+from kabinet.flows.access import change_password, registration, sign_in, step_up, totp
+from kabinet.flows.access import sessions as session_flows
+from kabinet.flows.recovery import not_me
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import load_account
+from kabinet.flows.shared.views import account_view
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import (
     CurrentSession,
@@ -41,19 +43,19 @@ class CodeIn(BaseModel):
 
 @router.post("/registrations", status_code=202)
 def register(body: RegistrationIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return {"challenge": registration.start(kb, meta, phone=body.phone, password=body.password,
+    return {"challenge": registration.start(kb.ctx, meta, phone=body.phone, password=body.password,
                                             full_name=body.full_name)}
 
 
 @router.post("/sign-in", status_code=202)
 def start_sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return {"challenge": sign_in.start(kb, meta, login=body.login, password=body.password)}
+    return {"challenge": sign_in.start(kb.ctx, meta, login=body.login, password=body.password)}
 
 
 @router.post("/challenges/{challenge_id}/confirm")
 def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, session: MaybeSession,
             response: Response) -> dict[str, Any]:
-    result = challenges.confirm(kb, meta, challenge_id, body.code, session)
+    result = challenges.confirm(kb.ctx, meta, challenge_id, body.code, session)
     response.status_code = result.pop("status", 200)
     if result.get("session_token"):
         set_session_cookie(response, kb, result["session_token"])
@@ -62,23 +64,23 @@ def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, session:
 
 @router.post("/challenges/{challenge_id}/resend", status_code=202)
 def resend(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) -> dict[str, Any]:
-    return {"challenge": challenges.resend(kb, meta, challenge_id, session)}
+    return {"challenge": challenges.resend(kb.ctx, meta, challenge_id, session)}
 
 
 @router.post("/step-up", status_code=202)
 def start_step_up(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"challenge": step_up.start(kb, meta, session=session)}
+    return {"challenge": step_up.start(kb.ctx, meta, session=session)}
 
 
 @router.post("/sign-out", status_code=204)
 def sign_out(kb: Kb, meta: RequestMeta, session: CurrentSession, response: Response) -> None:
-    session_flows.sign_out(kb, meta, session=session)
+    session_flows.sign_out(kb.ctx, meta, session=session)
     clear_session_cookie(response, kb)
 
 
 @router.get("/me")
 def me(kb: Kb, session: CurrentSession) -> dict[str, Any]:
-    return account_view(load_account(kb, session.account_id))
+    return account_view(load_account(kb.ctx, session.account_id))
 
 
 class PasswordChangeIn(BaseModel):
@@ -92,14 +94,14 @@ class LinkIn(BaseModel):
 
 @router.post("/totp", status_code=202)
 def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return totp.start_enrol(kb, meta, session=session)
+    return totp.start_enrol(kb.ctx, meta, session=session)
 
 
 @router.post("/password", status_code=204)
 def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
-    change_password.run(kb, meta, session=session, current=body.current, new=body.new)
+    change_password.run(kb.ctx, meta, session=session, current=body.current, new=body.new)
 
 
 @router.post("/not-me")
 def this_was_not_me(body: LinkIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return not_me.run(kb, meta, token=body.token)
+    return not_me.run(kb.ctx, meta, token=body.token)

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from kabinet.flows import (
+from kabinet.flows.account import export as export_flow
+from kabinet.flows.account import services
+from kabinet.flows.contacts import (
     add_email,
     add_phone,
     change_contact,
@@ -16,11 +18,9 @@ from kabinet.flows import (
     make_primary,
     remove_contact,
     resend_verification,
-    services,
-    test_notification,
+    test_notice,
     verify_email,
 )
-from kabinet.flows import export as export_flow
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
@@ -47,65 +47,65 @@ class SettingsIn(BaseModel):
 
 @router.get("/contacts")
 def list_contacts(kb: Kb, session: CurrentSession) -> dict[str, Any]:
-    return {"contacts": contact_list.list_contacts(kb, account_id=session.account_id)}
+    return {"contacts": contact_list.list_contacts(kb.ctx, account_id=session.account_id)}
 
 
 @router.post("/contacts", status_code=201)
 def add_contact(body: ContactIn, kb: Kb, meta: RequestMeta, session: CurrentSession,
                 response: Response) -> dict[str, Any]:
     if body.kind == "email":
-        return {"contact": add_email.start(kb, meta, session=session, value=body.value)}
+        return {"contact": add_email.start(kb.ctx, meta, session=session, value=body.value)}
     response.status_code = 202
-    return add_phone.start(kb, meta, session=session, value=body.value)
+    return add_phone.start(kb.ctx, meta, session=session, value=body.value)
 
 
 @router.post("/contacts/verify")
 def verify(body: TokenIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return verify_email.confirm(kb, meta, token=body.token)
+    return verify_email.confirm(kb.ctx, meta, token=body.token)
 
 
 @router.post("/contacts/{contact_id}/resend", status_code=202)
 def resend(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return resend_verification.run(kb, meta, session=session, contact_id=contact_id)
+    return resend_verification.run(kb.ctx, meta, session=session, contact_id=contact_id)
 
 
 @router.post("/contacts/{contact_id}/primary")
 def primary(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"contact": make_primary.run(kb, meta, session=session, contact_id=contact_id)}
+    return {"contact": make_primary.run(kb.ctx, meta, session=session, contact_id=contact_id)}
 
 
 @router.patch("/contacts/{contact_id}")
 def settings(contact_id: str, body: SettingsIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"contact": contact_settings.update(kb, meta, session=session, contact_id=contact_id,
+    return {"contact": contact_settings.update(kb.ctx, meta, session=session, contact_id=contact_id,
                                                sign_in=body.sign_in, recovery=body.recovery)}
 
 
 @router.get("/contacts/{contact_id}/checklist")
 def checklist(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return remove_contact.checklist(kb, meta, session=session, contact_id=contact_id)
+    return remove_contact.checklist(kb.ctx, meta, session=session, contact_id=contact_id)
 
 
 @router.delete("/contacts/{contact_id}", status_code=202)
 def remove(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"challenge": remove_contact.start(kb, meta, session=session, contact_id=contact_id)}
+    return {"challenge": remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)}
 
 
 @router.post("/contacts/{contact_id}/change", status_code=202)
 def change(contact_id: str, body: ValueIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"challenge": change_contact.start(kb, meta, session=session, contact_id=contact_id,
+    return {"challenge": change_contact.start(kb.ctx, meta, session=session, contact_id=contact_id,
                                               value=body.value)}
 
 
 @router.post("/notifications/test", status_code=202)
 def notify_test(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return test_notification.run(kb, meta, session=session)
+    return test_notice.run(kb.ctx, meta, session=session)
 
 
 @router.get("/services")
 def list_services(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"services": services.catalogue(kb, account_id=session.account_id, locale=meta.locale)}
+    return {"services": services.catalogue(kb.ctx, account_id=session.account_id, locale=meta.locale)}
 
 
 @router.get("/export")
 def export(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return export_flow.run(kb, meta, session=session)
+    return export_flow.run(kb.ctx, meta, session=session)

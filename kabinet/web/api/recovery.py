@@ -39,41 +39,41 @@ class LostEverythingIn(IdentityIn):
 
 @router.post("/recovery", status_code=202)
 def start_recovery(body: RecoveryIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return password_reset.start(kb, meta, login=body.login)
+    return password_reset.start(kb.ctx, meta, login=body.login)
 
 
 @router.get("/recovery/{recovery_id}")
 def recovery_state(recovery_id: str, kb: Kb) -> dict[str, Any]:
-    return password_reset.show(kb, recovery_id=recovery_id)
+    return password_reset.show(kb.ctx, recovery_id=recovery_id)
 
 
 @router.post("/recovery/{recovery_id}/proof")
 def prove(recovery_id: str, body: ProofIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return password_reset.prove(kb, meta, recovery_id=recovery_id, kind=body.kind, code=body.code)
+    return password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=body.kind, code=body.code)
 
 
 @router.post("/recovery/{recovery_id}/password", status_code=204)
 def new_password(recovery_id: str, body: PasswordIn, kb: Kb, meta: RequestMeta) -> None:
-    password_reset.set_password(kb, meta, recovery_id=recovery_id, password=body.password)
+    password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=body.password)
 
 
 @router.post("/recovery/identity", status_code=202)
 def lost_everything_request(body: LostEverythingIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
-    return lost_everything.request(kb, meta, snils=body.snils, passport=body.passport, birth_date=body.birth_date,
+    return lost_everything.request(kb.ctx, meta, snils=body.snils, passport=body.passport, birth_date=body.birth_date,
                                    phone=body.phone)
 
 
 @router.put("/identity")
 def save_identity(body: IdentityIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"account": identity_data.save(kb, meta, session=session, snils=body.snils, passport=body.passport,
+    return {"account": identity_data.save(kb.ctx, meta, session=session, snils=body.snils, passport=body.passport,
                                           birth_date=body.birth_date)}
 
 
 @router.get("/identity")
 def show_identity(kb: Kb, session: CurrentSession) -> dict[str, Any]:
-    return identity_data.show(kb, session=session)
+    return identity_data.show(kb.ctx, session=session)
 
 
 @router.post("/backup-codes", status_code=201)
 def make_backup_codes(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
-    return {"codes": backup_codes.make(kb, meta, session=session)}
+    return {"codes": backup_codes.make(kb.ctx, meta, session=session)}

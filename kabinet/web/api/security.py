@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from kabinet.flows import history
-from kabinet.flows import sessions as session_flows
+from kabinet.flows.access import sessions as session_flows
+from kabinet.flows.account import history
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
@@ -16,21 +16,21 @@ router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 @router.get("/sessions")
 def list_sessions(kb: Kb, session: CurrentSession) -> dict[str, Any]:
-    return {"sessions": session_flows.list_sessions(kb, session=session)}
+    return {"sessions": session_flows.list_sessions(kb.ctx, session=session)}
 
 
 @router.delete("/sessions/{session_id}", status_code=204)
 def revoke(session_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
-    session_flows.revoke(kb, meta, session=session, session_id=session_id)
+    session_flows.revoke(kb.ctx, meta, session=session, session_id=session_id)
 
 
 @router.post("/sessions/revoke-others", status_code=204)
 def revoke_others(kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
-    session_flows.revoke_others(kb, meta, session=session)
+    session_flows.revoke_others(kb.ctx, meta, session=session)
 
 
 @router.get("/history")
 def get_history(kb: Kb, session: CurrentSession, before: int | None = Query(None, ge=1),
                 limit: int = Query(history.PAGE, ge=1, le=200),
                 type: str | None = Query(None, max_length=48)) -> dict[str, Any]:
-    return history.page(kb, session=session, before=before, limit=limit, type_prefix=type)
+    return history.page(kb.ctx, session=session, before=before, limit=limit, type_prefix=type)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError
-from kabinet.flows import export, history, services, support_request
+from kabinet.flows.account import export, history, services, support_request
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
 from kabinet.web.templating import render
@@ -20,24 +20,24 @@ router = APIRouter(include_in_schema=False)
 @router.get("/history", response_class=HTMLResponse)
 def history_page(request: Request, kb: Kb, session: Citizen, type: str = "", before: int | None = None
                  ) -> HTMLResponse:
-    page = history.page(kb, session=session, before=before, limit=50, type_prefix=type[:48] or None)
+    page = history.page(kb.ctx, session=session, before=before, limit=50, type_prefix=type[:48] or None)
     return render(request, "history.html", page=page, type=type, signed_in=True)
 
 
 @router.get("/services", response_class=HTMLResponse)
 def services_page(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> HTMLResponse:
-    catalogue = services.catalogue(kb, account_id=session.account_id, locale=meta.locale)
+    catalogue = services.catalogue(kb.ctx, account_id=session.account_id, locale=meta.locale)
     return render(request, "services.html", services=catalogue, signed_in=True)
 
 
 @router.get("/export", response_class=HTMLResponse)
 def export_page(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> HTMLResponse:
-    return render(request, "export.html", data=export.run(kb, meta, session=session), signed_in=True)
+    return render(request, "export.html", data=export.run(kb.ctx, meta, session=session), signed_in=True)
 
 
 @router.get("/export.json")
 def export_json(kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    body = json.dumps(export.run(kb, meta, session=session), ensure_ascii=False, indent=1)
+    body = json.dumps(export.run(kb.ctx, meta, session=session), ensure_ascii=False, indent=1)
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="kabinet-my-data.json"'})
 
@@ -47,7 +47,7 @@ def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
             topic: Annotated[str, Form(max_length=32)] = "other", text: Annotated[str, Form(max_length=4000)] = "",
             reference: Annotated[str, Form(max_length=32)] = "") -> HTMLResponse:
     try:
-        filed = support_request.file(kb, meta, session=session, topic=topic, text=text, reference=reference)
+        filed = support_request.file(kb.ctx, meta, session=session, topic=topic, text=text, reference=reference)
     except KabinetError as exc:
         return render(request, "error.html", status=exc.status, title=problem_of(request, exc)["message"],
                       reference=reference or "-", signed_in=session is not None)

@@ -10,9 +10,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kabinet.domain.errors import KabinetError
-from kabinet.flows import challenges, not_me, registration, sign_in, step_up, verify_email
-from kabinet.flows import sessions as session_flows
-from kabinet.flows.challenges import ACTIONS
+from kabinet.flows.access import registration, sign_in, step_up
+from kabinet.flows.access import sessions as session_flows
+from kabinet.flows.contacts import verify_email
+from kabinet.flows.recovery import not_me
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.pages.recovery import recovery_next
@@ -38,7 +41,7 @@ def sign_in_page(request: Request, done: str | None = None) -> HTMLResponse:
 def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated[str, Form(max_length=320)] = "",
                    password: Annotated[str, Form(max_length=1024)] = "") -> Response:
     try:
-        challenge = sign_in.start(kb, meta, login=login, password=password)
+        challenge = sign_in.start(kb.ctx, meta, login=login, password=password)
     except KabinetError as exc:
         return render(request, "sign_in.html", status=exc.status, login=login, problem=problem_of(request, exc))
     return go(f"/confirm/{challenge['id']}")
@@ -54,7 +57,7 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
                     phone: Annotated[str, Form(max_length=64)] = "",
                     password: Annotated[str, Form(max_length=1024)] = "") -> Response:
     try:
-        challenge = registration.start(kb, meta, phone=phone, password=password, full_name=full_name)
+        challenge = registration.start(kb.ctx, meta, phone=phone, password=password, full_name=full_name)
     except KabinetError as exc:
         return render(request, "register.html", status=exc.status, form={"full_name": full_name, "phone": phone},
                       problem=problem_of(request, exc))
@@ -71,7 +74,7 @@ def _code_page(request: Request, challenge: dict, next_path: str, problem: dict 
 @router.get("/confirm/{challenge_id}", response_class=HTMLResponse)
 def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSession, next: str = "") -> Response:
     try:
-        challenge = challenges.show(kb, challenge_id, session)
+        challenge = challenges.show(kb.ctx, challenge_id, session)
     except KabinetError as exc:  # expired, used up or not yours: start again
         return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
     return _code_page(request, challenge, safe_next(next, ""))
@@ -81,11 +84,11 @@ def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSess
 def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
                    code: Annotated[str, Form(max_length=16)] = "", next: str = "") -> Response:
     try:
-        purpose = challenges.show(kb, challenge_id, session)["purpose"]
-        result = challenges.confirm(kb, meta, challenge_id, code, session)
+        purpose = challenges.show(kb.ctx, challenge_id, session)["purpose"]
+        result = challenges.confirm(kb.ctx, meta, challenge_id, code, session)
     except KabinetError as exc:
         try:
-            challenge = challenges.show(kb, challenge_id, session)
+            challenge = challenges.show(kb.ctx, challenge_id, session)
         except KabinetError:
             return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
         return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
@@ -103,10 +106,10 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
 def resend_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
                   next: str = "") -> Response:
     try:
-        challenge = challenges.resend(kb, meta, challenge_id, session)
+        challenge = challenges.resend(kb.ctx, meta, challenge_id, session)
     except KabinetError as exc:
         try:
-            challenge = challenges.show(kb, challenge_id, session)
+            challenge = challenges.show(kb.ctx, challenge_id, session)
         except KabinetError:
             return go("/sign-in")
         return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
@@ -121,14 +124,14 @@ def step_up_page(request: Request, session: Citizen, next: str = "/security") ->
 @router.post("/step-up", dependencies=[CsrfChecked])
 def step_up_submit(kb: Kb, meta: RequestMeta, session: Citizen,
                    next: Annotated[str, Form(max_length=300)] = "/security") -> Response:
-    challenge = step_up.start(kb, meta, session=session)
+    challenge = step_up.start(kb.ctx, meta, session=session)
     return go(f"/confirm/{challenge['id']}?next={quote(safe_next(next, '/security'))}")
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
 def sign_out_submit(kb: Kb, meta: RequestMeta, session: MaybeSession) -> Response:
     if session is not None:
-        session_flows.sign_out(kb, meta, session=session)
+        session_flows.sign_out(kb.ctx, meta, session=session)
     response = go("/sign-in")
     clear_session_cookie(response, kb)
     return response
@@ -137,7 +140,7 @@ def sign_out_submit(kb: Kb, meta: RequestMeta, session: MaybeSession) -> Respons
 @router.get("/verify-email", response_class=HTMLResponse)
 def verify_page(request: Request, kb: Kb, meta: RequestMeta, token: str = "") -> HTMLResponse:
     try:
-        preview = verify_email.preview(kb, meta, token=token)
+        preview = verify_email.preview(kb.ctx, meta, token=token)
     except KabinetError as exc:
         return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
     return render(request, "verify_email.html", preview=preview, token=token)
@@ -147,7 +150,7 @@ def verify_page(request: Request, kb: Kb, meta: RequestMeta, token: str = "") ->
 def verify_submit(request: Request, kb: Kb, meta: RequestMeta,
                   token: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     try:
-        verify_email.confirm(kb, meta, token=token)
+        verify_email.confirm(kb.ctx, meta, token=token)
     except KabinetError as exc:
         return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
     return render(request, "verify_email.html", confirmed=True)
@@ -162,7 +165,7 @@ def not_me_page(request: Request, token: str = "") -> HTMLResponse:
 def not_me_submit(request: Request, kb: Kb, meta: RequestMeta,
                   token: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     try:
-        ended = not_me.run(kb, meta, token=token)["sessions_ended"]
+        ended = not_me.run(kb.ctx, meta, token=token)["sessions_ended"]
     except KabinetError as exc:
         return render(request, "not_me.html", status=exc.status, token="", ended=None, problem=problem_of(request, exc))
     return render(request, "not_me.html", token="", ended=ended, problem=None)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError, StepUpRequired
-from kabinet.flows import (
+from kabinet.flows.contacts import (
     add_email,
     add_phone,
     change_contact,
@@ -18,7 +18,7 @@ from kabinet.flows import (
     make_primary,
     remove_contact,
     resend_verification,
-    test_notification,
+    test_notice,
 )
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
@@ -30,7 +30,7 @@ LIST = "/settings/contacts"
 
 def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
           form_kind: str = "", form_value: str = "", done: str | None = None) -> HTMLResponse:
-    contacts = contact_list.list_contacts(kb, account_id=session.account_id)
+    contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
     return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
                   form_value=form_value, done=done_text(request, done), signed_in=True)
 
@@ -45,9 +45,9 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
         email: Annotated[str, Form(max_length=320)] = "", phone: Annotated[str, Form(max_length=64)] = "") -> Response:
     try:
         if kind == "phone":
-            started = add_phone.start(kb, meta, session=session, value=phone)
+            started = add_phone.start(kb.ctx, meta, session=session, value=phone)
             return go(f"/confirm/{started['challenge']['id']}")
-        add_email.start(kb, meta, session=session, value=email)
+        add_email.start(kb.ctx, meta, session=session, value=email)
     except StepUpRequired:
         return to_step_up(LIST)
     except KabinetError as exc:
@@ -64,22 +64,22 @@ def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable
 @router.post("/{contact_id}/primary", dependencies=[CsrfChecked])
 def primary(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     return _act(request, kb, session, "primary",
-                lambda: make_primary.run(kb, meta, session=session, contact_id=contact_id))
+                lambda: make_primary.run(kb.ctx, meta, session=session, contact_id=contact_id))
 
 
 @router.post("/{contact_id}/resend", dependencies=[CsrfChecked])
 def resend(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     return _act(request, kb, session, "resent",
-                lambda: resend_verification.run(kb, meta, session=session, contact_id=contact_id))
+                lambda: resend_verification.run(kb.ctx, meta, session=session, contact_id=contact_id))
 
 
 @router.post("/test-notification", dependencies=[CsrfChecked])
 def notify(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "test_sent", lambda: test_notification.run(kb, meta, session=session))
+    return _act(request, kb, session, "test_sent", lambda: test_notice.run(kb.ctx, meta, session=session))
 
 
 def _contact(kb: Kb, session: Citizen, contact_id: str) -> dict | None:
-    return next((c for c in contact_list.list_contacts(kb, account_id=session.account_id) if c["id"] == contact_id),
+    return next((c for c in contact_list.list_contacts(kb.ctx, account_id=session.account_id) if c["id"] == contact_id),
                 None)
 
 
@@ -88,14 +88,14 @@ def remove_page(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, se
     contact = _contact(kb, session, contact_id)
     if contact is None:
         return go(LIST)
-    checklist = remove_contact.checklist(kb, meta, session=session, contact_id=contact_id)
+    checklist = remove_contact.checklist(kb.ctx, meta, session=session, contact_id=contact_id)
     return render(request, "remove.html", contact=contact, checklist=checklist, problem=None, signed_in=True)
 
 
 @router.post("/{contact_id}/remove", dependencies=[CsrfChecked])
 def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     try:
-        challenge = remove_contact.start(kb, meta, session=session, contact_id=contact_id)
+        challenge = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
     except KabinetError as exc:
         return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status)
     return go(f"/confirm/{challenge['id']}")
@@ -113,7 +113,7 @@ def change_page(request: Request, contact_id: str, kb: Kb, session: Citizen) -> 
 def change(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
            value: Annotated[str, Form(max_length=320)] = "") -> Response:
     try:
-        challenge = change_contact.start(kb, meta, session=session, contact_id=contact_id, value=value)
+        challenge = change_contact.start(kb.ctx, meta, session=session, contact_id=contact_id, value=value)
     except KabinetError as exc:
         contact = _contact(kb, session, contact_id)
         if contact is None:

@@ -33,7 +33,7 @@ def start_page(request: Request, login: str = "") -> HTMLResponse:
 @router.post("/recover", dependencies=[CsrfChecked])
 def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") -> Response:
     try:
-        started = password_reset.start(kb, meta, login=login)
+        started = password_reset.start(kb.ctx, meta, login=login)
     except KabinetError as exc:
         return render(request, "recover_start.html", status=exc.status, login=login, problem=problem_of(request, exc))
     return go(f"/confirm/{started['challenge']['id']}?next=/recover/{started['recovery_id']}")
@@ -42,7 +42,7 @@ def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") 
 def _state_page(request: Request, kb: Kb, recovery_id: str, problem: dict | None = None,
                 status: int = 200) -> HTMLResponse:
     try:
-        state = password_reset.show(kb, recovery_id=recovery_id)
+        state = password_reset.show(kb.ctx, recovery_id=recovery_id)
     except KabinetError as exc:
         return render(request, "recover_start.html", status=exc.status, login="", problem=problem_of(request, exc))
     return render(request, "recover.html", status=status, state=state, problem=problem)
@@ -58,7 +58,7 @@ def identity_submit(request: Request, kb: Kb, meta: RequestMeta, snils: Text = "
                     birth_date: Text = "", phone: Text = "") -> HTMLResponse:
     form = {"snils": snils, "passport": passport, "birth_date": birth_date, "phone": phone}
     try:
-        result = lost_everything.request(kb, meta, **form)
+        result = lost_everything.request(kb.ctx, meta, **form)
     except KabinetError as exc:
         return render(request, "recover_identity.html", status=exc.status, form=form,
                       problem=problem_of(request, exc), result=None)
@@ -75,7 +75,7 @@ def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
                  kind: Annotated[str, Form(max_length=16)] = "", code: Annotated[str, Form(max_length=32)] = ""
                  ) -> Response:
     try:
-        password_reset.prove(kb, meta, recovery_id=recovery_id, kind=kind, code=code)
+        password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=kind, code=code)
     except KabinetError as exc:
         return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
     return go(f"/recover/{recovery_id}")
@@ -85,7 +85,7 @@ def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
 def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
                     password: Annotated[str, Form(max_length=1024)] = "") -> Response:
     try:
-        password_reset.set_password(kb, meta, recovery_id=recovery_id, password=password)
+        password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=password)
     except KabinetError as exc:
         return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
     return go("/sign-in?done=recovered")

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError, StepUpRequired
-from kabinet.flows import change_password, contact_list, contact_settings, totp
-from kabinet.flows import sessions as session_flows
+from kabinet.flows.access import change_password, totp
+from kabinet.flows.access import sessions as session_flows
+from kabinet.flows.contacts import contact_list, contact_settings
 from kabinet.flows.recovery import backup_codes, identity_data
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
@@ -28,10 +29,10 @@ PAGE = "/security"
 def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
                   done: str | None = None, identity_form: dict | None = None) -> HTMLResponse:
     return render(request, "security.html", status=status, signed_in=True, problem=problem,
-                  done=done_text(request, done), sessions=session_flows.list_sessions(kb, session=session),
-                  contacts=contact_list.list_contacts(kb, account_id=session.account_id),
-                  backup_left=backup_codes.count(kb, account_id=session.account_id),
-                  identity=identity_data.show(kb, session=session), identity_form=identity_form or {})
+                  done=done_text(request, done), sessions=session_flows.list_sessions(kb.ctx, session=session),
+                  contacts=contact_list.list_contacts(kb.ctx, account_id=session.account_id),
+                  backup_left=backup_codes.count(kb.ctx, account_id=session.account_id),
+                  identity=identity_data.show(kb.ctx, session=session), identity_form=identity_form or {})
 
 
 
@@ -48,12 +49,13 @@ def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable
 @router.post("/sessions/{session_id}/revoke", dependencies=[CsrfChecked])
 def revoke(request: Request, session_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     return _act(request, kb, session, "revoked",
-                lambda: session_flows.revoke(kb, meta, session=session, session_id=session_id))
+                lambda: session_flows.revoke(kb.ctx, meta, session=session, session_id=session_id))
 
 
 @router.post("/sessions/revoke-others", dependencies=[CsrfChecked])
 def revoke_others(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "revoked_others", lambda: session_flows.revoke_others(kb, meta, session=session))
+    return _act(request, kb, session, "revoked_others",
+                lambda: session_flows.revoke_others(kb.ctx, meta, session=session))
 
 
 @router.post("/contacts/{contact_id}", dependencies=[CsrfChecked])
@@ -68,7 +70,7 @@ def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
              current: Annotated[str, Form(max_length=1024)] = "", new: Annotated[str, Form(max_length=1024)] = ""
              ) -> Response:
     try:
-        change_password.run(kb, meta, session=session, current=current, new=new)
+        change_password.run(kb.ctx, meta, session=session, current=current, new=new)
     except StepUpRequired:
         return to_step_up(PAGE)
     except KabinetError as exc:
@@ -89,7 +91,7 @@ def qr_svg(uri: str) -> str:
 @router.post("/totp", dependencies=[CsrfChecked])
 def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     try:
-        enrolment = totp.start_enrol(kb, meta, session=session)
+        enrolment = totp.start_enrol(kb.ctx, meta, session=session)
     except StepUpRequired:
         return to_step_up(PAGE)
     return render(request, "totp.html", signed_in=True, secret=enrolment["secret"],
@@ -102,7 +104,7 @@ Text = Annotated[str, Form(max_length=32)]
 @router.post("/backup-codes", dependencies=[CsrfChecked])
 def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     try:
-        codes = backup_codes.make(kb, meta, session=session)
+        codes = backup_codes.make(kb.ctx, meta, session=session)
     except StepUpRequired:
         return to_step_up("/security#backup-codes")
     return render(request, "backup_codes.html", signed_in=True, codes=codes)
@@ -112,7 +114,7 @@ def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Ci
 def identity_data_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, snils: Text = "",
                          passport: Text = "", birth_date: Text = "") -> Response:
     try:
-        identity_data.save(kb, meta, session=session, snils=snils, passport=passport, birth_date=birth_date)
+        identity_data.save(kb.ctx, meta, session=session, snils=snils, passport=passport, birth_date=birth_date)
     except StepUpRequired:
         return to_step_up("/security#identity")
     except KabinetError as exc:

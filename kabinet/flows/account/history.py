@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kabinet.bootstrap import Kabinet
+from kabinet.flows.shared.context import FlowContext
 from kabinet.store.models import Event
 from kabinet.store.models import Session as UserSession
 
 PAGE = 50
 
 
-def page(kb: Kabinet, *, session: UserSession, before: int | None = None, limit: int = PAGE,
+def page(ctx: FlowContext, *, session: UserSession, before: int | None = None, limit: int = PAGE,
          type_prefix: str | None = None) -> dict[str, Any]:
     limit = max(1, min(limit, 200))
     query = select(Event).where(Event.account_id == session.account_id)
@@ -21,7 +21,7 @@ def page(kb: Kabinet, *, session: UserSession, before: int | None = None, limit:
         query = query.where(Event.seq < before)
     if type_prefix:
         query = query.where(Event.type.startswith(type_prefix, autoescape=True))
-    with kb.store.read() as db:
+    with ctx.store.read() as db:
         rows = list(db.scalars(query.order_by(Event.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -23,7 +23,7 @@ from kabinet.store.models import Account, Contact
 from kabinet.store.models import Session as UserSession
 
 if TYPE_CHECKING:
-    from kabinet.bootstrap import Kabinet
+    from kabinet.flows.shared.context import FlowContext
 
 
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -135,9 +135,9 @@ def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
     return ("sms" if best.kind == "phone" else "email"), best
 
 
-def load_account(kb: Kabinet, account_id: uuid.UUID) -> Account:
+def load_account(ctx: FlowContext, account_id: uuid.UUID) -> Account:
     """The account of a live session (reads only)."""
-    with kb.store.read() as db:
+    with ctx.store.read() as db:
         return db.get_one(Account, account_id)
 
 
@@ -153,15 +153,15 @@ def own_contact(db: Session, account_id: uuid.UUID, contact_id: str) -> Contact:
 
 
 @contextmanager
-def account_step(kb: Kabinet, session: UserSession, *, fresh_factor: bool = False
+def account_step(ctx: FlowContext, session: UserSession, *, fresh_factor: bool = False
                  ) -> Iterator[tuple[Session, Account, datetime]]:
     """One self-service step: (optionally) demand a recent second factor, open the write transaction and
     lock the citizen's account row first — every guard is then checked against state nobody else can change
     until this step commits (DESIGN.md §4 rule 1)."""
-    now = kb.clock.now()
+    now = ctx.clock.now()
     if fresh_factor:
         require_step_up(session, now)
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         account = lock_account(db, session.account_id)
         if account is None:
             raise NotSignedIn()

@@ -13,19 +13,19 @@ from typing import Any
 from sqlalchemy import select, update
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import LinkInvalid
+from kabinet.flows.shared.context import FlowContext
 from kabinet.store.db import lock_account, lock_challenge
 from kabinet.store.models import Challenge
 from kabinet.store.models import Session as UserSession
 
 
-def run(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
-    now = kb.clock.now()
-    kb.limiter.check("link.check.ip", meta.ip or "-")
+def run(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    ctx.limiter.check("link.check.ip", meta.ip or "-")
     account = None
-    with kb.store.write() as db:
-        ch = db.scalars(select(Challenge).where(Challenge.secret_hash == kb.hasher.digest("link", token or ""),
+    with ctx.store.write() as db:
+        ch = db.scalars(select(Challenge).where(Challenge.secret_hash == ctx.hasher.digest("link", token or ""),
                                                 Challenge.purpose == "not_me")).first() if token else None
         if ch is not None and ch.account_id is not None:
             account = lock_account(db, ch.account_id)
@@ -40,6 +40,6 @@ def run(kb: Kabinet, meta: Meta, *, token: str) -> dict[str, Any]:
                                .values(revoked_at=now)).rowcount
             record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
     if failed:
-        kb.limiter.hit("link.check.ip", meta.ip or "-")
+        ctx.limiter.hit("link.check.ip", meta.ip or "-")
         raise LinkInvalid()
     return {"sessions_ended": ended}

@@ -5,21 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.errors import ContactNotFound
-from kabinet.flows.accounts import account_step, present_contacts
-from kabinet.flows.notices import masked
+from kabinet.flows.shared.accounts import account_step, present_contacts
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import masked
 from kabinet.store.models import Session as UserSession
 
 
-def run(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
-    with account_step(kb, session) as (db, account, now):
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+    with account_step(ctx, session) as (db, account, now):
         primary = next((c for c in present_contacts(db, account.id)
                         if c.kind == "email" and c.is_primary and c.verified_at is not None), None)
         if primary is None:
             raise ContactNotFound()
-        kb.limiter.hit("code.send.destination", primary.value)
+        ctx.limiter.hit("code.send.destination", primary.value)
         enqueue(db, now=now, channel="email", destination=primary.value, template="test_notification",
                 locale=account.locale, data={"account_name": account.full_name}, account_id=account.id,
                 contact_id=primary.id)

@@ -7,27 +7,26 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.email import parse_email
 from kabinet.domain.errors import ContactNotFound, ContactNotVerified
 from kabinet.domain.phone import parse_phone
-from kabinet.flows import add_email, add_phone, challenges
-from kabinet.flows.accounts import account_step, own_contact
-from kabinet.flows.notices import masked
-from kabinet.flows.remove_contact import confirmation
-from kabinet.flows.step_up import mark_fresh
-from kabinet.flows.views import contact_view
+from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.confirmations import confirmation, mark_fresh
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import masked
+from kabinet.flows.shared.views import contact_view
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 
-def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, value: str) -> dict[str, Any]:
-    with account_step(kb, session) as (db, account, now):
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str, value: str) -> dict[str, Any]:
+    with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:
             raise ContactNotVerified()
         new = parse_phone(value).e164 if contact.kind == "phone" else parse_email(value).normalized
-        ch = confirmation(kb, db, account, session, contact, meta=meta, purpose="change_contact",
+        ch = confirmation(ctx, db, account, session, contact, meta=meta, purpose="change_contact",
                           payload={"value": new}, fallback_to_target=True)
         record(db, account, EventType.CONTACT_CHANGE_REQUESTED, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact))
@@ -44,10 +43,10 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     value = ch.payload["value"]
     if old.kind == "email":
         email = parse_email(value)
-        new = add_email.add(step.kb, step.db, account, meta=step.meta, now=step.now, email=email.normalized,
+        new = new_contacts.add_email(step.ctx, step.db, account, meta=step.meta, now=step.now, email=email.normalized,
                             display=email.display, replaces=old)
         return {"contact": contact_view(new)}
     phone = parse_phone(value)
-    new, verify = add_phone.add(step.kb, step.db, account, step.session, meta=step.meta, now=step.now,
+    new, verify = new_contacts.add_phone(step.ctx, step.db, account, step.session, meta=step.meta, now=step.now,
                                 e164=phone.e164, display=phone.display, replaces=old)
     return {"contact": contact_view(new), "challenge": challenges.view(verify, step.now)}

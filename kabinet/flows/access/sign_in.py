@@ -10,32 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import AccountLocked, AuthFailed
-from kabinet.flows import challenges
-from kabinet.flows.accounts import canonical_login, find_by_login, second_factor
-from kabinet.flows.views import account_view
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import canonical_login, find_by_login, second_factor
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import account_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
 from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Challenge
 
 
-def start(kb: Kabinet, meta: Meta, *, login: str, password: str) -> dict[str, Any]:
-    kb.limiter.check("sign_in.ip", meta.ip or "-")
-    with kb.store.read() as db:
+def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> dict[str, Any]:
+    ctx.limiter.check("sign_in.ip", meta.ip or "-")
+    with ctx.store.read() as db:
         account = find_by_login(db, login)
         stored = account.password_hash if account else None
     # Counted per account, not per spelling: "+7 916…", "8916…" and the SNILS of one account share a budget.
     login_key = f"account:{account.id}" if account else canonical_login(login)
-    kb.limiter.check("sign_in.login", login_key)
+    ctx.limiter.check("sign_in.login", login_key)
     if not verify_password(stored, password[:1024]):
-        _failed(kb, meta, account, login_key)
+        _failed(ctx, meta, account, login_key)
         raise AuthFailed()
     assert account is not None
     fresh_hash = hash_password(password) if needs_rehash(account.password_hash) else None
-    now = kb.clock.now()
-    with kb.store.write() as db:
+    now = ctx.clock.now()
+    with ctx.store.write() as db:
         account = lock_account(db, account.id)
         assert account is not None
         if account.status != "active":
@@ -44,22 +44,22 @@ def start(kb: Kabinet, meta: Meta, *, login: str, password: str) -> dict[str, An
             account.password_hash = fresh_hash
             record(db, account, EventType.PASSWORD_REHASHED, at=now, meta=meta)
         channel, contact = second_factor(db, account)
-        ch = challenges.issue(kb, db, now=now, meta=meta, purpose="sign_in", channel=channel,
+        ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="sign_in", channel=channel,
                               destination=contact.value if contact else None, account=account,
                               contact_id=contact.id if contact else None)
         record(db, account, EventType.SIGN_IN_CODE_SENT, at=now, meta=meta, channel=channel)
         return challenges.view(ch, now)
 
 
-def _failed(kb: Kabinet, meta: Meta, account: Account | None, login_key: str) -> None:
-    kb.limiter.hit("sign_in.login", login_key)
-    kb.limiter.hit("sign_in.ip", meta.ip or "-")
+def _failed(ctx: FlowContext, meta: Meta, account: Account | None, login_key: str) -> None:
+    ctx.limiter.hit("sign_in.login", login_key)
+    ctx.limiter.hit("sign_in.ip", meta.ip or "-")
     if account is None:
         return
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         locked = lock_account(db, account.id)
         assert locked is not None
-        record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=kb.clock.now(), meta=meta)
+        record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=ctx.clock.now(), meta=meta)
 
 
 @challenges.on_confirm("sign_in")
@@ -68,7 +68,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     if account.status != "active":
         raise AccountLocked()
     method = f"password+{ch.channel}"
-    token, _ = open_session(step.db, step.kb.hasher, account_id=account.id, meta=step.meta, method=method,
+    token, _ = open_session(step.db, step.ctx.hasher, account_id=account.id, meta=step.meta, method=method,
                             now=step.now)
     record(step.db, account, EventType.SIGN_IN_COMPLETED, at=step.now, meta=step.meta, method=method)
     return {"account": account_view(account), "session_token": token}

@@ -8,21 +8,21 @@ from typing import Any
 from sqlalchemy import select, update
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.devices import describe_device
 from kabinet.domain.errors import SessionNotFound
-from kabinet.flows.accounts import account_step
-from kabinet.security.sessions import IDLE
+from kabinet.flows.shared.accounts import account_step
+from kabinet.flows.shared.context import FlowContext
+from kabinet.policy import SESSION_IDLE
 from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 
 
-def list_sessions(kb: Kabinet, *, session: UserSession) -> list[dict[str, Any]]:
-    now = kb.clock.now()
-    with kb.store.read() as db:
+def list_sessions(ctx: FlowContext, *, session: UserSession) -> list[dict[str, Any]]:
+    now = ctx.clock.now()
+    with ctx.store.read() as db:
         rows = db.scalars(select(UserSession).where(
             UserSession.account_id == session.account_id, UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now, UserSession.last_seen_at > now - IDLE,
+            UserSession.expires_at > now, UserSession.last_seen_at > now - SESSION_IDLE,
         ).order_by(UserSession.last_seen_at.desc()))
         return [_view(row, current=row.id == session.id) for row in rows]
 
@@ -33,13 +33,13 @@ def _view(row: UserSession, *, current: bool) -> dict[str, Any]:
             "device": describe_device(row.user_agent), "method": row.auth_method}
 
 
-def revoke(kb: Kabinet, meta: Meta, *, session: UserSession, session_id: str) -> None:
-    now = kb.clock.now()
+def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: str) -> None:
+    now = ctx.clock.now()
     try:
         target_id = uuid.UUID(session_id)
     except ValueError as exc:
         raise SessionNotFound() from exc
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         account = lock_account(db, session.account_id)
         target = db.get(UserSession, target_id)
         if account is None or target is None or target.account_id != account.id or target.revoked_at:
@@ -49,12 +49,12 @@ def revoke(kb: Kabinet, meta: Meta, *, session: UserSession, session_id: str) ->
                at=now, meta=meta, session=str(target.id), device=describe_device(target.user_agent))
 
 
-def sign_out(kb: Kabinet, meta: Meta, *, session: UserSession) -> None:
-    revoke(kb, meta, session=session, session_id=str(session.id))
+def sign_out(ctx: FlowContext, meta: Meta, *, session: UserSession) -> None:
+    revoke(ctx, meta, session=session, session_id=str(session.id))
 
 
-def revoke_others(kb: Kabinet, meta: Meta, *, session: UserSession) -> int:
-    with account_step(kb, session, fresh_factor=True) as (db, account, now):
+def revoke_others(ctx: FlowContext, meta: Meta, *, session: UserSession) -> int:
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         ended = db.execute(update(UserSession).where(
             UserSession.account_id == account.id, UserSession.id != session.id, UserSession.revoked_at.is_(None),
         ).values(revoked_at=now)).rowcount

@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import ContactNotVerified, GuardRefused
-from kabinet.flows.accounts import account_step, facts, own_contact, present_contacts
-from kabinet.flows.notices import contact_changed, masked
-from kabinet.flows.views import contact_view
+from kabinet.flows.shared.accounts import account_step, facts, own_contact, present_contacts
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import contact_changed, masked
+from kabinet.flows.shared.views import contact_view
 from kabinet.store.models import Session as UserSession
 
 
-def update(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
+def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
            recovery: bool | None) -> dict[str, Any]:
-    with account_step(kb, session, fresh_factor=True) as (db, account, now):
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None and (sign_in or recovery):
             raise ContactNotVerified()
@@ -31,6 +31,6 @@ def update(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str, si
             raise GuardRefused(violations=broken)  # the transaction rolls back: nothing changed
         record(db, account, EventType.CONTACT_SETTINGS, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact), sign_in=contact.sign_in, recovery=contact.recovery)
-        contact_changed(kb, db, account, now=now, what=(f"настройки входа и восстановления для {masked(contact)}",
+        contact_changed(ctx, db, account, now=now, what=(f"настройки входа и восстановления для {masked(contact)}",
                                                         f"sign-in and recovery settings of {masked(contact)}"))
         return contact_view(contact)

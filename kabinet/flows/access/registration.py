@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import NameInvalid
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
-from kabinet.flows import challenges
-from kabinet.flows.accounts import claim_value, verified_owner
-from kabinet.flows.views import account_view
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import claim_value, verified_owner
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import account_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Challenge, Contact
@@ -28,17 +28,17 @@ def clean_name(full_name: str) -> str:
     return name
 
 
-def start(kb: Kabinet, meta: Meta, *, phone: str, password: str, full_name: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name: str) -> dict[str, Any]:
     number = parse_phone(phone)
     name = clean_name(full_name)
     check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
-    kb.limiter.hit("register.ip", meta.ip or "-")
+    ctx.limiter.hit("register.ip", meta.ip or "-")
     password_hash = hash_password(password)  # slow on purpose; routes run this off the event loop
-    now = kb.clock.now()
-    with kb.store.write() as db:
+    now = ctx.clock.now()
+    with ctx.store.write() as db:
         taken = verified_owner(db, "phone", number.e164) is not None
         ch = challenges.issue(
-            kb, db, now=now, meta=meta, purpose="register", channel="sms", destination=number.e164,
+            ctx, db, now=now, meta=meta, purpose="register", channel="sms", destination=number.e164,
             payload={"full_name": name, "password_hash": password_hash, "locale": meta.locale},
             silent="register_taken" if taken else None,
         )
@@ -57,7 +57,7 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
                    verified_at=now, last_confirmed_at=now, is_primary=True, sign_in=True, recovery=True,
                    created_at=now))
     record(db, account, EventType.ACCOUNT_REGISTERED, at=now, meta=step.meta, channel="self-service")
-    token, _ = open_session(db, step.kb.hasher, account_id=account.id, meta=step.meta, method="password+sms",
+    token, _ = open_session(db, step.ctx.hasher, account_id=account.id, meta=step.meta, method="password+sms",
                             now=now)
     ch.payload = {}  # the password hash has done its job here
     db.flush()  # a number verified meanwhile by someone else fails here, on the unique index

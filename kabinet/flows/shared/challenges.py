@@ -12,14 +12,13 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.errors import (
     ChallengeDead,
@@ -31,15 +30,13 @@ from kabinet.domain.errors import (
     ResendTooSoon,
 )
 from kabinet.domain.masks import mask_destination
+from kabinet.flows.shared.context import FlowContext
+from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.tokens import new_code
-from kabinet.security.totp import totp_matches
+from kabinet.security.totp import enrolment_matches, totp_matches
 from kabinet.store.db import lock_account, lock_challenge
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
-
-CODE_TTL = timedelta(minutes=5)
-MAX_ATTEMPTS = 3
-RESEND_AFTER = timedelta(seconds=60)
 
 # What the SMS says the code is for, so a citizen tricked into reading one out can notice.
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -58,7 +55,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
 class Step:
     """What a confirm handler gets: the open transaction and who is asking."""
 
-    kb: Kabinet
+    ctx: FlowContext
     db: Session
     meta: Meta
     now: datetime
@@ -78,7 +75,7 @@ def on_confirm(purpose: str) -> Callable[[Handler], Handler]:
 
 
 def issue(
-    kb: Kabinet, db: Session, *, now: datetime, meta: Meta, purpose: str, channel: str,
+    ctx: FlowContext, db: Session, *, now: datetime, meta: Meta, purpose: str, channel: str,
     destination: str | None = None, account: Account | None = None, session: UserSession | None = None,
     contact_id: uuid.UUID | None = None, payload: dict[str, Any] | None = None, silent: str | None = None,
     decoy: bool = False,
@@ -89,12 +86,12 @@ def issue(
     ch = Challenge(
         id=uuid.uuid4(), purpose=purpose, channel=channel, destination=destination,
         account_id=account.id if account else None, session_id=session.id if session else None,
-        contact_id=contact_id, expires_at=now + CODE_TTL, attempts_left=MAX_ATTEMPTS, created_at=now,
+        contact_id=contact_id, expires_at=now + CODE_TTL, attempts_left=CODE_ATTEMPTS, created_at=now,
         payload={**(payload or {}), **({"silent": silent} if silent else {}), **({"decoy": True} if decoy else {})},
     )
     db.add(ch)
     if channel in ("sms", "email"):
-        _send(kb, db, ch, now, meta)
+        _send(ctx, db, ch, now, meta)
     return ch
 
 
@@ -107,16 +104,16 @@ BUDGETS: dict[str, tuple[str, ...]] = {
 OWNER_BUDGET = ("send.owner.destination", "send.owner.account")
 
 
-def _spend(kb: Kabinet, ch: Challenge, ip: str | None) -> None:
+def _spend(ctx: FlowContext, ch: Challenge, ip: str | None) -> None:
     assert ch.destination is not None
     keys = {"destination": ch.destination, "prefix": ch.destination[:9], "ip": ip or "-",
             "account": str(ch.account_id)}
-    kb.limiter.hit_all([(rule, keys[rule.rsplit(".", 1)[1]]) for rule in BUDGETS.get(ch.purpose, OWNER_BUDGET)])
+    ctx.limiter.hit_all([(rule, keys[rule.rsplit(".", 1)[1]]) for rule in BUDGETS.get(ch.purpose, OWNER_BUDGET)])
 
 
-def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, meta: Meta) -> None:
+def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Meta) -> None:
     assert ch.destination is not None
-    _spend(kb, ch, meta.ip)
+    _spend(ctx, ch, meta.ip)
     ch.sends += 1
     ch.last_sent_at = now
     common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": meta.locale,
@@ -125,13 +122,13 @@ def _send(kb: Kabinet, db: Session, ch: Challenge, now: datetime, meta: Meta) ->
         return
     if silent := ch.payload.get("silent"):
         # The caller sees the same challenge either way; the owner hears of it at most once a day.
-        if kb.limiter.try_hit("notice.silent.destination", ch.destination):
+        if ctx.limiter.try_hit("notice.silent.destination", ch.destination):
             enqueue(db, template=silent, **common)
         return
     code = new_code()
-    ch.secret_hash = kb.hasher.digest(f"code:{ch.id}", code)
+    ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)
     action = ACTIONS.get(ch.purpose, ACTIONS["step_up"])[meta.locale == "en"]
-    enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=kb.outbox_sealer,
+    enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=ctx.outbox_sealer,
             **common)
 
 
@@ -182,32 +179,30 @@ def _ensure_usable(ch: Challenge, now: datetime) -> None:
         raise ChallengeExpired()
 
 
-def _code_ok(kb: Kabinet, ch: Challenge, account: Account | None, code: str, now: datetime) -> bool:
+def _code_ok(ctx: FlowContext, ch: Challenge, account: Account | None, code: str, now: datetime) -> bool:
     if ch.purpose == "totp_enrol":
-        from kabinet.flows.totp import code_matches
-
-        return code_matches(kb, ch, code, now)
+        return enrolment_matches(ctx.totp_sealer, ch.payload["secret"], code, now)
     if ch.channel == "totp":
-        return totp_matches(kb.totp_sealer, account, code, now)
-    return kb.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
+        return totp_matches(ctx.totp_sealer, account, code, now)
+    return ctx.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
 
 
-def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
+def confirm(ctx: FlowContext, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
     """Check ``code``; on success run the purpose's handler in the same transaction and return its result."""
     code = (code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) > 10:  # "١٢٣" is digits too, to Python
         raise InvalidInput(field="code")
-    now = kb.clock.now()
-    kb.limiter.check("code.check.ip", meta.ip or "-")
+    now = ctx.clock.now()
+    ctx.limiter.check("code.check.ip", meta.ip or "-")
     failure: Exception | None = None
-    with kb.store.write() as db:
+    with ctx.store.write() as db:
         ch, account = _lock(db, challenge_id, session)
         _ensure_usable(ch, now)
         if account is not None:  # TOTP codes can be asked for again and again: a budget per account, too
-            kb.limiter.check("code.check.account", str(account.id))
-        if _code_ok(kb, ch, account, code, now):
+            ctx.limiter.check("code.check.account", str(account.id))
+        if _code_ok(ctx, ch, account, code, now):
             ch.consumed_at = now
-            step = Step(kb=kb, db=db, meta=meta, now=now, session=session)
+            step = Step(ctx=ctx, db=db, meta=meta, now=now, session=session)
             result = _HANDLERS[ch.purpose](step, ch, account)
             _mark_contact_alive(db, ch, now)
             return result
@@ -215,9 +210,9 @@ def confirm(kb: Kabinet, meta: Meta, challenge_id: str, code: str, session: User
         if account is not None:
             record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
             # Counted while the account lock is held: a confirm racing this one checks after this count.
-            kb.limiter.try_hit("code.check.account", str(account.id))
+            ctx.limiter.try_hit("code.check.account", str(account.id))
         failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
-    kb.limiter.hit("code.check.ip", meta.ip or "-")
+    ctx.limiter.hit("code.check.ip", meta.ip or "-")
     raise failure
 
 
@@ -228,9 +223,9 @@ def _mark_contact_alive(db: Session, ch: Challenge, now: datetime) -> None:
         db.execute(update(Contact).where(Contact.id == ch.contact_id).values(last_confirmed_at=now))
 
 
-def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
-    now = kb.clock.now()
-    with kb.store.write() as db:
+def resend(ctx: FlowContext, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.store.write() as db:
         ch, _account = _lock(db, challenge_id, session)
         _ensure_usable(ch, now)
         if ch.channel == "totp":
@@ -238,14 +233,14 @@ def resend(kb: Kabinet, meta: Meta, challenge_id: str, session: UserSession | No
         wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
         if wait > 0:
             raise ResendTooSoon(resend_after=math.ceil(wait))
-        _send(kb, db, ch, now, meta)
+        _send(ctx, db, ch, now, meta)
         ch.expires_at = now + CODE_TTL
         return view(ch, now)
 
 
-def show(kb: Kabinet, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+def show(ctx: FlowContext, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
     """The public view of a challenge its owner may answer (for the code page); nothing changes."""
-    with kb.store.read() as db:
+    with ctx.store.read() as db:
         ch = _load(db, challenge_id, session)
-        _ensure_usable(ch, kb.clock.now())
-        return view(ch, kb.clock.now())
+        _ensure_usable(ch, ctx.clock.now())
+        return view(ch, ctx.clock.now())

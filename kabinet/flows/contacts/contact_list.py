@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kabinet.bootstrap import Kabinet
-from kabinet.flows.accounts import present_contacts
-from kabinet.flows.views import contact_view
+from kabinet.flows.shared.accounts import present_contacts
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import contact_view
 from kabinet.store.models import Outbox
 
 
-def list_contacts(kb: Kabinet, *, account_id: uuid.UUID) -> list[dict[str, Any]]:
-    with kb.store.read() as db:
+def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[dict[str, Any]]:
+    with ctx.store.read() as db:
         contacts = present_contacts(db, account_id)
         ids = [c.id for c in contacts]
         latest = select(func.max(Outbox.id)).where(Outbox.contact_id.in_(ids)).group_by(Outbox.contact_id)

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
-from kabinet.domain.contact_book import Check, can_remove, check_message, confirmation_channel, removal_checks
-from kabinet.domain.errors import ContactNotFound, GuardRefused, NoSecondChannel
-from kabinet.flows import challenges
-from kabinet.flows.accounts import account_step, facts, own_contact, present_contacts
-from kabinet.flows.contact_state import retire
-from kabinet.flows.notices import contact_changed, masked
-from kabinet.flows.step_up import mark_fresh
+from kabinet.domain.contact_book import Check, can_remove, check_message, removal_checks
+from kabinet.domain.errors import ContactNotFound, GuardRefused
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import account_step, facts, own_contact, present_contacts
+from kabinet.flows.shared.confirmations import confirmation, mark_fresh
+from kabinet.flows.shared.contact_state import retire
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -31,8 +31,8 @@ def checks_view(checks: list[Check], locale: str) -> list[dict[str, Any]]:
             for c in checks]
 
 
-def checklist(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    with kb.store.read() as db:
+def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         contact = own_contact(db, account.id, contact_id)
         checks = _checks(db, account, contact)
@@ -47,30 +47,14 @@ def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: s
         raise GuardRefused(checks=checks_view(checks, locale))
 
 
-def start(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    with account_step(kb, session) as (db, account, now):
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         _refuse_if_unsafe(db, account, contact, meta.locale)
-        ch = confirmation(kb, db, account, session, contact, meta=meta, purpose="remove_contact")
+        ch = confirmation(ctx, db, account, session, contact, meta=meta, purpose="remove_contact")
         record(db, account, EventType.CONTACT_REMOVAL_REQUESTED, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact))
         return challenges.view(ch, now)
-
-
-def confirmation(kb: Kabinet, db: Session, account: Account, session: UserSession, contact: Contact, *,
-                 meta: Meta, purpose: str, payload: dict[str, Any] | None = None,
-                 fallback_to_target: bool = False) -> Challenge:
-    """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4)."""
-    book = [facts(c) for c in present_contacts(db, account.id)]
-    where = confirmation_channel(book, facts(contact), has_totp=bool(account.totp_secret))
-    if where is None and fallback_to_target and contact.kind == "phone" and contact.verified_at is not None:
-        where = facts(contact)  # changing the only phone: the old number confirms, as on the portal
-    if where is None:
-        raise NoSecondChannel()
-    phone = None if where == "totp" else db.get_one(Contact, where.id)  # type: ignore[union-attr]
-    return challenges.issue(kb, db, now=kb.clock.now(), meta=meta, purpose=purpose,
-                            channel="totp" if phone is None else "sms", destination=phone.value if phone else None,
-                            account=account, session=session, contact_id=contact.id, payload=payload)
 
 
 @challenges.on_confirm("remove_contact")
@@ -84,6 +68,6 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     mark_fresh(step, account, ch.channel)
     record(step.db, account, EventType.CONTACT_REMOVED, at=step.now, meta=step.meta, contact=str(contact.id),
            value=masked(contact))
-    contact_changed(step.kb, step.db, account, now=step.now, removed=contact,
+    contact_changed(step.ctx, step.db, account, now=step.now, removed=contact,
                     what=(f"удалён {masked(contact)}", f"{masked(contact)} removed"))
     return {"removed": str(contact.id)}

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
-from kabinet.bootstrap import Kabinet
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_destination
-from kabinet.flows.accounts import present_contacts
+from kabinet.flows.shared.accounts import present_contacts
+from kabinet.flows.shared.context import FlowContext
+from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
 from kabinet.store.models import Account, Challenge, Contact
 
-NOT_ME_TTL = timedelta(days=7)
 CHANNELS = {"self-service": ("в личном кабинете", "in the personal account"),
             "operator": ("в центре обслуживания", "at a service centre")}
 
@@ -27,23 +27,23 @@ def masked(contact: Contact) -> str:
     return mask_destination("sms" if contact.kind == "phone" else "email", contact.value) or ""
 
 
-def not_me_link(kb: Kabinet, db: Session, account: Account, now: datetime) -> tuple[str, str]:
+def not_me_link(ctx: FlowContext, db: Session, account: Account, now: datetime) -> tuple[str, str]:
     """A single-use link that ends every session of the account (rule 5); the URL and its sealed token."""
     token = new_token()
     db.add(Challenge(id=uuid.uuid4(), purpose="not_me", channel="link", account_id=account.id,
-                     secret_hash=kb.hasher.digest("link", token), expires_at=now + NOT_ME_TTL, attempts_left=1,
+                     secret_hash=ctx.hasher.digest("link", token), expires_at=now + NOT_ME_TTL, attempts_left=1,
                      created_at=now, payload={}))
-    return f"{kb.settings.base_url}/not-me?token=", token
+    return f"{ctx.base_url}/not-me?token=", token
 
 
 def contact_changed(
-    kb: Kabinet, db: Session, account: Account, *, now: datetime, what: tuple[str, str],
+    ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: tuple[str, str],
     removed: Contact | None = None, previous: Contact | None = None, channel: str = "self-service",
 ) -> None:
     """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
     address that contact data changed."""
     locale = account.locale
-    tell = _teller(kb, db, account, now)
+    tell = _teller(ctx, db, account, now)
     primaries = [c for c in present_contacts(db, account.id) if c.is_primary and c.verified_at is not None]
     for contact in [*primaries, *([previous] if previous is not None else [])]:
         if contact is not removed:
@@ -53,26 +53,26 @@ def contact_changed(
                                         "channel": CHANNELS[channel][locale == "en"]})
 
 
-def security_notice(kb: Kabinet, db: Session, account: Account, *, now: datetime, what: tuple[str, str]) -> None:
+def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: tuple[str, str]) -> None:
     """Tell every verified channel the account still has (password recovered, backup code used, identity
     data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
     a reissued number's new owner learns nothing of the citizen."""
-    tell = _teller(kb, db, account, now)
+    tell = _teller(ctx, db, account, now)
     for contact in present_contacts(db, account.id):
         if contact.verified_at is not None:
             tell(contact, "security_notice", {"what": what[account.locale == "en"]})
 
 
-def _teller(kb: Kabinet, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
+def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
     """Queues one notice to one contact, in the account's language, each with the same single-use
     "this wasn't me" link (made once per change)."""
-    base, token = not_me_link(kb, db, account, now)
+    base, token = not_me_link(ctx, db, account, now)
     when = _when(now, account.locale)
 
     def tell(contact: Contact, template: str, data: dict) -> None:
         enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                 template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
-                data={**data, "when": when}, secret={"not_me_url": base + token}, sealer=kb.outbox_sealer)
+                data={**data, "when": when}, secret={"not_me_url": base + token}, sealer=ctx.outbox_sealer)
 
     return tell
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import ContactNotVerified
-from kabinet.flows import contact_state
-from kabinet.flows.accounts import account_step, own_contact
-from kabinet.flows.notices import contact_changed, masked
-from kabinet.flows.views import contact_view
+from kabinet.flows.shared import contact_state
+from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import contact_changed, masked
+from kabinet.flows.shared.views import contact_view
 from kabinet.store.models import Session as UserSession
 
 
-def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    with account_step(kb, session, fresh_factor=True) as (db, account, now):
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:
             raise ContactNotVerified()
@@ -25,6 +25,6 @@ def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> di
         before = contact_state.make_primary(db, contact)
         record(db, account, EventType.CONTACT_PRIMARY, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact), before=str(before.id) if before else None)
-        contact_changed(kb, db, account, now=now, previous=before,
+        contact_changed(ctx, db, account, now=now, previous=before,
                         what=(f"основной контакт теперь {masked(contact)}", f"{masked(contact)} is now primary"))
         return contact_view(contact)

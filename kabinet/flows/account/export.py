@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import select
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
-from kabinet.flows.accounts import account_step
-from kabinet.flows.views import account_view
+from kabinet.flows.shared.accounts import account_step
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import account_view
 from kabinet.store.models import Contact, Event, SupportRequest
 from kabinet.store.models import Session as UserSession
 
 
-def run(kb: Kabinet, meta: Meta, *, session: UserSession) -> dict[str, Any]:
-    with account_step(kb, session) as (db, account, now):
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+    with account_step(ctx, session) as (db, account, now):
         record(db, account, EventType.DATA_EXPORTED, at=now, meta=meta)
         contacts = db.scalars(select(Contact).where(Contact.account_id == account.id).order_by(Contact.created_at))
         events = db.scalars(select(Event).where(Event.account_id == account.id).order_by(Event.seq))

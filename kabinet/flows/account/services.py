@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kabinet.bootstrap import Kabinet
-from kabinet.flows.accounts import present_contacts
+from kabinet.flows.shared.accounts import present_contacts
+from kabinet.flows.shared.context import FlowContext
 from kabinet.store.models import Account, Service
 
 LEVELS = ("simplified", "standard", "confirmed")
@@ -25,8 +25,8 @@ def missing(service: Service, account: Account, verified_kinds: set[str]) -> lis
     return needs
 
 
-def catalogue(kb: Kabinet, *, account_id: uuid.UUID, locale: str) -> list[dict[str, Any]]:
-    with kb.store.read() as db:
+def catalogue(ctx: FlowContext, *, account_id: uuid.UUID, locale: str) -> list[dict[str, Any]]:
+    with ctx.store.read() as db:
         account = db.get_one(Account, account_id)
         kinds = {c.kind for c in present_contacts(db, account_id) if c.verified_at is not None}
         rows = db.scalars(select(Service).order_by(Service.id))

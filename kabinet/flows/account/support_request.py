@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import InvalidInput
+from kabinet.flows.shared.context import FlowContext
 from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 from kabinet.store.models import SupportRequest
@@ -15,16 +15,16 @@ from kabinet.store.models import SupportRequest
 TOPICS = ("error", "contacts", "access", "other")
 
 
-def file(kb: Kabinet, meta: Meta, *, session: UserSession | None, topic: str, text: str,
+def file(ctx: FlowContext, meta: Meta, *, session: UserSession | None, topic: str, text: str,
          reference: str | None) -> dict[str, Any]:
     text = text.strip()
     if topic not in TOPICS:
         raise InvalidInput(field="topic")
     if not 1 <= len(text) <= 4000:
         raise InvalidInput(field="text")
-    kb.limiter.hit("register.ip", meta.ip or "-")  # the same per-IP budget as registrations: no spam relay
-    now = kb.clock.now()
-    with kb.store.write() as db:
+    ctx.limiter.hit("register.ip", meta.ip or "-")  # the same per-IP budget as registrations: no spam relay
+    now = ctx.clock.now()
+    with ctx.store.write() as db:
         request = SupportRequest(account_id=session.account_id if session else None, topic=topic, text=text,
                                  reference=(reference or "")[:32] or None, created_at=now)
         db.add(request)

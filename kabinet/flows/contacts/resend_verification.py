@@ -10,19 +10,19 @@ from typing import Any
 from sqlalchemy import select
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.bootstrap import Kabinet
 from kabinet.domain.errors import ContactAlreadyVerified, ResendTooSoon
-from kabinet.flows import add_email, challenges
-from kabinet.flows.accounts import account_step, own_contact
-from kabinet.flows.challenges import RESEND_AFTER
-from kabinet.flows.notices import masked
-from kabinet.flows.views import contact_view
+from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import masked
+from kabinet.flows.shared.views import contact_view
+from kabinet.policy import RESEND_AFTER
 from kabinet.store.models import Challenge
 from kabinet.store.models import Session as UserSession
 
 
-def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
-    with account_step(kb, session) as (db, account, now):
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+    with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is not None:
             raise ContactAlreadyVerified()
@@ -34,9 +34,9 @@ def run(kb: Kabinet, meta: Meta, *, session: UserSession, contact_id: str) -> di
             raise ResendTooSoon(resend_after=math.ceil(wait))
         result: dict[str, Any] = {"resend_after": (now + RESEND_AFTER).isoformat()}
         if contact.kind == "email":
-            add_email.send_link(kb, db, account, contact, now=now, locale=meta.locale)
+            new_contacts.send_link(ctx, db, account, contact, now=now, locale=meta.locale)
         else:
-            ch = challenges.issue(kb, db, now=now, meta=meta, purpose="verify_phone", channel="sms",
+            ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="verify_phone", channel="sms",
                                   destination=contact.value, account=account, session=session,
                                   contact_id=contact.id, silent=last.payload.get("silent") if last else None)
             result["challenge"] = challenges.view(ch, now)

@@ -1,0 +1,25 @@
+"""Add email (S8): an unverified address and a letter with a single-use link valid 24 h.
+
+An address verified on *another* account gets a letter saying someone tried to add it, and no link:
+the caller sees the same answer either way (rule 7), and it can never be verified here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kabinet.audit.events import Meta
+from kabinet.domain.email import parse_email
+from kabinet.flows.shared import new_contacts
+from kabinet.flows.shared.accounts import account_step
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import contact_view
+from kabinet.store.models import Session as UserSession
+
+
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> dict[str, Any]:
+    email = parse_email(value)
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
+        contact = new_contacts.add_email(ctx, db, account, meta=meta, now=now, email=email.normalized,
+                                         display=email.display)
+        return contact_view(contact)

@@ -1,0 +1,71 @@
+"""Following the link from the letter (S8): works signed out and in another browser, once, within 24 h.
+
+The page first shows whose account it is (masked) and asks for a click: opening a link must not
+change anything, because mail scanners open links too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import Meta
+from kabinet.domain.errors import ContactTaken, LinkInvalid
+from kabinet.domain.masks import mask_name
+from kabinet.flows.shared import new_contacts
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import masked
+from kabinet.flows.shared.views import contact_view
+from kabinet.store.db import lock_account, lock_challenge
+from kabinet.store.models import Account, Challenge, Contact
+
+
+def _challenge(ctx: FlowContext, db: Session, token: str, now: datetime) -> Challenge:
+    ch = db.scalars(select(Challenge).where(Challenge.secret_hash == ctx.hasher.digest("link", token or ""),
+                                            Challenge.purpose == "verify_email")).first() if token else None
+    if ch is None or ch.consumed_at is not None or now >= ch.expires_at:
+        raise LinkInvalid()
+    return ch
+
+
+def preview(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+    """Whose address this is, masked, without using the link up."""
+    now = ctx.clock.now()
+    ctx.limiter.check("link.check.ip", meta.ip or "-")
+    with ctx.store.read() as db:
+        try:
+            ch = _challenge(ctx, db, token, now)
+        except LinkInvalid:
+            ctx.limiter.hit("link.check.ip", meta.ip or "-")
+            raise
+        account = db.get_one(Account, ch.account_id)
+        contact = db.get_one(Contact, ch.contact_id)
+        return {"account": mask_name(account.full_name), "email": masked(contact)}
+
+
+def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    ctx.limiter.check("link.check.ip", meta.ip or "-")
+    try:
+        with ctx.store.write() as db:
+            found = _challenge(ctx, db, token, now)
+            account = lock_account(db, found.account_id)  # type: ignore[arg-type]
+            ch = lock_challenge(db, found.id)  # read afresh under the lock: a link works once, even racing
+            if ch is None or ch.consumed_at is not None:
+                raise LinkInvalid()
+            contact = db.get(Contact, ch.contact_id)
+            if account is None or contact is None or contact.removed_at is not None:
+                raise LinkInvalid()
+            ch.consumed_at = now
+            try:
+                new_contacts.verify(ctx, db, account, contact, meta=meta, now=now)
+            except ContactTaken:
+                raise LinkInvalid() from None  # someone else verified it meanwhile (all of this rolls back)
+            return {"contact": contact_view(contact), "account": mask_name(account.full_name)}
+    except LinkInvalid:
+        ctx.limiter.hit("link.check.ip", meta.ip or "-")
+        raise
+

@@ -1,0 +1,28 @@
+"""What a flow may touch: the store, the clock, keyed hashing, rate limits, the two sealers, the identity
+registers and the base URL its links point at. Nothing else — no mailer, no SMS gateway, no worker: a flow
+only *queues* messages (outbox rows in its own transaction), so it cannot send one by mistake inside a request.
+
+Built once by the composition root (``kabinet.bootstrap``); tests build theirs with a frozen clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kabinet.clock import Clock
+from kabinet.identity_registers import IdentityRegisters
+from kabinet.security.crypto import Sealer
+from kabinet.security.ratelimit import RateLimiter
+from kabinet.security.tokens import Hasher
+from kabinet.store.db import Store
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    store: Store
+    clock: Clock
+    hasher: Hasher
+    limiter: RateLimiter
+    outbox_sealer: Sealer
+    totp_sealer: Sealer
+    registers: IdentityRegisters
+    base_url: str

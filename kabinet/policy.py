@@ -1,0 +1,55 @@
+"""Every lifetime, window and limit in one place (STYLE.md 9), so a reviewer sees the whole policy at once
+and a flow never hides a number of its own. DOMAIN.md documents the same figures for people.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+# --- codes and links ---------------------------------------------------------------------------------------
+CODE_TTL = timedelta(minutes=5)  # an SMS or app code
+CODE_ATTEMPTS = 3  # wrong tries before a code is dead
+RESEND_AFTER = timedelta(seconds=60)  # between two sends of one code or letter
+LINK_TTL = timedelta(hours=24)  # the link in a verification letter
+NOT_ME_TTL = timedelta(days=7)  # the "this wasn't me" link in a notice
+
+# --- sessions ----------------------------------------------------------------------------------------------
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_ABSOLUTE = timedelta(hours=12)
+STEP_UP_WINDOW = timedelta(minutes=10)  # a second factor this recent allows a sensitive change
+SESSION_TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most this often
+
+# --- recovery ----------------------------------------------------------------------------------------------
+RECOVERY_TTL = timedelta(minutes=15)
+RECOVERY_PROOF_ATTEMPTS = 3
+SILENT_AFTER = timedelta(days=180)  # a contact unconfirmed this long is not proof enough alone
+IDENTITY_REQUEST_TTL = timedelta(days=30)  # a lost-everything request awaiting a visit
+
+# --- rate limits (moving windows; ``security.ratelimit`` counts them) ---------------------------------------
+RULES: dict[str, str] = {
+    "sign_in.login": "5/15 minutes",  # wrong passwords per account (or per login, normalised, when none)
+    "sign_in.ip": "50/15 minutes",  # wrong passwords per IP
+    "register.ip": "20/hour",
+    "code.send.destination": "5/hour",  # letters with a link or a test notice to one address
+    "code.check.ip": "60/15 minutes",  # wrong codes per IP, on top of 3 per challenge
+    "code.check.account": "10/15 minutes",  # wrong codes per account: TOTP challenges can be asked for anew
+    # Codes sent, in buckets by who can make us send them (issue 8): a stranger reaches registration and
+    # recovery, so those spend their own budgets and can never empty the one an owner needs after a right
+    # password or inside a session.
+    "send.owner.destination": "10/hour",  # sign-in, step-up, removal and change codes
+    "send.owner.account": "30/hour",
+    "send.register.destination": "3/hour",
+    "send.register.prefix": "30/hour",  # +7 916 123…: a thousand numbers (SMS pumping walks ranges)
+    "send.recovery.destination": "5/hour",
+    "send.recovery.account": "10/day",
+    "send.anonymous.ip": "20/hour",  # registration and recovery codes from one address
+    "send.new_contact.destination": "5/hour",  # a phone being added
+    "send.new_contact.account": "10/day",  # numbers added by one account: no pumping from a signed-in account
+    "notice.silent.destination": "1/day",
+    "recovery.ip": "20/hour",  # recoveries started from one address
+    "recovery.login": "5/hour",  # recoveries of one account (or one normalised login)
+    "recovery.identity.snils": "3/day",  # lost-everything requests per SNILS (DOMAIN.md)
+    "recovery.identity.ip": "10/day",  # "someone tried to register your number": one a day at most
+    "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
+    "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
+}

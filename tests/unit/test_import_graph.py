@@ -1,0 +1,148 @@
+"""The shape of the package (issue 7, DESIGN.md §2): arrows point one way, web → flows → (domain, store, security,
+delivery, audit); domain imports nothing of ours; no flow imports another flow; no import cycles.
+
+Every ``import`` counts, also one inside a function or under ``TYPE_CHECKING``: a lazy import is still an arrow.
+The checker is tested on a graph with one arrow reversed, so a test that cannot fail would show here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2] / "kabinet"
+
+# Lower ranks never import higher ones. Ties are allowed only inside one package (checked by cycles).
+RANKS: list[tuple[str, int]] = [
+    ("kabinet.domain", 0),
+    ("kabinet.clock", 0), ("kabinet.config", 0), ("kabinet.logs", 0), ("kabinet.policy", 0), ("kabinet.memory", 0),
+    ("kabinet.store", 1),
+    ("kabinet.audit", 2),
+    ("kabinet.security", 3),
+    ("kabinet.delivery", 4), ("kabinet.identity_registers", 4),
+    ("kabinet.flows", 5),
+    ("kabinet.web.main", 7),
+    ("kabinet.web", 6),
+    ("kabinet.bootstrap", 7), ("kabinet.demo", 7), ("kabinet.cli", 8), ("kabinet", 8),
+]
+FLOW_ROOMS = ("access", "contacts", "recovery", "account")
+
+
+def rank(module: str) -> int:
+    for prefix, value in RANKS:
+        if module == prefix or module.startswith(prefix + "."):
+            return value
+    raise AssertionError(f"{module} has no layer: add it to RANKS")
+
+
+def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """``module → modules of ours it imports`` for every module of the package."""
+    names = {_name(p, root): p for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        deps: set[str] = set()
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("kabinet"))
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(name, is_package, node)
+                if base.startswith("kabinet"):
+                    deps.update(f"{base}.{a.name}" if f"{base}.{a.name}" in names else base for a in node.names)
+        graph[name] = {d for d in deps if d != name}
+    return graph
+
+
+def _name(path: Path, root: Path) -> str:
+    parts = ("kabinet", *path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(name: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = name.split(".") if is_package else name.split(".")[:-1]
+    base = base[: len(base) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    out = []
+    for module, deps in graph.items():
+        for dep in deps:
+            if module.startswith("kabinet.domain") and not dep.startswith("kabinet.domain"):
+                out.append(f"{module} -> {dep}: domain imports nothing of ours")
+            elif rank(dep) > rank(module):
+                out.append(f"{module} -> {dep}: an arrow against web → flows → (domain, store, security, …)")
+    return sorted(out)
+
+
+def flow_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Flows import only ``flows.shared`` (and the layers below); ``flows.shared`` imports no flow."""
+    out = []
+    for module, deps in graph.items():
+        parts = module.split(".")
+        if parts[:2] != ["kabinet", "flows"] or len(parts) < 4:
+            continue  # the package and the rooms' __init__ register handlers by importing every flow
+        for dep in deps:
+            dparts = dep.split(".")
+            if dparts[:2] == ["kabinet", "flows"] and len(dparts) > 2 and dparts[2] in FLOW_ROOMS:
+                out.append(f"{module} -> {dep}: flows never import each other; move what they share to flows.shared")
+    return sorted(out)
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every cycle found by a depth-first walk (one per back edge)."""
+    found, state = [], {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = "open"
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == "open":
+                found.append([*stack[stack.index(dep):], dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_arrows_point_one_way():
+    assert layer_violations(module_graph()) == []
+
+
+def test_no_flow_imports_another_flow():
+    assert flow_violations(module_graph()) == []
+
+
+def test_no_import_cycles():
+    assert cycles(module_graph()) == []
+
+
+def test_every_module_has_a_layer():
+    for module in module_graph():
+        rank(module)
+
+
+def test_the_checks_catch_a_reversed_arrow_a_sideways_flow_and_a_cycle():
+    graph = module_graph()
+    assert "kabinet.flows.shared.challenges" in graph["kabinet.flows.contacts.remove_contact"]  # the graph is real
+    reversed_arrow = {**graph, "kabinet.store.db": graph["kabinet.store.db"] | {"kabinet.flows.shared.challenges"}}
+    assert layer_violations(reversed_arrow) == [
+        "kabinet.store.db -> kabinet.flows.shared.challenges: an arrow against web → flows → (domain, store, "
+        "security, …)"]
+    impure_domain = {**graph, "kabinet.domain.phone": {"kabinet.policy"}}
+    assert layer_violations(impure_domain) == ["kabinet.domain.phone -> kabinet.policy: domain imports nothing of ours"]
+    sideways = {**graph, "kabinet.flows.contacts.change_contact": {"kabinet.flows.contacts.add_email"}}
+    assert len(flow_violations(sideways)) == 1
+    assert "kabinet.flows.shared.challenges" in graph["kabinet.flows.shared.confirmations"]
+    looped = {**graph, "kabinet.flows.shared.challenges": graph["kabinet.flows.shared.challenges"]
+              | {"kabinet.flows.shared.confirmations"}}
+    assert ["kabinet.flows.shared.challenges", "kabinet.flows.shared.confirmations",
+            "kabinet.flows.shared.challenges"] in cycles(looped)
