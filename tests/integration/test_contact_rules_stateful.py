@@ -29,8 +29,9 @@ from kabinet.flows.contacts import (
     verify_email,
 )
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import facts, present_contacts
+from kabinet.flows.shared.accounts import facts
 from kabinet.security.sessions import open_session
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact, Event
 from tests.conftest import fresh_database
 from tests.secrets import code_of, secret_for_contact

@@ -14,8 +14,9 @@ from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import GuardRefused
 from kabinet.flows.contacts import remove_contact
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import facts, present_contacts
+from kabinet.flows.shared.accounts import facts
 from kabinet.security.sessions import open_session
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact
 from tests.secrets import code_of
 

@@ -13,11 +13,12 @@ from kabinet.domain.errors import NameInvalid
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import claim_value, verified_owner
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import account_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
+from kabinet.store.contacts import claim_value, verified_owner
 from kabinet.store.models import Account, Challenge, Contact
 
 
@@ -34,8 +35,7 @@ def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name:
     check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
     ctx.limiter.hit("register.ip", meta.ip or "-")
     password_hash = hash_password(password)  # slow on purpose; routes run this off the event loop
-    now = ctx.clock.now()
-    with ctx.store.write() as db:
+    with write_step(ctx, None) as (db, _nobody, now):
         taken = verified_owner(db, "phone", number.e164) is not None
         ch = challenges.issue(
             ctx, db, now=now, meta=meta, purpose="register", channel="sms", destination=number.e164,

@@ -5,26 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.devices import describe_device
 from kabinet.domain.errors import SessionNotFound
-from kabinet.flows.shared.accounts import account_step
+from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import SESSION_IDLE
-from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
+from kabinet.store.sessions import end_all, live
 
 
 def list_sessions(ctx: FlowContext, *, session: UserSession) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     with ctx.store.read() as db:
-        rows = db.scalars(select(UserSession).where(
-            UserSession.account_id == session.account_id, UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now, UserSession.last_seen_at > now - SESSION_IDLE,
-        ).order_by(UserSession.last_seen_at.desc()))
-        return [_view(row, current=row.id == session.id) for row in rows]
+        rows = live(db, session.account_id, now, SESSION_IDLE)
+    return [_view(row, current=row.id == session.id) for row in rows]
 
 
 def _view(row: UserSession, *, current: bool) -> dict[str, Any]:
@@ -34,13 +29,11 @@ def _view(row: UserSession, *, current: bool) -> dict[str, Any]:
 
 
 def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: str) -> None:
-    now = ctx.clock.now()
     try:
         target_id = uuid.UUID(session_id)
     except ValueError as exc:
         raise SessionNotFound() from exc
-    with ctx.store.write() as db:
-        account = lock_account(db, session.account_id)
+    with write_step(ctx, session.account_id) as (db, account, now):
         target = db.get(UserSession, target_id)
         if account is None or target is None or target.account_id != account.id or target.revoked_at:
             raise SessionNotFound()
@@ -55,8 +48,6 @@ def sign_out(ctx: FlowContext, meta: Meta, *, session: UserSession) -> None:
 
 def revoke_others(ctx: FlowContext, meta: Meta, *, session: UserSession) -> int:
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
-        ended = db.execute(update(UserSession).where(
-            UserSession.account_id == account.id, UserSession.id != session.id, UserSession.revoked_at.is_(None),
-        ).values(revoked_at=now)).rowcount
+        ended = end_all(db, account.id, now, keep=session.id)
         record(db, account, EventType.SESSIONS_REVOKED_OTHERS, at=now, meta=meta, count=ended)
         return ended

@@ -11,13 +11,14 @@ from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, AuthFailed
+from kabinet.domain.logins import canonical_login
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import canonical_login, find_by_login, second_factor
+from kabinet.flows.shared.accounts import second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import account_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
-from kabinet.store.db import lock_account
+from kabinet.store.accounts import find_by_login
 from kabinet.store.models import Account, Challenge
 
 
@@ -34,9 +35,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> dict[st
         raise AuthFailed()
     assert account is not None
     fresh_hash = hash_password(password) if needs_rehash(account.password_hash) else None
-    now = ctx.clock.now()
-    with ctx.store.write() as db:
-        account = lock_account(db, account.id)
+    with write_step(ctx, account.id) as (db, account, now):
         assert account is not None
         if account.status != "active":
             raise AccountLocked()
@@ -56,10 +55,9 @@ def _failed(ctx: FlowContext, meta: Meta, account: Account | None, login_key: st
     ctx.limiter.hit("sign_in.ip", meta.ip or "-")
     if account is None:
         return
-    with ctx.store.write() as db:
-        locked = lock_account(db, account.id)
+    with write_step(ctx, account.id) as (db, locked, now):
         assert locked is not None
-        record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=ctx.clock.now(), meta=meta)
+        record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=now, meta=meta)
 
 
 @challenges.on_confirm("sign_in")

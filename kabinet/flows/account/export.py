@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import account_view
-from kabinet.store.models import Contact, Event, SupportRequest
+from kabinet.store import history
+from kabinet.store.contacts import all_contacts
 from kabinet.store.models import Session as UserSession
 
 
 def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]:
     with account_step(ctx, session) as (db, account, now):
         record(db, account, EventType.DATA_EXPORTED, at=now, meta=meta)
-        contacts = db.scalars(select(Contact).where(Contact.account_id == account.id).order_by(Contact.created_at))
-        events = db.scalars(select(Event).where(Event.account_id == account.id).order_by(Event.seq))
-        requests = db.scalars(select(SupportRequest).where(SupportRequest.account_id == account.id))
+        contacts = all_contacts(db, account.id)
+        events = history.every(db, account.id)
+        requests = history.requests(db, account.id)
         return {
             "exported_at": now.isoformat(),
             "account": {**account_view(account), "snils": account.snils,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kabinet.flows.shared.context import FlowContext
+from kabinet.store import history
 from kabinet.store.models import Event
 from kabinet.store.models import Session as UserSession
 
@@ -16,13 +15,8 @@ PAGE = 50
 def page(ctx: FlowContext, *, session: UserSession, before: int | None = None, limit: int = PAGE,
          type_prefix: str | None = None) -> dict[str, Any]:
     limit = max(1, min(limit, 200))
-    query = select(Event).where(Event.account_id == session.account_id)
-    if before is not None:
-        query = query.where(Event.seq < before)
-    if type_prefix:
-        query = query.where(Event.type.startswith(type_prefix, autoescape=True))
     with ctx.store.read() as db:
-        rows = list(db.scalars(query.order_by(Event.seq.desc()).limit(limit + 1)))
+        rows = history.page(db, session.account_id, before=before, limit=limit + 1, type_prefix=type_prefix)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"events": [_view(e) for e in rows], "next_before": rows[-1].seq if more else None}

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
-from kabinet.flows.shared.accounts import present_contacts
 from kabinet.flows.shared.context import FlowContext
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Service
+from kabinet.store.services import all_services
 
 LEVELS = ("simplified", "standard", "confirmed")
 
@@ -29,7 +28,7 @@ def catalogue(ctx: FlowContext, *, account_id: uuid.UUID, locale: str) -> list[d
     with ctx.store.read() as db:
         account = db.get_one(Account, account_id)
         kinds = {c.kind for c in present_contacts(db, account_id) if c.verified_at is not None}
-        rows = db.scalars(select(Service).order_by(Service.id))
+        rows = all_services(db)
         out = []
         for s in rows:
             gaps = missing(s, account, kinds)

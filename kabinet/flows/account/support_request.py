@@ -7,8 +7,8 @@ from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.store.db import lock_account
 from kabinet.store.models import Session as UserSession
 from kabinet.store.models import SupportRequest
 
@@ -23,13 +23,12 @@ def file(ctx: FlowContext, meta: Meta, *, session: UserSession | None, topic: st
     if not 1 <= len(text) <= 4000:
         raise InvalidInput(field="text")
     ctx.limiter.hit("register.ip", meta.ip or "-")  # the same per-IP budget as registrations: no spam relay
-    now = ctx.clock.now()
-    with ctx.store.write() as db:
-        request = SupportRequest(account_id=session.account_id if session else None, topic=topic, text=text,
+    with write_step(ctx, session.account_id if session else None) as (db, account, now):
+        request = SupportRequest(account_id=account.id if account else None, topic=topic, text=text,
                                  reference=(reference or "")[:32] or None, created_at=now)
         db.add(request)
         db.flush()
-        if session is not None and (account := lock_account(db, session.account_id)) is not None:
+        if account is not None:
             record(db, account, EventType.SUPPORT_REQUEST, at=now, meta=meta, request=str(request.id),
                    topic=topic, reference=request.reference)
         return {"id": str(request.id), "reference": request.reference}

@@ -11,11 +11,12 @@ from kabinet.domain.email import parse_email
 from kabinet.domain.errors import ContactNotFound, ContactNotVerified
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges, new_contacts
-from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
 from kabinet.flows.shared.views import contact_view
+from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 

@@ -8,19 +8,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
-
-from kabinet.flows.shared.accounts import present_contacts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import contact_view
-from kabinet.store.models import Outbox
+from kabinet.store.contacts import last_deliveries, present_contacts
 
 
 def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[dict[str, Any]]:
     with ctx.store.read() as db:
         contacts = present_contacts(db, account_id)
-        ids = [c.id for c in contacts]
-        latest = select(func.max(Outbox.id)).where(Outbox.contact_id.in_(ids)).group_by(Outbox.contact_id)
-        last = {row.contact_id: row for row in db.scalars(select(Outbox).where(Outbox.id.in_(latest)))} if ids else {}
+        last = last_deliveries(db, [c.id for c in contacts])
         contacts.sort(key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
         return [contact_view(c, last.get(c.id)) for c in contacts]

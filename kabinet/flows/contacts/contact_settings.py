@@ -8,10 +8,11 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import ContactNotVerified, GuardRefused
-from kabinet.flows.shared.accounts import account_step, facts, own_contact, present_contacts
+from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.views import contact_view
+from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Session as UserSession
 
 

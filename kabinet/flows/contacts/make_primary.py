@@ -8,10 +8,11 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactNotVerified
 from kabinet.flows.shared import contact_state
-from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.views import contact_view
+from kabinet.store.contacts import own_contact
 from kabinet.store.models import Session as UserSession
 
 

@@ -12,11 +12,12 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import Check, can_remove, check_message, removal_checks
 from kabinet.domain.errors import ContactNotFound, GuardRefused
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import account_step, facts, own_contact, present_contacts
+from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.contact_state import retire
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
+from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -35,10 +36,10 @@ def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id:
     with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         contact = own_contact(db, account.id, contact_id)
-        checks = _checks(db, account, contact)
-        book = [facts(c) for c in present_contacts(db, account.id)]
-        return {"can_remove": can_remove(book, facts(contact), has_totp=bool(account.totp_secret)),
-                "checks": checks_view(checks, meta.locale)}
+        book, target, has_totp = [facts(c) for c in present_contacts(db, account.id)], facts(contact), bool(
+            account.totp_secret)
+        return {"can_remove": can_remove(book, target, has_totp=has_totp),
+                "checks": checks_view(removal_checks(book, target, has_totp=has_totp), meta.locale)}
 
 
 def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: str) -> None:

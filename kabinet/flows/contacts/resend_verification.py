@@ -7,17 +7,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import select
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactAlreadyVerified, ResendTooSoon
 from kabinet.flows.shared import challenges, new_contacts
-from kabinet.flows.shared.accounts import account_step, own_contact
+from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
 from kabinet.flows.shared.views import contact_view
 from kabinet.policy import RESEND_AFTER
-from kabinet.store.models import Challenge
+from kabinet.store.challenges import last_for_contact
+from kabinet.store.contacts import own_contact
 from kabinet.store.models import Session as UserSession
 
 
@@ -27,8 +26,7 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) 
         if contact.verified_at is not None:
             raise ContactAlreadyVerified()
         purpose = "verify_email" if contact.kind == "email" else "verify_phone"
-        last = db.scalars(select(Challenge).where(Challenge.contact_id == contact.id, Challenge.purpose == purpose)
-                          .order_by(Challenge.created_at.desc()).limit(1)).first()
+        last = last_for_contact(db, contact.id, purpose)
         sent_at = last.last_sent_at if last else None
         if sent_at is not None and (wait := (sent_at + RESEND_AFTER - now).total_seconds()) > 0:
             raise ResendTooSoon(resend_after=math.ceil(wait))

@@ -7,9 +7,10 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.errors import ContactNotFound
-from kabinet.flows.shared.accounts import account_step, present_contacts
+from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Session as UserSession
 
 

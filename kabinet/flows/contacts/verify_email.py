@@ -9,23 +9,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import ContactTaken, LinkInvalid
 from kabinet.domain.masks import mask_name
 from kabinet.flows.shared import new_contacts
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
 from kabinet.flows.shared.views import contact_view
-from kabinet.store.db import lock_account, lock_challenge
+from kabinet.store.challenges import by_link
 from kabinet.store.models import Account, Challenge, Contact
 
 
-def _challenge(ctx: FlowContext, db: Session, token: str, now: datetime) -> Challenge:
-    ch = db.scalars(select(Challenge).where(Challenge.secret_hash == ctx.hasher.digest("link", token or ""),
-                                            Challenge.purpose == "verify_email")).first() if token else None
+def _challenge(db: Session, digest: str, now: datetime, *, lock: bool = False) -> Challenge:
+    ch = by_link(db, digest, "verify_email", lock=lock)
     if ch is None or ch.consumed_at is not None or now >= ch.expires_at:
         raise LinkInvalid()
     return ch
@@ -37,7 +36,7 @@ def preview(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
     ctx.limiter.check("link.check.ip", meta.ip or "-")
     with ctx.store.read() as db:
         try:
-            ch = _challenge(ctx, db, token, now)
+            ch = _challenge(db, ctx.hasher.digest("link", token or ""), now)
         except LinkInvalid:
             ctx.limiter.hit("link.check.ip", meta.ip or "-")
             raise
@@ -47,15 +46,11 @@ def preview(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
 
 
 def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
-    now = ctx.clock.now()
     ctx.limiter.check("link.check.ip", meta.ip or "-")
+    digest = ctx.hasher.digest("link", token or "")
     try:
-        with ctx.store.write() as db:
-            found = _challenge(ctx, db, token, now)
-            account = lock_account(db, found.account_id)  # type: ignore[arg-type]
-            ch = lock_challenge(db, found.id)  # read afresh under the lock: a link works once, even racing
-            if ch is None or ch.consumed_at is not None:
-                raise LinkInvalid()
+        with write_step(ctx, lambda db: _challenge(db, digest, ctx.clock.now()).account_id) as (db, account, now):
+            ch = _challenge(db, digest, now, lock=True)  # afresh under the lock: a link works once, even racing
             contact = db.get(Contact, ch.contact_id)
             if account is None or contact is None or contact.removed_at is not None:
                 raise LinkInvalid()
@@ -68,4 +63,3 @@ def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
     except LinkInvalid:
         ctx.limiter.hit("link.check.ip", meta.ip or "-")
         raise
-

@@ -7,15 +7,14 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from sqlalchemy import update
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.flows.shared.accounts import account_step
-from kabinet.flows.shared.backup_codes import code_hash, remaining
+from kabinet.flows.shared.backup_codes import code_hash
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.store.models import BackupCode
 from kabinet.store.models import Session as UserSession
+from kabinet.store.recovery import backup_codes_left, use_up_backup_codes
 
 COUNT = 10
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper without doubt
@@ -23,8 +22,7 @@ ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper wi
 
 def make(ctx: FlowContext, meta: Meta, *, session: UserSession) -> list[str]:
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
-        db.execute(update(BackupCode).where(BackupCode.account_id == account.id, BackupCode.used_at.is_(None))
-                   .values(used_at=now))
+        use_up_backup_codes(db, account.id, now)
         codes = [_new_code() for _ in range(COUNT)]
         db.add_all(BackupCode(id=uuid.uuid4(), account_id=account.id, code_hash=code_hash(ctx, account.id, c),
                               created_at=now) for c in codes)
@@ -36,7 +34,7 @@ def make(ctx: FlowContext, meta: Meta, *, session: UserSession) -> list[str]:
 def count(ctx: FlowContext, *, account_id: uuid.UUID) -> int:
     """Unused codes left, for the Security page."""
     with ctx.store.read() as db:
-        return remaining(db, account_id)
+        return backup_codes_left(db, account_id)
 
 
 def _new_code() -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
 from kabinet.domain.identity import IdentityData, parse_identity
@@ -21,6 +19,7 @@ from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.flows.shared.views import account_view
+from kabinet.store.accounts import snils_elsewhere
 from kabinet.store.db import lock_value
 from kabinet.store.models import Account, SupportRequest
 from kabinet.store.models import Session as UserSession
@@ -33,8 +32,7 @@ def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, pass
         if account.level == "confirmed":
             raise IdentityLocked()
         lock_value(db, "snils", data.snils.digits)
-        elsewhere = db.scalar(select(Account.id).where(Account.snils == data.snils.digits, Account.id != account.id))
-        if elsewhere is not None:
+        if snils_elsewhere(db, data.snils.digits, account.id):
             db.add(SupportRequest(account_id=account.id, topic="identity", created_at=now,
                                   text="SNILS already on another account: to be checked by an operator"))
             record(db, account, EventType.IDENTITY_DUPLICATE, at=now, meta=meta)

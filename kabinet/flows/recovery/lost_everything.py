@@ -14,24 +14,24 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput, InvalidInputs
 from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.domain.phone import Phone, parse_phone
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.policy import IDENTITY_REQUEST_TTL
+from kabinet.store.accounts import by_snils
 from kabinet.store.models import Account, IdentityRequest
 
 
 def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
     data, number = _parse(ctx, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
     ctx.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
-    now = ctx.clock.now()
-    with ctx.store.write() as db:
-        account = db.scalars(select(Account).where(Account.snils == data.snils.digits).with_for_update()).first()
+    with write_step(ctx, lambda db: _owner(db, data.snils.digits)) as (db, account, now):
         matched = account is not None and _matches(ctx, account, data)
         req = IdentityRequest(id=uuid.uuid4(), number=_number(), account_id=account.id if matched and account
                               else None, phone=number.e164, state="awaiting_visit",
@@ -45,6 +45,11 @@ def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_da
                 f"request No. {req.number} to recover access at a service centre was filed"))
         return {"request": {"id": str(req.id), "number": req.number, "state": req.state,
                             "expires_at": req.expires_at.isoformat()}}
+
+
+def _owner(db: Session, snils: str) -> uuid.UUID | None:
+    account = by_snils(db, snils)
+    return account.id if account else None
 
 
 def _parse(ctx: FlowContext, *, snils: str, passport: str, birth_date: str, phone: str) -> tuple[IdentityData, Phone]:

@@ -8,38 +8,37 @@ recovery (two proofs) and sets a new one, as Login.gov does.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import LinkInvalid
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.store.db import lock_account, lock_challenge
-from kabinet.store.models import Challenge
-from kabinet.store.models import Session as UserSession
+from kabinet.store.challenges import by_link
+from kabinet.store.sessions import end_all
 
 
 def run(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
-    now = ctx.clock.now()
     ctx.limiter.check("link.check.ip", meta.ip or "-")
-    account = None
-    with ctx.store.write() as db:
-        ch = db.scalars(select(Challenge).where(Challenge.secret_hash == ctx.hasher.digest("link", token or ""),
-                                                Challenge.purpose == "not_me")).first() if token else None
-        if ch is not None and ch.account_id is not None:
-            account = lock_account(db, ch.account_id)
-            ch = lock_challenge(db, ch.id)  # afresh under the lock: the link works once, even racing
-        failed = ch is None or ch.consumed_at is not None or now >= ch.expires_at or ch.account_id is None
-        if not failed:
-            assert ch is not None and account is not None
+    digest = ctx.hasher.digest("link", token or "")
+    try:
+        with write_step(ctx, lambda db: _owner(db, digest)) as (db, account, now):
+            ch = by_link(db, digest, "not_me", lock=True)  # afresh under the lock: the link works once, even racing
+            if ch is None or account is None or ch.consumed_at is not None or now >= ch.expires_at:
+                raise LinkInvalid()
             ch.consumed_at = now
             account.status = "reset_required"
-            ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
-                                                         UserSession.revoked_at.is_(None))
-                               .values(revoked_at=now)).rowcount
+            ended = end_all(db, account.id, now)
             record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
-    if failed:
+            return {"sessions_ended": ended}
+    except LinkInvalid:
         ctx.limiter.hit("link.check.ip", meta.ip or "-")
-        raise LinkInvalid()
-    return {"sessions_ended": ended}
+        raise
+
+
+def _owner(db: Session, digest: str) -> uuid.UUID | None:
+    ch = by_link(db, digest, "not_me")
+    return ch.account_id if ch is not None else None

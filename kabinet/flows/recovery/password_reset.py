@@ -16,26 +16,28 @@ same budgets, and that no code can ever answer; nothing is sent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
+from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
 from kabinet.flows.shared import backup_codes, challenges
-from kabinet.flows.shared.accounts import canonical_login, parse_login, present_contacts, recovery_target
+from kabinet.flows.shared.accounts import recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.policy import RECOVERY_PROOF_ATTEMPTS, RECOVERY_TTL, SILENT_AFTER
 from kabinet.security.passwords import hash_password
 from kabinet.security.timing import time_floor
 from kabinet.security.totp import totp_matches
-from kabinet.store.db import lock_account
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact, Recovery
-from kabinet.store.models import Session as UserSession
+from kabinet.store.recovery import backup_codes_left, lock, owner
+from kabinet.store.sessions import end_all
 
 START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one's ~4 ms: both answer at 50 ms
 
@@ -46,20 +48,23 @@ def start(ctx: FlowContext, meta: Meta, *, login: str) -> dict[str, Any]:
     login = (login or "").strip()
     if not 3 <= len(login) <= 320:
         raise InvalidInput(field="login")
-    now = ctx.clock.now()
-    with time_floor(START_FLOOR_S), ctx.store.write() as db:
+    target: tuple[Account, Contact] | None = None
+
+    def owner(db: Session) -> uuid.UUID | None:
+        nonlocal target
         target = recovery_target(db, login)
-        key = f"account:{target[0].id}" if target else canonical_login(login)
+        return target[0].id if target else None
+
+    with time_floor(START_FLOOR_S), write_step(ctx, owner) as (db, account, now):
+        key = f"account:{account.id}" if account else canonical_login(login)
         ctx.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
         rec = Recovery(id=uuid.uuid4(), state="first_proof", proofs=[], attempts_left=RECOVERY_PROOF_ATTEMPTS,
                        expires_at=now + RECOVERY_TTL, created_at=now)
         db.add(rec)
-        if target is None:
+        if account is None or target is None:
             ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", decoy=True,
                                   payload={"recovery_id": str(rec.id), "step": 1}, **_decoy(ctx, login))
         else:
-            account = lock_account(db, target[0].id)
-            assert account is not None
             rec.account_id = account.id
             ch = _send_code(ctx, db, meta, now, rec, account, target[1], step=1)
             record(db, account, EventType.RECOVERY_STARTED, at=now, meta=meta, channel=target[1].kind)
@@ -123,7 +128,7 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
 
 def _alternatives(db: Session, account: Account) -> list[dict[str, str]]:
     out = [{"kind": "totp"}] if account.totp_secret else []
-    return out + ([{"kind": "backup_code"}] if backup_codes.remaining(db, account.id) else [])
+    return out + ([{"kind": "backup_code"}] if backup_codes_left(db, account.id) else [])
 
 
 def prove(ctx: FlowContext, meta: Meta, *, recovery_id: str, kind: str, code: str) -> dict[str, Any]:
@@ -131,10 +136,8 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: str, kind: str, code: st
     code = (code or "").strip()
     if kind not in ("totp", "backup_code") or not 6 <= len(code) <= 16:
         raise InvalidInput(field="code")
-    now = ctx.clock.now()
     failure: Exception | None = None
-    with ctx.store.write() as db:
-        account = _lock_account_of(db, recovery_id)
+    with write_step(ctx, _owner_of(recovery_id)) as (db, account, now):
         rec = _locked(db, recovery_id, now, "second_proof")
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
@@ -169,13 +172,12 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: str, password: st
         personal = [c.value for c in present_contacts(db, account.id)] + account.full_name.split()
     check_password(password, personal=[p.split("@")[0].lstrip("+") for p in personal])
     new_hash = hash_password(password)  # slow on purpose; the route runs off the event loop
-    with ctx.store.write() as db:
-        account = lock_account(db, account.id)
+    with write_step(ctx, account.id) as (db, locked, now):
         rec = _locked(db, recovery_id, now, "password")  # once: a second request finds it done
-        assert account is not None
+        assert locked is not None
+        account = locked  # the same row, now locked and read afresh
         account.password_hash, account.status = new_hash, "active"
-        ended = db.execute(update(UserSession).where(UserSession.account_id == account.id,
-                                                     UserSession.revoked_at.is_(None)).values(revoked_at=now)).rowcount
+        ended = end_all(db, account.id, now)
         rec.state, rec.completed_at = "done", now
         record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
                sessions_ended=ended)
@@ -208,27 +210,27 @@ def show(ctx: FlowContext, *, recovery_id: str) -> dict[str, Any]:
 
 
 def _find(db: Session, recovery_id: str, now: datetime, state: str | None) -> Recovery:
-    try:
-        rec = db.get(Recovery, uuid.UUID(recovery_id))
-    except ValueError:
-        rec = None
+    rec = db.get(Recovery, _parse_id(recovery_id))
     if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
         raise RecoveryNotFound()
     return rec
 
 
-def _lock_account_of(db: Session, recovery_id: str) -> Account | None:
+def _owner_of(recovery_id: str) -> Callable[[Session], uuid.UUID | None]:
+    rid = _parse_id(recovery_id)
+    return lambda db: owner(db, rid)
+
+
+def _parse_id(recovery_id: str) -> uuid.UUID:
     try:
-        owner = db.scalar(select(Recovery.account_id).where(Recovery.id == uuid.UUID(recovery_id)))
+        return uuid.UUID(recovery_id)
     except ValueError:
         raise RecoveryNotFound() from None
-    return lock_account(db, owner) if owner else None
 
 
 def _locked(db: Session, recovery_id: str, now: datetime, state: str) -> Recovery:
     """The recovery row, locked and read afresh (the caller holds the account lock): one step, once."""
-    rec = db.scalars(select(Recovery).where(Recovery.id == uuid.UUID(recovery_id)).with_for_update()
-                     .execution_options(populate_existing=True)).one_or_none()
+    rec = lock(db, _parse_id(recovery_id))
     if rec is None or now >= rec.expires_at or rec.state != state:
         raise RecoveryNotFound()
     return rec

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.store.models import Account, BackupCode
+from kabinet.store.models import Account
+from kabinet.store.recovery import backup_codes_left, unused_backup_code
 
 
 def code_hash(ctx: FlowContext, account_id: uuid.UUID, code: str) -> str:
@@ -24,15 +24,9 @@ def code_hash(ctx: FlowContext, account_id: uuid.UUID, code: str) -> str:
     return ctx.hasher.digest(f"backup:{account_id}", normal)
 
 
-def remaining(db: Session, account_id: uuid.UUID) -> int:
-    return db.scalar(select(func.count()).select_from(BackupCode).where(
-        BackupCode.account_id == account_id, BackupCode.used_at.is_(None))) or 0
-
-
 def redeem(ctx: FlowContext, db: Session, account_id: uuid.UUID, code: str, now: datetime) -> bool:
     """Use the code if it is one of the account's unused ones (the caller holds the account lock)."""
-    row = db.scalars(select(BackupCode).where(BackupCode.code_hash == code_hash(ctx, account_id, code),
-                                              BackupCode.used_at.is_(None))).first()
+    row = unused_backup_code(db, code_hash(ctx, account_id, code))
     if row is None or row.account_id != account_id:
         return False
     row.used_at = now
@@ -40,7 +34,7 @@ def redeem(ctx: FlowContext, db: Session, account_id: uuid.UUID, code: str, now:
 
 
 def used(ctx: FlowContext, db: Session, account: Account, *, meta: Meta, now: datetime) -> None:
-    left = remaining(db, account.id)
+    left = backup_codes_left(db, account.id)
     record(db, account, EventType.BACKUP_CODE_USED, at=now, meta=meta, left=left)
     security_notice(ctx, db, account, now=now, what=(f"использован резервный код, осталось {left}",
                                                      f"a backup code was used, {left} left"))

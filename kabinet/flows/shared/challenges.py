@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
@@ -30,12 +29,15 @@ from kabinet.domain.errors import (
     ResendTooSoon,
 )
 from kabinet.domain.masks import mask_destination
+from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.tokens import new_code
 from kabinet.security.totp import enrolment_matches, totp_matches
-from kabinet.store.db import lock_account, lock_challenge
-from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.challenges import owner
+from kabinet.store.contacts import mark_alive
+from kabinet.store.db import lock_challenge
+from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
 # What the SMS says the code is for, so a citizen tricked into reading one out can notice.
@@ -160,14 +162,16 @@ def _load(db: Session, challenge_id: str, session: UserSession | None) -> Challe
     return _owned(db.get(Challenge, _parse_id(challenge_id)), session)
 
 
-def _lock(db: Session, challenge_id: str, session: UserSession | None) -> tuple[Challenge, Account | None]:
-    """Lock, then read, then check: the account row first (the lock order of every step), then the challenge
-    row, read afresh under its lock. On PostgreSQL two confirms of one code would otherwise both read it
-    unconsumed and both succeed; here the second waits and then finds it used, and every wrong try counts."""
+def _owner_of(challenge_id: str) -> Callable[[Session], uuid.UUID | None]:
     cid = _parse_id(challenge_id)
-    owner = db.scalar(select(Challenge.account_id).where(Challenge.id == cid))
-    account = lock_account(db, owner) if owner is not None else None
-    return _owned(lock_challenge(db, cid), session), account
+    return lambda db: owner(db, cid)
+
+
+def _locked(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+    """Lock, then read, then check: the account row is locked first (``write_step``), then the challenge row is
+    read afresh under its lock. On PostgreSQL two confirms of one code would otherwise both read it unconsumed
+    and both succeed; here the second waits and then finds it used, and every wrong try counts."""
+    return _owned(lock_challenge(db, _parse_id(challenge_id)), session)
 
 
 def _ensure_usable(ch: Challenge, now: datetime) -> None:
@@ -192,11 +196,10 @@ def confirm(ctx: FlowContext, meta: Meta, challenge_id: str, code: str, session:
     code = (code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) > 10:  # "١٢٣" is digits too, to Python
         raise InvalidInput(field="code")
-    now = ctx.clock.now()
     ctx.limiter.check("code.check.ip", meta.ip or "-")
     failure: Exception | None = None
-    with ctx.store.write() as db:
-        ch, account = _lock(db, challenge_id, session)
+    with write_step(ctx, _owner_of(challenge_id)) as (db, account, now):
+        ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
         if account is not None:  # TOTP codes can be asked for again and again: a budget per account, too
             ctx.limiter.check("code.check.account", str(account.id))
@@ -220,13 +223,12 @@ def _mark_contact_alive(db: Session, ch: Challenge, now: datetime) -> None:
     """The citizen holds this phone or mailbox today. Not for recovery codes: a contact that was silent
     for long must not make itself fresh by starting a recovery (flows/recovery/password_reset)."""
     if ch.contact_id is not None and ch.channel in ("sms", "email") and ch.purpose != "recovery":
-        db.execute(update(Contact).where(Contact.id == ch.contact_id).values(last_confirmed_at=now))
+        mark_alive(db, ch.contact_id, now)
 
 
 def resend(ctx: FlowContext, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
-    now = ctx.clock.now()
-    with ctx.store.write() as db:
-        ch, _account = _lock(db, challenge_id, session)
+    with write_step(ctx, _owner_of(challenge_id)) as (db, _account, now):
+        ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
         if ch.channel == "totp":
             return view(ch, now)

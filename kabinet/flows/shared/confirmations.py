@@ -13,9 +13,10 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import confirmation_channel
 from kabinet.domain.errors import NoSecondChannel
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import facts, present_contacts
+from kabinet.flows.shared.accounts import facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.security.sessions import rotate
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 

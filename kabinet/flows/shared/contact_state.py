@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kabinet.domain.errors import ContactAlreadyYours
-from kabinet.flows.shared.accounts import present_contacts
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Contact
 
 

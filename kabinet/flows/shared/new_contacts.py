@@ -11,19 +11,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_name
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import claim_value, verified_owner
 from kabinet.flows.shared.contact_state import mark_verified, pending_contact
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.policy import LINK_TTL
 from kabinet.security.tokens import new_token
+from kabinet.store.challenges import use_up_open
+from kabinet.store.contacts import claim_value, verified_owner
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
@@ -43,10 +43,7 @@ def send_link(ctx: FlowContext, db: Session, account: Account, contact: Contact,
     """Queue the verification letter; earlier links to the same contact stop working."""
     ctx.limiter.hit("mail.unverified.account", str(account.id))
     ctx.limiter.hit("code.send.destination", contact.value)
-    for old in db.scalars(select(Challenge).where(Challenge.contact_id == contact.id,
-                                                  Challenge.purpose == "verify_email",
-                                                  Challenge.consumed_at.is_(None))):
-        old.consumed_at = now
+    use_up_open(db, contact.id, "verify_email", now)
     taken = verified_owner(db, "email", contact.value) is not None
     token = None if taken else new_token()
     db.add(Challenge(id=uuid.uuid4(), purpose="verify_email", channel="email", destination=contact.value,

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_destination
-from kabinet.flows.shared.accounts import present_contacts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
+from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact
 
 CHANNELS = {"self-service": ("в личном кабинете", "in the personal account"),

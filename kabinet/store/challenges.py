@@ -1,0 +1,36 @@
+"""Queries on challenges (codes and links): by id, by a link's keyed hash, by contact."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kabinet.store.models import Challenge
+
+
+def owner(db: Session, challenge_id: uuid.UUID) -> uuid.UUID | None:
+    """The account a challenge belongs to (to lock it first, before the challenge row)."""
+    return db.scalar(select(Challenge.account_id).where(Challenge.id == challenge_id))
+
+
+def by_link(db: Session, secret_hash: str, purpose: str, *, lock: bool = False) -> Challenge | None:
+    """With ``lock``, the row locked and read afresh (the caller holds its account's lock already)."""
+    query = select(Challenge).where(Challenge.secret_hash == secret_hash, Challenge.purpose == purpose)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalars(query).first()
+
+
+def last_for_contact(db: Session, contact_id: uuid.UUID, purpose: str) -> Challenge | None:
+    return db.scalars(select(Challenge).where(Challenge.contact_id == contact_id, Challenge.purpose == purpose)
+                      .order_by(Challenge.created_at.desc()).limit(1)).first()
+
+
+def use_up_open(db: Session, contact_id: uuid.UUID, purpose: str, now: datetime) -> None:
+    """Earlier codes or links of this purpose for this contact stop working."""
+    for old in db.scalars(select(Challenge).where(Challenge.contact_id == contact_id, Challenge.purpose == purpose,
+                                                  Challenge.consumed_at.is_(None))):
+        old.consumed_at = now
