@@ -85,33 +85,27 @@ def violations(book: Sequence[Facts], *, has_totp: bool) -> list[str]:
     return found
 
 
-CHECK_TEXTS: dict[str, tuple[str, str, str, str]] = {
-    # id: (ok ru, ok en, not ok ru, not ok en)
+# What each removal check says (English message ids; the catalogue translates them): when ok, when not.
+CHECK_TEXTS: dict[str, tuple[str, str]] = {
     "other_sign_in": (
-        "Есть другой подтверждённый способ входа", "Another confirmed sign-in method exists",
-        "Это последний способ входа: сначала добавьте и подтвердите другой телефон или почту",
+        "Another confirmed sign-in method exists",
         "This is your last sign-in method: first add and confirm another phone or email"),
     "other_recovery": (
-        "Восстановить доступ можно и без этого контакта", "Access can be recovered without this contact",
-        "Это единственный способ восстановления: сначала назначьте для восстановления другой контакт",
+        "Access can be recovered without this contact",
         "This is your only recovery channel: first choose another contact for recovery"),
     "not_primary": (
-        "Контакт не основной, или другого такого нет", "Not the primary one, or there is no other",
-        "Это основной контакт: сначала сделайте основным другой",
+        "Not the primary one, or there is no other",
         "This is the primary contact: first make another one primary"),
     "second_factor": (
-        "Коды для входа будет куда отправить", "Sign-in codes will still have somewhere to go",
-        "На этот телефон приходят коды для входа: добавьте другой телефон или приложение-аутентификатор",
+        "Sign-in codes will still have somewhere to go",
         "Sign-in codes come to this phone: add another phone or an authenticator app"),
     "export": (
-        "Сохраните важные данные из личного кабинета: их можно выгрузить",
         "Save important data from your account: you can export it",
-        "", ""),
+        ""),
 }
 
 
-def check_message(check: Check, locale: str) -> str:
-    ok_ru, ok_en, bad_ru, bad_en = CHECK_TEXTS[check.id]
-    if locale == "en":
-        return ok_en if check.ok else bad_en
-    return ok_ru if check.ok else bad_ru
+def check_text(check: Check) -> str:
+    """The message id of what this check says."""
+    ok, not_ok = CHECK_TEXTS[check.id]
+    return ok if check.ok else not_ok

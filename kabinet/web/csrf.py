@@ -17,9 +17,7 @@ FIELD = "csrf_token"
 
 class CsrfFailed(KabinetError):
     code = "csrf.failed"
-    status = 403
-    title_ru = "Форма устарела. Обновите страницу и попробуйте ещё раз"
-    title_en = "The form has expired. Reload the page and try again"
+    title = "The form has expired. Reload the page and try again"
 
 
 def token_for(request: Request) -> str:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kabinet.domain.errors import CrossSiteRefused, RequestTooLarge
-from kabinet.web.problems import PROBLEM, locale_of, new_reference
+from kabinet.web.problems import PROBLEM, locale_of, new_reference, status_of, title_of
 
 
 class BodyLimit:
@@ -50,10 +50,10 @@ async def _too_large(send: Send, scope: Scope) -> None:
 
 
 async def _problem(send: Send, scope: Scope, error: RequestTooLarge | CrossSiteRefused) -> None:
-    title = error.title(locale_of(Request(scope)))
+    title = title_of(error, locale_of(Request(scope)))
     body = json.dumps({"type": f"urn:kabinet:problem:{error.code}", "code": error.code, "title": title,
-                       "status": error.status, "reference": new_reference()}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": error.status,
+                       "status": status_of(error), "reference": new_reference()}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status_of(error),
                 "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

@@ -13,9 +13,37 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kabinet.domain.errors import InvalidInput, InvalidInputs, KabinetError, NotFound
+from kabinet.texts import translate
 
 log = logging.getLogger("kabinet.web")
 PROBLEM = "application/problem+json"
+
+# The HTTP status of every error code: the one place HTTP meets the domain's errors.
+STATUS: dict[str, int] = {
+    "error": 400, "input.invalid": 422, "phone.invalid": 422, "phone.not_mobile": 422, "email.invalid": 422,
+    "snils.invalid": 422, "snils.checksum": 422, "passport.invalid": 422, "birth_date.invalid": 422,
+    "password.weak": 422, "name.invalid": 422, "identity.not_confirmed": 422,
+    "auth.failed": 401, "auth.required": 401,
+    "auth.step_up_required": 403, "auth.account_locked": 403, "csrf.failed": 403, "request.cross_site": 403,
+    "recovery.not_found": 404, "session.not_found": 404, "challenge.not_found": 404, "contact.not_found": 404,
+    "not_found": 404,
+    "recovery.visit_required": 409, "identity.locked": 409, "contact.not_verified": 409,
+    "contact.already_added": 409, "contact.guard": 409, "contact.no_confirmation_channel": 409,
+    "contact.taken": 409, "conflict": 409, "contact.already_verified": 409,
+    "challenge.expired": 410, "challenge.used": 410, "challenge.too_many_attempts": 410,
+    "recovery.proof_wrong": 400, "challenge.code_wrong": 400, "link.invalid": 400,
+    "request.too_large": 413,
+    "rate_limited": 429, "challenge.resend_too_soon": 429,
+}
+
+
+def status_of(error: KabinetError) -> int:
+    return STATUS[error.code]
+
+
+def title_of(error: KabinetError, locale: str) -> str:
+    """The error's title in the caller's language, its ``{fields}`` filled from the error's values."""
+    return translate(locale, error.title, error.extra)
 
 
 def locale_of(request: Request) -> str:
@@ -36,22 +64,22 @@ def problem(request: Request, error: KabinetError, *, errors: list[dict[str, Any
     locale = locale_of(request)
     reference = new_reference()
     body: dict[str, Any] = {"type": f"urn:kabinet:problem:{error.code}", "code": error.code,
-                            "title": error.title(locale), "status": error.status, "reference": reference}
+                            "title": title_of(error, locale), "status": status_of(error), "reference": reference}
     body.update(error.extra)
     if errors is None and isinstance(error, InvalidInputs):
-        errors = [{"field": e.field, "code": e.code, "message": e.title(locale)} for e in error.problems]
+        errors = [{"field": e.field, "code": e.code, "message": title_of(e, locale)} for e in error.problems]
     if errors is None and error.field:
-        errors = [{"field": error.field, "code": error.code, "message": error.title(locale)}]
+        errors = [{"field": error.field, "code": error.code, "message": title_of(error, locale)}]
     if errors:
         body["errors"] = errors
-    if error.status >= 500:
+    if status_of(error) >= 500:
         log.error("problem %s ref=%s", error.code, reference)
     else:
         log.info("problem %s ref=%s %s %s", error.code, reference, request.method, request.url.path)
     headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
     if "resend_after" in error.extra:
         headers = {"Retry-After": str(error.extra["resend_after"])}
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status_of(error), media_type=PROBLEM, headers=headers)
 
 
 async def on_kabinet_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,7 +92,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     locale = locale_of(request)
     error = InvalidInput()
     fields = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body", "code": "input.invalid",
-               "message": error.title(locale)} for e in exc.errors()]
+               "message": title_of(error, locale)} for e in exc.errors()]
     return problem(request, error, errors=fields)
 
 
@@ -81,5 +109,5 @@ async def on_crash(request: Request, exc: Exception) -> JSONResponse:
     reference = new_reference()
     log.exception("unhandled error ref=%s %s %s", reference, request.method, request.url.path)
     error = KabinetError()
-    return JSONResponse({"type": "about:blank", "code": error.code, "title": error.title(locale_of(request)),
+    return JSONResponse({"type": "about:blank", "code": error.code, "title": title_of(error, locale_of(request)),
                          "status": 500, "reference": reference}, status_code=500, media_type=PROBLEM)

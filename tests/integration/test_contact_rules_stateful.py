@@ -33,6 +33,7 @@ from kabinet.flows.shared.accounts import facts
 from kabinet.security.sessions import open_session
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact, Event
+from kabinet.web.problems import status_of
 from tests.conftest import fresh_database
 from tests.secrets import code_of, secret_for_contact
 
@@ -77,7 +78,7 @@ class ContactRules(RuleBasedStateMachine):
         try:
             return fn(self.kb.ctx, META, session=self.session, **kwargs)
         except KabinetError as exc:
-            assert exc.code and 400 <= exc.status < 500
+            assert exc.code and 400 <= status_of(exc) < 500
             return None
 
     def pick(self, data: st.DataObject, **where: bool) -> Contact | None:

@@ -14,6 +14,7 @@ from kabinet.security.sessions import require_step_up
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Session as UserSession
 from kabinet.store.sessions import end_all
+from kabinet.texts import text
 
 
 def run(ctx: FlowContext, meta: Meta, *, session: UserSession, current: str, new: str) -> None:
@@ -33,4 +34,4 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, current: str, new
         locked.password_hash = new_hash
         end_all(db, locked.id, now, keep=session.id)
         record(db, locked, EventType.PASSWORD_CHANGED, at=now, meta=meta)
-        contact_changed(ctx, db, locked, now=now, what=("пароль изменён", "the password was changed"))
+        contact_changed(ctx, db, locked, now=now, what=text("the password was changed"))

@@ -17,6 +17,7 @@ from kabinet.flows.shared.notices import contact_changed
 from kabinet.policy import CODE_TTL
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text
 
 ISSUER = "Kabinet"
 
@@ -40,5 +41,5 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     mark_fresh(step, account, "totp")
     record(step.db, account, EventType.TOTP_ENABLED, at=step.now, meta=step.meta)
     contact_changed(step.ctx, step.db, account, now=step.now,
-                    what=("подключено приложение-аутентификатор", "an authenticator app was added"))
+                    what=text("an authenticator app was added"))
     return {"totp": True}

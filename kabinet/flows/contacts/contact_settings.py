@@ -14,6 +14,7 @@ from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.views import contact_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text
 
 
 def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
@@ -32,6 +33,6 @@ def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: st
             raise GuardRefused(violations=broken)  # the transaction rolls back: nothing changed
         record(db, account, EventType.CONTACT_SETTINGS, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact), sign_in=contact.sign_in, recovery=contact.recovery)
-        contact_changed(ctx, db, account, now=now, what=(f"настройки входа и восстановления для {masked(contact)}",
-                                                        f"sign-in and recovery settings of {masked(contact)}"))
+        contact_changed(ctx, db, account, now=now, what=text("sign-in and recovery settings of {contact}",
+                                                             contact=masked(contact)))
         return contact_view(contact)

@@ -14,6 +14,7 @@ from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.views import contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text
 
 
 def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
@@ -27,5 +28,5 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) 
         record(db, account, EventType.CONTACT_PRIMARY, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact), before=str(before.id) if before else None)
         contact_changed(ctx, db, account, now=now, previous=before,
-                        what=(f"основной контакт теперь {masked(contact)}", f"{masked(contact)} is now primary"))
+                        what=text("{contact} is now primary", contact=masked(contact)))
         return contact_view(contact)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.contact_book import Check, can_remove, check_message, removal_checks
+from kabinet.domain.contact_book import Check, can_remove, check_text, removal_checks
 from kabinet.domain.errors import ContactNotFound, GuardRefused
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, facts
@@ -20,6 +20,7 @@ from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text, translate
 
 
 def _checks(db: Session, account: Account, contact: Contact) -> list[Check]:
@@ -28,7 +29,7 @@ def _checks(db: Session, account: Account, contact: Contact) -> list[Check]:
 
 
 def checks_view(checks: list[Check], locale: str) -> list[dict[str, Any]]:
-    return [{"id": c.id, "ok": c.ok, "blocking": c.blocking, "message": check_message(c, locale), "fix": c.fix}
+    return [{"id": c.id, "ok": c.ok, "blocking": c.blocking, "message": translate(locale, check_text(c)), "fix": c.fix}
             for c in checks]
 
 
@@ -70,5 +71,5 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     record(step.db, account, EventType.CONTACT_REMOVED, at=step.now, meta=step.meta, contact=str(contact.id),
            value=masked(contact))
     contact_changed(step.ctx, step.db, account, now=step.now, removed=contact,
-                    what=(f"удалён {masked(contact)}", f"{masked(contact)} removed"))
+                    what=text("{contact} removed", contact=masked(contact)))
     return {"removed": str(contact.id)}

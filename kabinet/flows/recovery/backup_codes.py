@@ -15,6 +15,7 @@ from kabinet.flows.shared.notices import security_notice
 from kabinet.store.models import BackupCode
 from kabinet.store.models import Session as UserSession
 from kabinet.store.recovery import backup_codes_left, use_up_backup_codes
+from kabinet.texts import text
 
 COUNT = 10
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper without doubt
@@ -27,7 +28,7 @@ def make(ctx: FlowContext, meta: Meta, *, session: UserSession) -> list[str]:
         db.add_all(BackupCode(id=uuid.uuid4(), account_id=account.id, code_hash=code_hash(ctx, account.id, c),
                               created_at=now) for c in codes)
         record(db, account, EventType.BACKUP_CODES_MADE, at=now, meta=meta, count=COUNT)
-        security_notice(ctx, db, account, now=now, what=("созданы новые резервные коды", "new backup codes were made"))
+        security_notice(ctx, db, account, now=now, what=text("new backup codes were made"))
         return codes
 
 

@@ -23,6 +23,7 @@ from kabinet.store.accounts import snils_elsewhere
 from kabinet.store.db import lock_value
 from kabinet.store.models import Account, SupportRequest
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text
 
 
 def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, passport: str,
@@ -44,7 +45,7 @@ def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, pass
         account.level = "standard" if account.level == "simplified" else account.level
         record(db, account, EventType.IDENTITY_SAVED, at=now, meta=meta, level=account.level,
                passport=data.passport.masked)
-        security_notice(ctx, db, account, now=now, what=("изменены данные документов", "identity data were changed"))
+        security_notice(ctx, db, account, now=now, what=text("identity data were changed"))
         return account_view(account)
 
 

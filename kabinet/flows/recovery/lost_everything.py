@@ -26,6 +26,7 @@ from kabinet.flows.shared.notices import security_notice
 from kabinet.policy import IDENTITY_REQUEST_TTL
 from kabinet.store.accounts import by_snils
 from kabinet.store.models import Account, IdentityRequest
+from kabinet.texts import text
 
 
 def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
@@ -40,9 +41,8 @@ def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_da
         if matched and account is not None:
             record(db, account, EventType.IDENTITY_REQUESTED, at=now, meta=meta, number=req.number,
                    phone=number.masked)
-            security_notice(ctx, db, account, now=now, what=(
-                f"подана заявка № {req.number} на восстановление доступа в центре обслуживания",
-                f"request No. {req.number} to recover access at a service centre was filed"))
+            security_notice(ctx, db, account, now=now, what=text(
+                "request No. {number} to recover access at a service centre was filed", number=req.number))
         return {"request": {"id": str(req.id), "number": req.number, "state": req.state,
                             "expires_at": req.expires_at.isoformat()}}
 

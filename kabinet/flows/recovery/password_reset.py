@@ -38,6 +38,7 @@ from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact, Recovery
 from kabinet.store.recovery import backup_codes_left, lock, owner
 from kabinet.store.sessions import end_all
+from kabinet.texts import text
 
 START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one's ~4 ms: both answer at 50 ms
 
@@ -182,7 +183,7 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: str, password: st
         record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
                sessions_ended=ended)
         security_notice(ctx, db, account, now=now,
-                        what=("пароль изменён через восстановление доступа", "the password was reset by recovery"))
+                        what=text("the password was reset by recovery"))
 
 
 # --- the recovery object --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.store.models import Account
 from kabinet.store.recovery import backup_codes_left, unused_backup_code
+from kabinet.texts import text
 
 
 def code_hash(ctx: FlowContext, account_id: uuid.UUID, code: str) -> str:
@@ -36,5 +37,4 @@ def redeem(ctx: FlowContext, db: Session, account_id: uuid.UUID, code: str, now:
 def used(ctx: FlowContext, db: Session, account: Account, *, meta: Meta, now: datetime) -> None:
     left = backup_codes_left(db, account.id)
     record(db, account, EventType.BACKUP_CODE_USED, at=now, meta=meta, left=left)
-    security_notice(ctx, db, account, now=now, what=(f"использован резервный код, осталось {left}",
-                                                     f"a backup code was used, {left} left"))
+    security_notice(ctx, db, account, now=now, what=text("a backup code was used, {left} left", left=left))

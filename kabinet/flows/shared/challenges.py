@@ -39,17 +39,18 @@ from kabinet.store.contacts import mark_alive
 from kabinet.store.db import lock_challenge
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import translate
 
 # What the SMS says the code is for, so a citizen tricked into reading one out can notice.
-ACTIONS: dict[str, tuple[str, str]] = {
-    "register": ("Регистрация", "Registration"),
-    "sign_in": ("Вход в личный кабинет", "Signing in"),
-    "step_up": ("Подтверждение действия", "Confirming an action"),
-    "verify_phone": ("Подтверждение номера", "Confirming this number"),
-    "remove_contact": ("Удаление контакта", "Removing a contact"),
-    "change_contact": ("Изменение контакта", "Changing a contact"),
-    "totp_enrol": ("Подключение приложения", "Adding an authenticator app"),
-    "recovery": ("Восстановление доступа", "Recovering access"),
+ACTIONS: dict[str, str] = {
+    "register": "Registration",
+    "sign_in": "Signing in",
+    "step_up": "Confirming an action",
+    "verify_phone": "Confirming this number",
+    "remove_contact": "Removing a contact",
+    "change_contact": "Changing a contact",
+    "totp_enrol": "Adding an authenticator app",
+    "recovery": "Recovering access",
 }
 
 
@@ -129,7 +130,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
         return
     code = new_code()
     ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)
-    action = ACTIONS.get(ch.purpose, ACTIONS["step_up"])[meta.locale == "en"]
+    action = translate(meta.locale, ACTIONS.get(ch.purpose, ACTIONS["step_up"]))
     enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=ctx.outbox_sealer,
             **common)
 

@@ -26,6 +26,7 @@ from kabinet.store.challenges import use_up_open
 from kabinet.store.contacts import claim_value, verified_owner
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import text
 
 
 def add_email(ctx: FlowContext, db: Session, account: Account, *, meta: Meta, now: datetime, email: str,
@@ -81,7 +82,7 @@ def verify(ctx: FlowContext, db: Session, account: Account, contact: Contact, *,
     db.flush()  # the unique index on verified values speaks here, inside the transaction
     record(db, account, EventType.CONTACT_CHANGED if retired else EventType.CONTACT_VERIFIED, at=now, meta=meta,
            contact=str(contact.id), value=masked(contact), replaced=str(retired.id) if retired else None)
-    what = (f"подтверждён {masked(contact)}", f"{masked(contact)} confirmed")
+    what = text("{contact} confirmed", contact=masked(contact))
     if retired is not None:
-        what = (f"{masked(retired)} заменён на {masked(contact)}", f"{masked(retired)} replaced by {masked(contact)}")
+        what = text("{old} replaced by {new}", old=masked(retired), new=masked(contact))
     contact_changed(ctx, db, account, now=now, what=what, removed=retired)

@@ -18,9 +18,9 @@ from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact
+from kabinet.texts import Text, translate
 
-CHANNELS = {"self-service": ("в личном кабинете", "in the personal account"),
-            "operator": ("в центре обслуживания", "at a service centre")}
+CHANNELS = {"self-service": "in the personal account", "operator": "at a service centre"}
 
 
 def masked(contact: Contact) -> str:
@@ -37,7 +37,7 @@ def not_me_link(ctx: FlowContext, db: Session, account: Account, now: datetime) 
 
 
 def contact_changed(
-    ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: tuple[str, str],
+    ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: Text,
     removed: Contact | None = None, previous: Contact | None = None, channel: str = "self-service",
 ) -> None:
     """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
@@ -47,20 +47,20 @@ def contact_changed(
     primaries = [c for c in present_contacts(db, account.id) if c.is_primary and c.verified_at is not None]
     for contact in [*primaries, *([previous] if previous is not None else [])]:
         if contact is not removed:
-            tell(contact, "contact_changed", {"what": what[locale == "en"], "account_name": account.full_name})
+            tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
     if removed is not None and removed.kind == "email" and removed.verified_at is not None:
         tell(removed, "email_removed", {"account_name": account.full_name,
-                                        "channel": CHANNELS[channel][locale == "en"]})
+                                        "channel": translate(locale, CHANNELS[channel])})
 
 
-def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: tuple[str, str]) -> None:
+def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: Text) -> None:
     """Tell every verified channel the account still has (password recovered, backup code used, identity
     data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
     a reissued number's new owner learns nothing of the citizen."""
     tell = _teller(ctx, db, account, now)
     for contact in present_contacts(db, account.id):
         if contact.verified_at is not None:
-            tell(contact, "security_notice", {"what": what[account.locale == "en"]})
+            tell(contact, "security_notice", {"what": what.render(account.locale)})
 
 
 def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:

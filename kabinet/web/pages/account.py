@@ -12,6 +12,7 @@ from kabinet.domain.errors import KabinetError
 from kabinet.flows.account import export, history, services, support_request
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
+from kabinet.web.problems import status_of
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +50,6 @@ def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
     try:
         filed = support_request.file(kb.ctx, meta, session=session, topic=topic, text=text, reference=reference)
     except KabinetError as exc:
-        return render(request, "error.html", status=exc.status, title=problem_of(request, exc)["message"],
+        return render(request, "error.html", status=status_of(exc), title=problem_of(request, exc)["message"],
                       reference=reference or "-", signed_in=session is not None)
     return render(request, "support_done.html", reference=filed["reference"], signed_in=session is not None)

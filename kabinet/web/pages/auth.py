@@ -19,6 +19,7 @@ from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.pages.recovery import recovery_next
+from kabinet.web.problems import status_of
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +44,7 @@ def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated
     try:
         challenge = sign_in.start(kb.ctx, meta, login=login, password=password)
     except KabinetError as exc:
-        return render(request, "sign_in.html", status=exc.status, login=login, problem=problem_of(request, exc))
+        return render(request, "sign_in.html", status=status_of(exc), login=login, problem=problem_of(request, exc))
     return go(f"/confirm/{challenge['id']}")
 
 
@@ -59,14 +60,14 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
     try:
         challenge = registration.start(kb.ctx, meta, phone=phone, password=password, full_name=full_name)
     except KabinetError as exc:
-        return render(request, "register.html", status=exc.status, form={"full_name": full_name, "phone": phone},
+        return render(request, "register.html", status=status_of(exc), form={"full_name": full_name, "phone": phone},
                       problem=problem_of(request, exc))
     return go(f"/confirm/{challenge['id']}")
 
 
 def _code_page(request: Request, challenge: dict, next_path: str, problem: dict | None = None,
                status: int = 200) -> HTMLResponse:
-    purpose = ACTIONS.get(challenge["purpose"], ACTIONS["step_up"])[1]
+    purpose = ACTIONS.get(challenge["purpose"], ACTIONS["step_up"])
     return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
                   purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None)
 
@@ -76,7 +77,7 @@ def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSess
     try:
         challenge = challenges.show(kb.ctx, challenge_id, session)
     except KabinetError as exc:  # expired, used up or not yours: start again
-        return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
+        return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
     return _code_page(request, challenge, safe_next(next, ""))
 
 
@@ -90,8 +91,8 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
         try:
             challenge = challenges.show(kb.ctx, challenge_id, session)
         except KabinetError:
-            return render(request, "sign_in.html", status=exc.status, login="", problem=problem_of(request, exc))
-        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
+            return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
+        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
     if result.get("recovery_id"):  # a recovery goes on to its next proof or the new password
         return go(recovery_next(result))
     if result.get("challenge"):  # a Change of phone: now the code sent to the new number
@@ -112,7 +113,7 @@ def resend_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta
             challenge = challenges.show(kb.ctx, challenge_id, session)
         except KabinetError:
             return go("/sign-in")
-        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), exc.status)
+        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
     return _code_page(request, challenge, safe_next(next, ""))
 
 
@@ -142,7 +143,7 @@ def verify_page(request: Request, kb: Kb, meta: RequestMeta, token: str = "") ->
     try:
         preview = verify_email.preview(kb.ctx, meta, token=token)
     except KabinetError as exc:
-        return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
+        return render(request, "verify_email.html", status=status_of(exc), problem=problem_of(request, exc))
     return render(request, "verify_email.html", preview=preview, token=token)
 
 
@@ -152,7 +153,7 @@ def verify_submit(request: Request, kb: Kb, meta: RequestMeta,
     try:
         verify_email.confirm(kb.ctx, meta, token=token)
     except KabinetError as exc:
-        return render(request, "verify_email.html", status=exc.status, problem=problem_of(request, exc))
+        return render(request, "verify_email.html", status=status_of(exc), problem=problem_of(request, exc))
     return render(request, "verify_email.html", confirmed=True)
 
 
@@ -167,5 +168,6 @@ def not_me_submit(request: Request, kb: Kb, meta: RequestMeta,
     try:
         ended = not_me.run(kb.ctx, meta, token=token)["sessions_ended"]
     except KabinetError as exc:
-        return render(request, "not_me.html", status=exc.status, token="", ended=None, problem=problem_of(request, exc))
+        return render(request, "not_me.html", status=status_of(exc), token="", ended=None,
+                      problem=problem_of(request, exc))
     return render(request, "not_me.html", token="", ended=ended, problem=None)

@@ -14,7 +14,7 @@ from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
 from kabinet.web.deps import optional_session
 from kabinet.web.i18n import gettext
-from kabinet.web.problems import locale_of
+from kabinet.web.problems import locale_of, title_of
 
 
 class SignInFirst(Exception):
@@ -49,9 +49,9 @@ def to_step_up(next_path: str) -> RedirectResponse:
 def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
     """What a form shows: the message, under its field when the error names one."""
     locale = locale_of(request)
-    out = {"field": exc.field, "message": exc.title(locale), "code": exc.code, **exc.extra}
+    out = {"field": exc.field, "message": title_of(exc, locale), "code": exc.code, **exc.extra}
     problems = exc.problems if isinstance(exc, InvalidInputs) else [exc]  # several fields can be wrong at once
-    out["errors"] = [{"field": e.field, "message": e.title(locale), "code": e.code} for e in problems]
+    out["errors"] = [{"field": e.field, "message": title_of(e, locale), "code": e.code} for e in problems]
     out["by_field"] = {e["field"]: e for e in out["errors"] if e["field"]}
     return out
 

@@ -22,6 +22,7 @@ from kabinet.flows.contacts import (
 )
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
+from kabinet.web.problems import status_of
 from kabinet.web.templating import render
 
 router = APIRouter(prefix="/settings/contacts", include_in_schema=False)
@@ -51,14 +52,14 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     except StepUpRequired:
         return to_step_up(LIST)
     except KabinetError as exc:
-        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status, form_kind=kind,
+        return _list(request, kb, session, problem=problem_of(request, exc), status=status_of(exc), form_kind=kind,
                      form_value=phone if kind == "phone" else email)
     return go(f"{LIST}?done=email_added")
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
     return run_action(action, back=LIST, done=done, on_refusal=lambda exc: _list(
-        request, kb, session, problem=problem_of(request, exc), status=exc.status))
+        request, kb, session, problem=problem_of(request, exc), status=status_of(exc)))
 
 
 @router.post("/{contact_id}/primary", dependencies=[CsrfChecked])
@@ -97,7 +98,7 @@ def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
     try:
         challenge = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
     except KabinetError as exc:
-        return _list(request, kb, session, problem=problem_of(request, exc), status=exc.status)
+        return _list(request, kb, session, problem=problem_of(request, exc), status=status_of(exc))
     return go(f"/confirm/{challenge['id']}")
 
 
@@ -120,6 +121,6 @@ def change(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
             return go(LIST)
         problem = problem_of(request, exc)
         problem["field"] = "value" if problem["field"] in ("email", "phone", "value") else problem["field"]
-        return render(request, "change.html", status=exc.status, contact=contact, value=value, problem=problem,
+        return render(request, "change.html", status=status_of(exc), contact=contact, value=value, problem=problem,
                       signed_in=True)
     return go(f"/confirm/{challenge['id']}")

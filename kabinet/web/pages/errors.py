@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from kabinet.domain.errors import KabinetError, NotFound
 from kabinet.web import problems
-from kabinet.web.problems import locale_of, new_reference
+from kabinet.web.problems import locale_of, new_reference, status_of, title_of
 from kabinet.web.templating import render
 
 log = logging.getLogger("kabinet.web")
@@ -32,14 +32,14 @@ async def on_kabinet_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KabinetError)
     if not is_page(request):
         return await problems.on_kabinet_error(request, exc)
-    return _page(request, exc.title(locale_of(request)), exc.status)
+    return _page(request, title_of(exc, locale_of(request)), status_of(exc))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if not is_page(request):
         return await problems.on_http_error(request, exc)
-    title = NotFound().title(locale_of(request)) if exc.status_code == 404 else str(exc.detail)
+    title = title_of(NotFound(), locale_of(request)) if exc.status_code == 404 else str(exc.detail)
     return _page(request, title, exc.status_code)
 
 
@@ -48,7 +48,7 @@ async def on_crash(request: Request, exc: Exception) -> Response:
         return await problems.on_crash(request, exc)
     reference = new_reference()
     log.exception("unhandled error ref=%s %s %s", reference, request.method, request.url.path)
-    return render(request, "error.html", status=500, title=KabinetError().title(locale_of(request)),
+    return render(request, "error.html", status=500, title=title_of(KabinetError(), locale_of(request)),
                   reference=reference, signed_in=False)
 
 

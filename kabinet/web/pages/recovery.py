@@ -13,6 +13,7 @@ from kabinet.domain.errors import KabinetError
 from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, go, problem_of
+from kabinet.web.problems import status_of
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,8 @@ def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") 
     try:
         started = password_reset.start(kb.ctx, meta, login=login)
     except KabinetError as exc:
-        return render(request, "recover_start.html", status=exc.status, login=login, problem=problem_of(request, exc))
+        return render(request, "recover_start.html", status=status_of(exc), login=login,
+                      problem=problem_of(request, exc))
     return go(f"/confirm/{started['challenge']['id']}?next=/recover/{started['recovery_id']}")
 
 
@@ -44,7 +46,7 @@ def _state_page(request: Request, kb: Kb, recovery_id: str, problem: dict | None
     try:
         state = password_reset.show(kb.ctx, recovery_id=recovery_id)
     except KabinetError as exc:
-        return render(request, "recover_start.html", status=exc.status, login="", problem=problem_of(request, exc))
+        return render(request, "recover_start.html", status=status_of(exc), login="", problem=problem_of(request, exc))
     return render(request, "recover.html", status=status, state=state, problem=problem)
 
 
@@ -60,7 +62,7 @@ def identity_submit(request: Request, kb: Kb, meta: RequestMeta, snils: Text = "
     try:
         result = lost_everything.request(kb.ctx, meta, **form)
     except KabinetError as exc:
-        return render(request, "recover_identity.html", status=exc.status, form=form,
+        return render(request, "recover_identity.html", status=status_of(exc), form=form,
                       problem=problem_of(request, exc), result=None)
     return render(request, "recover_identity.html", form={}, problem=None, result=result["request"])
 
@@ -77,7 +79,7 @@ def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
     try:
         password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=kind, code=code)
     except KabinetError as exc:
-        return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
+        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
     return go(f"/recover/{recovery_id}")
 
 
@@ -87,5 +89,5 @@ def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMet
     try:
         password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=password)
     except KabinetError as exc:
-        return _state_page(request, kb, recovery_id, problem_of(request, exc), exc.status)
+        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
     return go("/sign-in?done=recovered")
