@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.domain.errors import ContactNotFound, ContactTaken
+from kabinet.domain.ids import Id, parse_id
 from kabinet.store.db import lock_value
 from kabinet.store.models import Contact, Outbox
 
@@ -27,12 +28,9 @@ def all_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
     return list(db.scalars(select(Contact).where(Contact.account_id == account_id).order_by(Contact.created_at)))
 
 
-def own_contact(db: Session, account_id: uuid.UUID, contact_id: str | uuid.UUID) -> Contact:
+def own_contact(db: Session, account_id: uuid.UUID, contact_id: Id) -> Contact:
     """A present contact of this account; anyone else's id is simply "not found" (nothing revealed)."""
-    try:
-        contact = db.get(Contact, contact_id if isinstance(contact_id, uuid.UUID) else uuid.UUID(contact_id))
-    except ValueError:
-        contact = None
+    contact = db.get(Contact, parse_id(contact_id, ContactNotFound))
     if contact is None or contact.account_id != account_id or contact.removed_at is not None:
         raise ContactNotFound()
     return contact

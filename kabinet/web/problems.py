@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -79,7 +80,7 @@ def problem(request: Request, error: KabinetError, *, errors: list[dict[str, Any
     headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
     if "resend_after" in error.extra:
         headers = {"Retry-After": str(error.extra["resend_after"])}
-    return JSONResponse(body, status_code=status_of(error), media_type=PROBLEM, headers=headers)
+    return JSONResponse(jsonable_encoder(body), status_code=status_of(error), media_type=PROBLEM, headers=headers)
 
 
 async def on_kabinet_error(request: Request, exc: Exception) -> JSONResponse:

@@ -53,9 +53,9 @@ def test_the_right_code_confirmed_twice_at_once_opens_one_session(kb):
     seed(kb, PASSWORD)
     for n in range(ROUNDS):
         ch = sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)
-        code = code_of(kb, ch["id"])
+        code = code_of(kb, str(ch.id))
         before = sessions_of(kb)
-        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None)] * 2)
+        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, str(ch.id), code, None)] * 2)
         assert outcomes == ["challenge.used", "ok"], f"round {n}: {outcomes}"
         assert sessions_of(kb) == before + 1
 
@@ -63,12 +63,12 @@ def test_the_right_code_confirmed_twice_at_once_opens_one_session(kb):
 def test_a_burst_of_wrong_codes_spends_exactly_the_attempts(kb):
     seed(kb, PASSWORD)
     ch = sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)
-    code = code_of(kb, ch["id"])
+    code = code_of(kb, str(ch.id))
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], wrong, None)] * 8)
+    outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, str(ch.id), wrong, None)] * 8)
     assert outcomes.count("challenge.code_wrong") == 2, outcomes
     assert outcomes.count("challenge.too_many_attempts") == 6, outcomes
-    late = race(lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None))
+    late = race(lambda: challenges.confirm(kb.ctx, META, str(ch.id), code, None))
     assert late == ["challenge.too_many_attempts"]  # the limit was 3, and it held
 
 
@@ -76,8 +76,8 @@ def test_one_registration_code_confirmed_twice_at_once_makes_one_account(kb):
     for n in range(ROUNDS):
         phone = f"+7916555{n:04d}"
         ch = registration.start(kb.ctx, META, phone=phone, password="a long enough secret", full_name="Гонкин Гонка")
-        code = code_of(kb, ch["id"])
-        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, ch["id"], code, None)] * 2)
+        code = code_of(kb, str(ch.id))
+        outcomes = race(*[lambda: challenges.confirm(kb.ctx, META, str(ch.id), code, None)] * 2)
         assert outcomes == ["challenge.used", "ok"], f"round {n}: {outcomes}"
         with kb.store.read() as db:
             assert db.scalar(select(func.count()).select_from(Contact).where(Contact.value == phone)) == 1
@@ -128,8 +128,8 @@ def test_one_recovery_sets_one_password_and_a_backup_code_works_once_even_racing
     codes = backup_codes.make(kb.ctx, META, session=session)
     for n in range(3):
         started = password_reset.start(kb.ctx, META, login=PHONE)
-        challenges.confirm(kb.ctx, META, started["challenge"]["id"], code_of(kb, started["challenge"]["id"]), None)
-        rid = started["recovery_id"]
+        challenges.confirm(kb.ctx, META, str(started.challenge.id), code_of(kb, str(started.challenge.id)), None)
+        rid = str(started.recovery_id)
         proofs = race(*[lambda: password_reset.prove(kb.ctx, META, recovery_id=rid, kind="backup_code",
                                                      code=codes[n])] * 2)
         assert proofs == ["ok", "recovery.not_found"], f"round {n}: {proofs}"
@@ -162,7 +162,7 @@ def test_the_per_account_wrong_code_budget_holds_under_a_concurrent_burst(kb):
         kb.limiter.reset()
         with kb.store.read() as db:
             before = db.scalar(select(func.count()).select_from(Event).where(Event.type == EventType.CODE_WRONG))
-        chs = [sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD)["id"] for _ in range(6)]
+        chs = [sign_in.start(kb.ctx, META, login=PHONE, password=PASSWORD).id for _ in range(6)]
         outcomes = race(*[lambda c=c: challenges.confirm(kb.ctx, META, c, "000000", None)
                           for c in chs for _ in range(3)])
         with kb.store.read() as db:

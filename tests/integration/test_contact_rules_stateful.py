@@ -128,8 +128,8 @@ class ContactRules(RuleBasedStateMachine):
             return
         ch = self.attempt(remove_contact.start, contact_id=str(contact.id))
         if isinstance(ch, dict) and ch["channel"] == "sms":
-            code = code_of(self.kb, ch["id"])
-            self.attempt(lambda ctx, meta, session: challenges.confirm(ctx, meta, ch["id"], code, session))
+            code = code_of(self.kb, str(ch.id))
+            self.attempt(lambda ctx, meta, session: challenges.confirm(ctx, meta, str(ch.id), code, session))
 
     @rule(data=st.data())
     def resend(self, data: st.DataObject) -> None:

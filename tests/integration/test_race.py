@@ -45,14 +45,14 @@ def test_two_racing_removals_of_the_last_two_sign_in_contacts(kb):
     for n in range(ROUNDS):
         account, session, email_ids = make_account(kb, n)
         started = [remove_contact.start(kb.ctx, meta, session=session, contact_id=str(i)) for i in email_ids]
-        codes = [code_of(kb, ch["id"]) for ch in started]
+        codes = [code_of(kb, str(ch.id)) for ch in started]
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
         def confirm(ch: dict, code: str) -> None:
             barrier.wait()
             try:
-                challenges.confirm(kb.ctx, meta, ch["id"], code, session)
+                challenges.confirm(kb.ctx, meta, str(ch.id), code, session)
                 outcomes.append("removed")
             except GuardRefused:
                 outcomes.append("refused")

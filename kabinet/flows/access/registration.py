@@ -6,8 +6,6 @@ this number") while the caller sees the very same challenge: nobody learns which
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import NameInvalid
 from kabinet.domain.passwords import check_password
@@ -15,7 +13,7 @@ from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import account_view
+from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
 from kabinet.store.contacts import claim_value, verified_owner
@@ -29,7 +27,7 @@ def clean_name(full_name: str) -> str:
     return name
 
 
-def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name: str) -> ChallengeView:
     number = parse_phone(phone)
     name = clean_name(full_name)
     check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
@@ -42,11 +40,11 @@ def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name:
             payload={"full_name": name, "password_hash": password_hash, "locale": meta.locale},
             silent="register_taken" if taken else None,
         )
-        return challenges.view(ch, now)
+        return challenge_view(ch)
 
 
 @challenges.on_confirm("register")
-def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> SignedIn:
     db, now = step.db, step.now
     claim_value(db, "phone", ch.destination or "", None)  # taken a moment ago? ContactTaken: the caller holds it
     account = Account(level="simplified", full_name=ch.payload["full_name"], locale=ch.payload["locale"],
@@ -61,7 +59,7 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
                             now=now)
     ch.payload = {}  # the password hash has done its job here
     db.flush()  # a number verified meanwhile by someone else fails here, on the unique index
-    return {"status": 201, "account": account_view(account), "session_token": token}
+    return SignedIn(account=account_view(account), session_token=token)
 
 
 def _display(e164: str | None) -> str:

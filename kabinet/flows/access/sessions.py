@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.devices import describe_device
 from kabinet.domain.errors import SessionNotFound
+from kabinet.domain.ids import Id, parse_id
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import SESSION_IDLE
@@ -15,24 +17,33 @@ from kabinet.store.models import Session as UserSession
 from kabinet.store.sessions import end_all, live
 
 
-def list_sessions(ctx: FlowContext, *, session: UserSession) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class SessionView:
+    id: uuid.UUID
+    current: bool
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str | None
+    user_agent: str | None
+    device: str
+    method: str
+
+
+def list_sessions(ctx: FlowContext, *, session: UserSession) -> list[SessionView]:
     now = ctx.clock.now()
     with ctx.store.read() as db:
         rows = live(db, session.account_id, now, SESSION_IDLE)
     return [_view(row, current=row.id == session.id) for row in rows]
 
 
-def _view(row: UserSession, *, current: bool) -> dict[str, Any]:
-    return {"id": str(row.id), "current": current, "created_at": row.created_at.isoformat(),
-            "last_seen_at": row.last_seen_at.isoformat(), "ip": row.ip, "user_agent": row.user_agent,
-            "device": describe_device(row.user_agent), "method": row.auth_method}
+def _view(row: UserSession, *, current: bool) -> SessionView:
+    return SessionView(id=row.id, current=current, created_at=row.created_at, last_seen_at=row.last_seen_at,
+                       ip=row.ip, user_agent=row.user_agent, device=describe_device(row.user_agent),
+                       method=row.auth_method)
 
 
-def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: str) -> None:
-    try:
-        target_id = uuid.UUID(session_id)
-    except ValueError as exc:
-        raise SessionNotFound() from exc
+def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: Id) -> None:
+    target_id = parse_id(session_id, SessionNotFound)
     with write_step(ctx, session.account_id) as (db, account, now):
         target = db.get(UserSession, target_id)
         if account is None or target is None or target.account_id != account.id or target.revoked_at:

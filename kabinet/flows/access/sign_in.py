@@ -7,22 +7,20 @@ unknown logins, and one answer for every failure (rule 7). Wrong passwords count
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, AuthFailed
 from kabinet.domain.logins import canonical_login
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import account_view
+from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
 from kabinet.store.accounts import find_by_login
 from kabinet.store.models import Account, Challenge
 
 
-def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> ChallengeView:
     ctx.limiter.check("sign_in.ip", meta.ip or "-")
     with ctx.store.read() as db:
         account = find_by_login(db, login)
@@ -47,7 +45,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> dict[st
                               destination=contact.value if contact else None, account=account,
                               contact_id=contact.id if contact else None)
         record(db, account, EventType.SIGN_IN_CODE_SENT, at=now, meta=meta, channel=channel)
-        return challenges.view(ch, now)
+        return challenge_view(ch)
 
 
 def _failed(ctx: FlowContext, meta: Meta, account: Account | None, login_key: str) -> None:
@@ -61,7 +59,7 @@ def _failed(ctx: FlowContext, meta: Meta, account: Account | None, login_key: st
 
 
 @challenges.on_confirm("sign_in")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> SignedIn:
     assert account is not None
     if account.status != "active":
         raise AccountLocked()
@@ -69,4 +67,4 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     token, _ = open_session(step.db, step.ctx.hasher, account_id=account.id, meta=step.meta, method=method,
                             now=step.now)
     record(step.db, account, EventType.SIGN_IN_COMPLETED, at=step.now, meta=step.meta, method=method)
-    return {"account": account_view(account), "session_token": token}
+    return SignedIn(account=account_view(account), session_token=token)

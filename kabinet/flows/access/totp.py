@@ -4,7 +4,7 @@ confirmations ask the app instead of sending SMS."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import pyotp
 
@@ -14,6 +14,7 @@ from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
+from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_TTL
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
@@ -22,18 +23,32 @@ from kabinet.texts import text
 ISSUER = "Kabinet"
 
 
-def start_enrol(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Enrolment:
+    """The new secret, shown once (as text and as an ``otpauth://`` URI for the QR code), and its challenge."""
+
+    secret: str
+    otpauth_uri: str
+    challenge: ChallengeView
+
+
+@dataclass(frozen=True)
+class TotpEnabled:
+    totp: bool = True
+
+
+def start_enrol(ctx: FlowContext, meta: Meta, *, session: UserSession) -> Enrolment:
     secret = pyotp.random_base32()
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="totp_enrol", channel="totp",
                               account=account, session=session, payload={"secret": ctx.totp_sealer.seal(secret)})
         ch.expires_at = now + CODE_TTL * 2  # time to install an app and scan
         uri = pyotp.TOTP(secret).provisioning_uri(name=account.full_name, issuer_name=ISSUER)
-        return {"secret": secret, "otpauth_uri": uri, "challenge": challenges.view(ch, now)}
+        return Enrolment(secret=secret, otpauth_uri=uri, challenge=challenge_view(ch))
 
 
 @challenges.on_confirm("totp_enrol")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> TotpEnabled:
     assert account is not None
     account.totp_secret = ch.payload["secret"]  # already sealed
     account.totp_last_step = pyotp.TOTP(step.ctx.totp_sealer.open(ch.payload["secret"])).timecode(step.now)
@@ -42,4 +57,4 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     record(step.db, account, EventType.TOTP_ENABLED, at=step.now, meta=step.meta)
     contact_changed(step.ctx, step.db, account, now=step.now,
                     what=text("an authenticator app was added"))
-    return {"totp": True}
+    return TotpEnabled()

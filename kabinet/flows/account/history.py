@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kabinet.flows.shared.context import FlowContext
@@ -12,17 +14,39 @@ from kabinet.store.models import Session as UserSession
 PAGE = 50
 
 
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # citizen, operator, system
+    id: str | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    at: datetime
+    type: str
+    actor: Actor
+    details: dict[str, Any]
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[EventView]
+    next_before: int | None  # pass as ``before`` for the next (older) page; ``None`` on the last one
+
+
 def page(ctx: FlowContext, *, session: UserSession, before: int | None = None, limit: int = PAGE,
-         type_prefix: str | None = None) -> dict[str, Any]:
+         type_prefix: str | None = None) -> HistoryPage:
     limit = max(1, min(limit, 200))
     with ctx.store.read() as db:
         rows = history.page(db, session.account_id, before=before, limit=limit + 1, type_prefix=type_prefix)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"events": [_view(e) for e in rows], "next_before": rows[-1].seq if more else None}
+    return HistoryPage(events=[_view(e) for e in rows], next_before=rows[-1].seq if more else None)
 
 
-def _view(event: Event) -> dict[str, Any]:
-    return {"seq": event.seq, "at": event.at.isoformat(), "type": event.type,
-            "actor": {"kind": event.actor, "id": event.actor_id}, "details": event.details,
-            "ip": event.ip, "user_agent": event.user_agent}
+def _view(event: Event) -> EventView:
+    return EventView(seq=event.seq, at=event.at, type=event.type, actor=Actor(kind=event.actor, id=event.actor_id),
+                     details=event.details, ip=event.ip, user_agent=event.user_agent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.contacts import present_contacts
@@ -24,7 +24,15 @@ def missing(service: Service, account: Account, verified_kinds: set[str]) -> lis
     return needs
 
 
-def catalogue(ctx: FlowContext, *, account_id: uuid.UUID, locale: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ServiceView:
+    id: str
+    title: str
+    available: bool
+    missing: list[str]  # "level:standard", "verified_email", "verified_phone"
+
+
+def catalogue(ctx: FlowContext, *, account_id: uuid.UUID, locale: str) -> list[ServiceView]:
     with ctx.store.read() as db:
         account = db.get_one(Account, account_id)
         kinds = {c.kind for c in present_contacts(db, account_id) if c.verified_at is not None}
@@ -32,6 +40,6 @@ def catalogue(ctx: FlowContext, *, account_id: uuid.UUID, locale: str) -> list[d
         out = []
         for s in rows:
             gaps = missing(s, account, kinds)
-            out.append({"id": s.id, "title": s.title_en if locale == "en" else s.title_ru,
-                        "available": not gaps, "missing": gaps})
+            out.append(ServiceView(id=s.id, title=s.title_en if locale == "en" else s.title_ru, available=not gaps,
+                                   missing=gaps))
         return out

@@ -3,7 +3,8 @@ the citizen's history and export."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput
@@ -15,8 +16,14 @@ from kabinet.store.models import SupportRequest
 TOPICS = ("error", "contacts", "access", "other")
 
 
+@dataclass(frozen=True)
+class FiledRequest:
+    id: uuid.UUID
+    reference: str | None  # the error reference it was filed from
+
+
 def file(ctx: FlowContext, meta: Meta, *, session: UserSession | None, topic: str, text: str,
-         reference: str | None) -> dict[str, Any]:
+         reference: str | None) -> FiledRequest:
     text = text.strip()
     if topic not in TOPICS:
         raise InvalidInput(field="topic")
@@ -31,4 +38,4 @@ def file(ctx: FlowContext, meta: Meta, *, session: UserSession | None, topic: st
         if account is not None:
             record(db, account, EventType.SUPPORT_REQUEST, at=now, meta=meta, request=str(request.id),
                    topic=topic, reference=request.reference)
-        return {"id": str(request.id), "reference": request.reference}
+        return FiledRequest(id=request.id, reference=request.reference)

@@ -6,18 +6,16 @@ the caller sees the same answer either way (rule 7), and it can never be verifie
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import Meta
 from kabinet.domain.email import parse_email
 from kabinet.flows.shared import new_contacts
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.models import Session as UserSession
 
 
-def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> ContactView:
     email = parse_email(value)
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact = new_contacts.add_email(ctx, db, account, meta=meta, now=now, email=email.normalized,

@@ -6,32 +6,30 @@ challenge (rule 7); no code can ever verify it here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import ContactNotFound
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges, new_contacts
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import PendingContact, challenge_view, contact_view
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 
-def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> PendingContact:
     number = parse_phone(value)
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact, ch = new_contacts.add_phone(ctx, db, account, session, meta=meta, now=now, e164=number.e164,
                                              display=number.display)
-        return {"contact": contact_view(contact), "challenge": challenges.view(ch, now)}
+        return PendingContact(contact=contact_view(contact), challenge=challenge_view(ch))
 
 
 @challenges.on_confirm("verify_phone")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> PendingContact:
     assert account is not None
     contact = step.db.get(Contact, ch.contact_id)
     if contact is None or contact.removed_at is not None or contact.account_id != account.id:
         raise ContactNotFound()
     new_contacts.verify(step.ctx, step.db, account, contact, meta=step.meta, now=step.now)
-    return {"contact": contact_view(contact)}
+    return PendingContact(contact=contact_view(contact))

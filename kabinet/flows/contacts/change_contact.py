@@ -4,24 +4,23 @@ hands over its roles (DOMAIN.md: how the portal does it)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.email import parse_email
 from kabinet.domain.errors import ContactNotFound, ContactNotVerified
+from kabinet.domain.ids import Id
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges, new_contacts
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ChallengeView, PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
 
 
-def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str, value: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id, value: str) -> ChallengeView:
     with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:
@@ -31,11 +30,11 @@ def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str
                           payload={"value": new}, fallback_to_target=True)
         record(db, account, EventType.CONTACT_CHANGE_REQUESTED, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact))
-        return challenges.view(ch, now)
+        return challenge_view(ch)
 
 
 @challenges.on_confirm("change_contact")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> PendingContact:
     assert account is not None
     old = step.db.get(Contact, ch.contact_id)
     if old is None or old.removed_at is not None:
@@ -46,8 +45,8 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
         email = parse_email(value)
         new = new_contacts.add_email(step.ctx, step.db, account, meta=step.meta, now=step.now, email=email.normalized,
                             display=email.display, replaces=old)
-        return {"contact": contact_view(new)}
+        return PendingContact(contact=contact_view(new))
     phone = parse_phone(value)
     new, verify = new_contacts.add_phone(step.ctx, step.db, account, step.session, meta=step.meta, now=step.now,
                                 e164=phone.e164, display=phone.display, replaces=old)
-    return {"contact": contact_view(new), "challenge": challenges.view(verify, step.now)}
+    return PendingContact(contact=contact_view(new), challenge=challenge_view(verify))

@@ -6,14 +6,13 @@ One query for the contacts and one for their latest outbox rows, whatever the nu
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.contacts import last_deliveries, present_contacts
 
 
-def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[dict[str, Any]]:
+def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[ContactView]:
     with ctx.store.read() as db:
         contacts = present_contacts(db, account_id)
         last = last_deliveries(db, [c.id for c in contacts])

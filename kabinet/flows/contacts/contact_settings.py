@@ -3,22 +3,21 @@ without a verified sign-in contact or a recovery channel (rule 1)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import ContactNotVerified, GuardRefused
+from kabinet.domain.ids import Id
 from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import text
 
 
-def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str, sign_in: bool | None,
-           recovery: bool | None) -> dict[str, Any]:
+def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id, sign_in: bool | None,
+           recovery: bool | None) -> ContactView:
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None and (sign_in or recovery):

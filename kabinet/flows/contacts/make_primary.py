@@ -3,21 +3,20 @@ to the new primary at once (there is no cache between this and the next send, S1
 
 from __future__ import annotations
 
-from typing import Any
-
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactNotVerified
+from kabinet.domain.ids import Id
 from kabinet.flows.shared import contact_state
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import text
 
 
-def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ContactView:
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:

@@ -4,19 +4,22 @@ transaction, account row locked, so two racing removals can never both pass (rul
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import Check, can_remove, check_text, removal_checks
 from kabinet.domain.errors import ContactNotFound, GuardRefused
+from kabinet.domain.ids import Id
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.contact_state import retire
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
+from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Account, Challenge, Contact
 from kabinet.store.models import Session as UserSession
@@ -28,19 +31,41 @@ def _checks(db: Session, account: Account, contact: Contact) -> list[Check]:
     return removal_checks(book, facts(contact), has_totp=bool(account.totp_secret))
 
 
-def checks_view(checks: list[Check], locale: str) -> list[dict[str, Any]]:
-    return [{"id": c.id, "ok": c.ok, "blocking": c.blocking, "message": translate(locale, check_text(c)), "fix": c.fix}
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    ok: bool
+    blocking: bool
+    message: str
+    fix: str | None
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What the citizen sees before unlinking (S4): can it go now, and each check with what to do first."""
+
+    can_remove: bool
+    checks: list[CheckView]
+
+
+@dataclass(frozen=True)
+class Removed:
+    removed: uuid.UUID
+
+
+def checks_view(checks: list[Check], locale: str) -> list[CheckView]:
+    return [CheckView(id=c.id, ok=c.ok, blocking=c.blocking, message=translate(locale, check_text(c)), fix=c.fix)
             for c in checks]
 
 
-def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> Checklist:
     with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         contact = own_contact(db, account.id, contact_id)
         book, target, has_totp = [facts(c) for c in present_contacts(db, account.id)], facts(contact), bool(
             account.totp_secret)
-        return {"can_remove": can_remove(book, target, has_totp=has_totp),
-                "checks": checks_view(removal_checks(book, target, has_totp=has_totp), meta.locale)}
+        return Checklist(can_remove=can_remove(book, target, has_totp=has_totp),
+                         checks=checks_view(removal_checks(book, target, has_totp=has_totp), meta.locale))
 
 
 def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: str) -> None:
@@ -49,18 +74,18 @@ def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: s
         raise GuardRefused(checks=checks_view(checks, locale))
 
 
-def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: str) -> dict[str, Any]:
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView:
     with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         _refuse_if_unsafe(db, account, contact, meta.locale)
         ch = confirmation(ctx, db, account, session, contact, meta=meta, purpose="remove_contact")
         record(db, account, EventType.CONTACT_REMOVAL_REQUESTED, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact))
-        return challenges.view(ch, now)
+        return challenge_view(ch)
 
 
 @challenges.on_confirm("remove_contact")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> Removed:
     assert account is not None
     contact = step.db.get(Contact, ch.contact_id)
     if contact is None or contact.removed_at is not None:
@@ -72,4 +97,4 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
            value=masked(contact))
     contact_changed(step.ctx, step.db, account, now=step.now, removed=contact,
                     what=text("{contact} removed", contact=masked(contact)))
-    return {"removed": str(contact.id)}
+    return Removed(removed=contact.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
@@ -14,7 +14,12 @@ from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Session as UserSession
 
 
-def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NoticeSent:
+    to: str  # the primary address, masked
+
+
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> NoticeSent:
     with account_step(ctx, session) as (db, account, now):
         primary = next((c for c in present_contacts(db, account.id)
                         if c.kind == "email" and c.is_primary and c.verified_at is not None), None)
@@ -25,4 +30,4 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession) -> dict[str, Any]
                 locale=account.locale, data={"account_name": account.full_name}, account_id=account.id,
                 contact_id=primary.id)
         record(db, account, EventType.TEST_NOTIFICATION, at=now, meta=meta, to=masked(primary))
-        return {"to": masked(primary)}
+        return NoticeSent(to=masked(primary))

@@ -6,8 +6,8 @@ change anything, because mail scanners open links too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from kabinet.flows.shared import new_contacts
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import contact_view
+from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.challenges import by_link
 from kabinet.store.models import Account, Challenge, Contact
 
@@ -30,7 +30,19 @@ def _challenge(db: Session, digest: str, now: datetime, *, lock: bool = False) -
     return ch
 
 
-def preview(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LinkPreview:
+    account: str  # the account's name, masked
+    email: str  # the address, masked
+
+
+@dataclass(frozen=True)
+class EmailVerified:
+    contact: ContactView
+    account: str  # the account's name, masked
+
+
+def preview(ctx: FlowContext, meta: Meta, *, token: str) -> LinkPreview:
     """Whose address this is, masked, without using the link up."""
     now = ctx.clock.now()
     ctx.limiter.check("link.check.ip", meta.ip or "-")
@@ -42,10 +54,10 @@ def preview(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
             raise
         account = db.get_one(Account, ch.account_id)
         contact = db.get_one(Contact, ch.contact_id)
-        return {"account": mask_name(account.full_name), "email": masked(contact)}
+        return LinkPreview(account=mask_name(account.full_name), email=masked(contact))
 
 
-def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> EmailVerified:
     ctx.limiter.check("link.check.ip", meta.ip or "-")
     digest = ctx.hasher.digest("link", token or "")
     try:
@@ -59,7 +71,7 @@ def confirm(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
                 new_contacts.verify(ctx, db, account, contact, meta=meta, now=now)
             except ContactTaken:
                 raise LinkInvalid() from None  # someone else verified it meanwhile (all of this rolls back)
-            return {"contact": contact_view(contact), "account": mask_name(account.full_name)}
+            return EmailVerified(contact=contact_view(contact), account=mask_name(account.full_name))
     except LinkInvalid:
         ctx.limiter.hit("link.check.ip", meta.ip or "-")
         raise

@@ -10,7 +10,8 @@ Confirmed data (a service centre checked the document) change only at a service 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
@@ -18,7 +19,7 @@ from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.flows.shared.views import account_view
+from kabinet.flows.shared.views import AccountView, account_view
 from kabinet.store.accounts import snils_elsewhere
 from kabinet.store.db import lock_value
 from kabinet.store.models import Account, SupportRequest
@@ -27,7 +28,7 @@ from kabinet.texts import text
 
 
 def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, passport: str,
-         birth_date: str) -> dict[str, Any]:
+         birth_date: str) -> AccountView:
     data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=ctx.clock.now().date())
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         if account.level == "confirmed":
@@ -56,12 +57,22 @@ def _store(ctx: FlowContext, account: Account, data: IdentityData) -> None:
     account.birth_date = data.birth_date
 
 
-def show(ctx: FlowContext, *, session: UserSession) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IdentityView:
+    """Masked: the passport itself is never kept, only its keyed hash and two digits."""
+
+    level: str
+    snils: str | None
+    passport: str | None
+    birth_date: date | None
+    editable: bool
+
+
+def show(ctx: FlowContext, *, session: UserSession) -> IdentityView:
     """What the Security page shows: masked, never the passport itself (it is not kept)."""
     with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         snils = account.snils
-        return {"level": account.level, "snils": f"***-***-{snils[6:9]} {snils[9:]}" if snils else None,
-                "passport": f"•• •• ••••{account.passport_hint}" if account.passport_hint else None,
-                "birth_date": account.birth_date.isoformat() if account.birth_date else None,
-                "editable": account.level != "confirmed"}
+        return IdentityView(level=account.level, snils=f"***-***-{snils[6:9]} {snils[9:]}" if snils else None,
+                            passport=f"•• •• ••••{account.passport_hint}" if account.passport_hint else None,
+                            birth_date=account.birth_date, editable=account.level != "confirmed")

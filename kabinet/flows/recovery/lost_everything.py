@@ -12,7 +12,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,20 @@ from kabinet.store.models import Account, IdentityRequest
 from kabinet.texts import text
 
 
-def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RequestView:
+    id: uuid.UUID
+    number: str  # read out at the counter: 4815-162342
+    state: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Filed:
+    request: RequestView
+
+
+def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> Filed:
     data, number = _parse(ctx, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
     ctx.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
     with write_step(ctx, lambda db: _owner(db, data.snils.digits)) as (db, account, now):
@@ -43,8 +57,7 @@ def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_da
                    phone=number.masked)
             security_notice(ctx, db, account, now=now, what=text(
                 "request No. {number} to recover access at a service centre was filed", number=req.number))
-        return {"request": {"id": str(req.id), "number": req.number, "state": req.state,
-                            "expires_at": req.expires_at.isoformat()}}
+        return Filed(request=RequestView(id=req.id, number=req.number, state=req.state, expires_at=req.expires_at))
 
 
 def _owner(db: Session, snils: str) -> uuid.UUID | None:

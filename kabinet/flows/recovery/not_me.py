@@ -9,7 +9,7 @@ recovery (two proofs) and sets a new one, as Login.gov does.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,12 @@ from kabinet.store.challenges import by_link
 from kabinet.store.sessions import end_all
 
 
-def run(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NotMe:
+    sessions_ended: int
+
+
+def run(ctx: FlowContext, meta: Meta, *, token: str) -> NotMe:
     ctx.limiter.check("link.check.ip", meta.ip or "-")
     digest = ctx.hasher.digest("link", token or "")
     try:
@@ -33,7 +38,7 @@ def run(ctx: FlowContext, meta: Meta, *, token: str) -> dict[str, Any]:
             account.status = "reset_required"
             ended = end_all(db, account.id, now)
             record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
-            return {"sessions_ended": ended}
+            return NotMe(sessions_ended=ended)
     except LinkInvalid:
         ctx.limiter.hit("link.check.ip", meta.ip or "-")
         raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +25,14 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
+from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
 from kabinet.flows.shared import backup_codes, challenges
 from kabinet.flows.shared.accounts import recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
+from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import RECOVERY_PROOF_ATTEMPTS, RECOVERY_TTL, SILENT_AFTER
 from kabinet.security.passwords import hash_password
 from kabinet.security.timing import time_floor
@@ -45,7 +48,30 @@ START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one
 
 # --- step 1: the login ------------------------------------------------------------------------------------
 
-def start(ctx: FlowContext, meta: Meta, *, login: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Alternative:
+    kind: str  # "totp" or "backup_code": a second proof that needs no code sent
+
+
+@dataclass(frozen=True)
+class RecoveryView:
+    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``, or
+    ``visit`` (one silent contact is not enough: a service centre)."""
+
+    recovery_id: uuid.UUID
+    next: str
+    alternatives: list[Alternative]
+    expires_at: datetime
+    challenge: ChallengeView | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    recovery_id: uuid.UUID
+    challenge: ChallengeView
+
+
+def start(ctx: FlowContext, meta: Meta, *, login: str) -> Started:
     login = (login or "").strip()
     if not 3 <= len(login) <= 320:
         raise InvalidInput(field="login")
@@ -69,7 +95,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str) -> dict[str, Any]:
             rec.account_id = account.id
             ch = _send_code(ctx, db, meta, now, rec, account, target[1], step=1)
             record(db, account, EventType.RECOVERY_STARTED, at=now, meta=meta, channel=target[1].kind)
-        return {"recovery_id": str(rec.id), "challenge": challenges.view(ch, now)}
+        return Started(recovery_id=rec.id, challenge=challenge_view(ch))
 
 
 def _decoy(ctx: FlowContext, login: str) -> dict[str, Any]:
@@ -92,7 +118,7 @@ def _send_code(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Re
 # --- steps 2 and 3: codes and proofs ----------------------------------------------------------------------
 
 @challenges.on_confirm("recovery")
-def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> dict[str, Any]:
+def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> RecoveryView:
     rec = _locked(step.db, ch.payload["recovery_id"], step.now, "first_proof" if ch.payload["step"] == 1
                   else "second_proof")
     contact = step.db.get(Contact, ch.contact_id)
@@ -107,7 +133,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> d
     return view(rec)
 
 
-def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, first: Contact) -> dict[str, Any]:
+def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, first: Contact) -> RecoveryView:
     others = [c for c in present_contacts(step.db, account.id)
               if c.verified_at is not None and c.recovery and c.id != first.id]
     alternatives = _alternatives(step.db, account)
@@ -115,7 +141,7 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
         target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
         rec.state = "second_proof"
         ch = _send_code(step.ctx, step.db, step.meta, step.now, rec, account, target, step=2)
-        return view(rec, challenge=challenges.view(ch, step.now), alternatives=alternatives)
+        return view(rec, challenge=challenge_view(ch), alternatives=alternatives)
     if alternatives:
         rec.state = "second_proof"
         return view(rec, alternatives=alternatives)
@@ -127,12 +153,12 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
     return view(rec)
 
 
-def _alternatives(db: Session, account: Account) -> list[dict[str, str]]:
-    out = [{"kind": "totp"}] if account.totp_secret else []
-    return out + ([{"kind": "backup_code"}] if backup_codes_left(db, account.id) else [])
+def _alternatives(db: Session, account: Account) -> list[Alternative]:
+    out = [Alternative("totp")] if account.totp_secret else []
+    return out + ([Alternative("backup_code")] if backup_codes_left(db, account.id) else [])
 
 
-def prove(ctx: FlowContext, meta: Meta, *, recovery_id: str, kind: str, code: str) -> dict[str, Any]:
+def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str) -> RecoveryView:
     """The second proof without a sent code: the authenticator app or a backup code."""
     code = (code or "").strip()
     if kind not in ("totp", "backup_code") or not 6 <= len(code) <= 16:
@@ -165,7 +191,7 @@ def _proof_ok(ctx: FlowContext, db: Session, account: Account, kind: str, code: 
 
 # --- step 4: the new password ---------------------------------------------------------------------------
 
-def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: str, password: str) -> None:
+def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str) -> None:
     now = ctx.clock.now()
     with ctx.store.read() as db:
         rec = _find(db, recovery_id, now, "password")
@@ -188,19 +214,14 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: str, password: st
 
 # --- the recovery object --------------------------------------------------------------------------------
 
-def view(rec: Recovery, *, challenge: dict[str, Any] | None = None,
-         alternatives: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``, or
-    ``visit`` (one silent contact is not enough: a service centre)."""
+def view(rec: Recovery, *, challenge: ChallengeView | None = None,
+         alternatives: list[Alternative] | None = None) -> RecoveryView:
     nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
-    out: dict[str, Any] = {"recovery_id": str(rec.id), "next": nxt.get(rec.state, rec.state),
-                           "alternatives": alternatives or [], "expires_at": rec.expires_at.isoformat()}
-    if challenge:
-        out["challenge"] = challenge
-    return out
+    return RecoveryView(recovery_id=rec.id, next=nxt.get(rec.state, rec.state), alternatives=alternatives or [],
+                        expires_at=rec.expires_at, challenge=challenge)
 
 
-def show(ctx: FlowContext, *, recovery_id: str) -> dict[str, Any]:
+def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
     """Where a recovery stands, for the pages (nothing changes)."""
     now = ctx.clock.now()
     with ctx.store.read() as db:
@@ -210,26 +231,23 @@ def show(ctx: FlowContext, *, recovery_id: str) -> dict[str, Any]:
         return view(rec, alternatives=alternatives)
 
 
-def _find(db: Session, recovery_id: str, now: datetime, state: str | None) -> Recovery:
+def _find(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
     rec = db.get(Recovery, _parse_id(recovery_id))
     if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
         raise RecoveryNotFound()
     return rec
 
 
-def _owner_of(recovery_id: str) -> Callable[[Session], uuid.UUID | None]:
+def _owner_of(recovery_id: Id) -> Callable[[Session], uuid.UUID | None]:
     rid = _parse_id(recovery_id)
     return lambda db: owner(db, rid)
 
 
-def _parse_id(recovery_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(recovery_id)
-    except ValueError:
-        raise RecoveryNotFound() from None
+def _parse_id(recovery_id: Id) -> uuid.UUID:
+    return parse_id(recovery_id, RecoveryNotFound)
 
 
-def _locked(db: Session, recovery_id: str, now: datetime, state: str) -> Recovery:
+def _locked(db: Session, recovery_id: Id, now: datetime, state: str) -> Recovery:
     """The recovery row, locked and read afresh (the caller holds the account lock): one step, once."""
     rec = lock(db, _parse_id(recovery_id))
     if rec is None or now >= rec.expires_at or rec.state != state:

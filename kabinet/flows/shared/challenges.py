@@ -28,9 +28,10 @@ from kabinet.domain.errors import (
     InvalidInput,
     ResendTooSoon,
 )
-from kabinet.domain.masks import mask_destination
+from kabinet.domain.ids import Id, parse_id
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.tokens import new_code
 from kabinet.security.totp import enrolment_matches, totp_matches
@@ -65,7 +66,15 @@ class Step:
     session: UserSession | None
 
 
-Handler = Callable[[Step, Challenge, Account | None], dict[str, Any]]
+Handler = Callable[[Step, Challenge, Account | None], Any]
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A code that worked: its purpose and what its handler answered (a small dataclass of the purpose's flow)."""
+
+    purpose: str
+    result: Any
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -135,21 +144,8 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
             **common)
 
 
-def view(ch: Challenge, now: datetime) -> dict[str, Any]:
-    """The public shape of API.md's challenge."""
-    resend_at = ch.last_sent_at + RESEND_AFTER if ch.last_sent_at and ch.channel != "totp" else None
-    return {
-        "id": str(ch.id), "purpose": ch.purpose, "channel": ch.channel,
-        "destination": mask_destination(ch.channel, ch.destination), "expires_at": ch.expires_at.isoformat(),
-        "resend_after": resend_at.isoformat() if resend_at else None, "attempts_left": ch.attempts_left,
-    }
-
-
-def _parse_id(challenge_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(challenge_id)
-    except ValueError:
-        raise ChallengeNotFound() from None
+def _parse_id(challenge_id: Id) -> uuid.UUID:
+    return parse_id(challenge_id, ChallengeNotFound)
 
 
 def _owned(ch: Challenge | None, session: UserSession | None) -> Challenge:
@@ -158,17 +154,17 @@ def _owned(ch: Challenge | None, session: UserSession | None) -> Challenge:
     return ch
 
 
-def _load(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+def _load(db: Session, challenge_id: Id, session: UserSession | None) -> Challenge:
     """For reads only: a write must use ``_lock``."""
     return _owned(db.get(Challenge, _parse_id(challenge_id)), session)
 
 
-def _owner_of(challenge_id: str) -> Callable[[Session], uuid.UUID | None]:
+def _owner_of(challenge_id: Id) -> Callable[[Session], uuid.UUID | None]:
     cid = _parse_id(challenge_id)
     return lambda db: owner(db, cid)
 
 
-def _locked(db: Session, challenge_id: str, session: UserSession | None) -> Challenge:
+def _locked(db: Session, challenge_id: Id, session: UserSession | None) -> Challenge:
     """Lock, then read, then check: the account row is locked first (``write_step``), then the challenge row is
     read afresh under its lock. On PostgreSQL two confirms of one code would otherwise both read it unconsumed
     and both succeed; here the second waits and then finds it used, and every wrong try counts."""
@@ -192,7 +188,7 @@ def _code_ok(ctx: FlowContext, ch: Challenge, account: Account | None, code: str
     return ctx.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
 
 
-def confirm(ctx: FlowContext, meta: Meta, challenge_id: str, code: str, session: UserSession | None) -> dict[str, Any]:
+def confirm(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str, session: UserSession | None) -> Confirmed:
     """Check ``code``; on success run the purpose's handler in the same transaction and return its result."""
     code = (code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) > 10:  # "١٢٣" is digits too, to Python
@@ -209,7 +205,7 @@ def confirm(ctx: FlowContext, meta: Meta, challenge_id: str, code: str, session:
             step = Step(ctx=ctx, db=db, meta=meta, now=now, session=session)
             result = _HANDLERS[ch.purpose](step, ch, account)
             _mark_contact_alive(db, ch, now)
-            return result
+            return Confirmed(purpose=ch.purpose, result=result)
         ch.attempts_left -= 1
         if account is not None:
             record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
@@ -227,23 +223,23 @@ def _mark_contact_alive(db: Session, ch: Challenge, now: datetime) -> None:
         mark_alive(db, ch.contact_id, now)
 
 
-def resend(ctx: FlowContext, meta: Meta, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: UserSession | None) -> ChallengeView:
     with write_step(ctx, _owner_of(challenge_id)) as (db, _account, now):
         ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
         if ch.channel == "totp":
-            return view(ch, now)
+            return challenge_view(ch)
         wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
         if wait > 0:
             raise ResendTooSoon(resend_after=math.ceil(wait))
         _send(ctx, db, ch, now, meta)
         ch.expires_at = now + CODE_TTL
-        return view(ch, now)
+        return challenge_view(ch)
 
 
-def show(ctx: FlowContext, challenge_id: str, session: UserSession | None) -> dict[str, Any]:
+def show(ctx: FlowContext, challenge_id: Id, session: UserSession | None) -> ChallengeView:
     """The public view of a challenge its owner may answer (for the code page); nothing changes."""
     with ctx.store.read() as db:
         ch = _load(db, challenge_id, session)
         _ensure_usable(ch, ctx.clock.now())
-        return view(ch, ctx.clock.now())
+        return challenge_view(ch)

@@ -1,27 +1,82 @@
-"""Public shapes (API.md) of what flows return; one place, so the API and pages agree."""
+"""What flows answer: small frozen dataclasses, typed (UUIDs, datetimes), one place so the API and the pages
+agree. The web edge wraps them in the envelopes of API.md and documents them in OpenAPI from these very types
+(``web/api/shapes.py``), so the documented answer and the real one cannot drift apart."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from kabinet.domain.email import PROVIDER_TITLES, provider_of
-from kabinet.store.models import Account, Contact, Outbox
+from kabinet.domain.masks import mask_destination
+from kabinet.policy import RESEND_AFTER
+from kabinet.store.models import Account, Challenge, Contact, Outbox
 
 
-def account_view(account: Account) -> dict[str, Any]:
-    return {"id": str(account.id), "full_name": account.full_name, "level": account.level,
-            "locale": account.locale}
+@dataclass(frozen=True)
+class AccountView:
+    id: uuid.UUID
+    full_name: str
+    level: str
+    locale: str
 
 
-def contact_view(contact: Contact, last: Outbox | None = None) -> dict[str, Any]:
-    return {
-        "id": str(contact.id), "kind": contact.kind, "value": contact.display, "provider": _provider(contact),
-        "verified": contact.verified_at is not None,
-        "verified_at": contact.verified_at.isoformat() if contact.verified_at else None,
-        "primary": contact.is_primary, "sign_in": contact.sign_in, "recovery": contact.recovery,
-        "replaces": str(contact.replaces_id) if contact.replaces_id else None,
-        "last_delivery": delivery_view(last),
-    }
+@dataclass(frozen=True)
+class DeliveryView:
+    """The fate of the last letter or SMS to a contact (API.md delivery states)."""
+
+    state: str
+    at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: uuid.UUID
+    kind: str
+    value: str
+    provider: str | None
+    verified: bool
+    verified_at: datetime | None
+    primary: bool
+    sign_in: bool
+    recovery: bool
+    replaces: uuid.UUID | None
+    last_delivery: DeliveryView | None
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    """API.md's challenge: where the code went (masked), until when, and when it can be sent again."""
+
+    id: uuid.UUID
+    purpose: str
+    channel: str
+    destination: str | None
+    expires_at: datetime
+    resend_after: datetime | None
+    attempts_left: int
+
+
+def account_view(account: Account) -> AccountView:
+    return AccountView(id=account.id, full_name=account.full_name, level=account.level, locale=account.locale)
+
+
+def contact_view(contact: Contact, last: Outbox | None = None) -> ContactView:
+    return ContactView(
+        id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
+        verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
+        sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,
+        last_delivery=delivery_view(last),
+    )
+
+
+def challenge_view(ch: Challenge) -> ChallengeView:
+    resend_at = ch.last_sent_at + RESEND_AFTER if ch.last_sent_at and ch.channel != "totp" else None
+    return ChallengeView(id=ch.id, purpose=ch.purpose, channel=ch.channel,
+                         destination=mask_destination(ch.channel, ch.destination), expires_at=ch.expires_at,
+                         resend_after=resend_at, attempts_left=ch.attempts_left)
 
 
 def _provider(contact: Contact) -> str | None:
@@ -31,7 +86,23 @@ def _provider(contact: Contact) -> str | None:
     return PROVIDER_TITLES.get(key, key)
 
 
-def delivery_view(row: Outbox | None) -> dict[str, Any] | None:
+def delivery_view(row: Outbox | None) -> DeliveryView | None:
     if row is None:
         return None
-    return {"state": row.state, "at": (row.sent_at or row.created_at).isoformat(), "attempts": row.attempts}
+    return DeliveryView(state=row.state, at=row.sent_at or row.created_at, attempts=row.attempts)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session: registration and sign-in end here."""
+
+    account: AccountView
+    session_token: str
+
+
+@dataclass(frozen=True)
+class PendingContact:
+    """A contact waiting for its proof; ``challenge`` is the SMS code a phone needs (an email gets a letter)."""
+
+    contact: ContactView
+    challenge: ChallengeView | None = None

@@ -12,8 +12,9 @@ from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.recovery import not_me
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
-from kabinet.flows.shared.views import account_view
+from kabinet.flows.shared.views import AccountView, account_view
 from kabinet.web.api.problem_docs import problem_responses
+from kabinet.web.api.shapes import ChallengeOut, Confirmed, answers
 from kabinet.web.deps import (
     CurrentSession,
     Kb,
@@ -41,34 +42,34 @@ class CodeIn(BaseModel):
     code: str = Field(max_length=16)
 
 
-@router.post("/registrations", status_code=202)
-def register(body: RegistrationIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/registrations", status_code=202, **answers(ChallengeOut, 202))
+def register(body: RegistrationIn, kb: Kb, meta: RequestMeta) -> Any:
     return {"challenge": registration.start(kb.ctx, meta, phone=body.phone, password=body.password,
                                             full_name=body.full_name)}
 
 
-@router.post("/sign-in", status_code=202)
-def start_sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/sign-in", status_code=202, **answers(ChallengeOut, 202))
+def start_sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> Any:
     return {"challenge": sign_in.start(kb.ctx, meta, login=body.login, password=body.password)}
 
 
-@router.post("/challenges/{challenge_id}/confirm")
+@router.post("/challenges/{challenge_id}/confirm", **answers(Confirmed, 200, (201, Confirmed)))
 def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, session: MaybeSession,
-            response: Response) -> dict[str, Any]:
-    result = challenges.confirm(kb.ctx, meta, challenge_id, body.code, session)
-    response.status_code = result.pop("status", 200)
-    if result.get("session_token"):
-        set_session_cookie(response, kb, result["session_token"])
-    return result
+            response: Response) -> Any:
+    done = challenges.confirm(kb.ctx, meta, challenge_id, body.code, session)
+    response.status_code = 201 if done.purpose == "register" else 200  # a new account
+    if token := getattr(done.result, "session_token", None):
+        set_session_cookie(response, kb, token)
+    return done.result
 
 
-@router.post("/challenges/{challenge_id}/resend", status_code=202)
-def resend(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) -> dict[str, Any]:
+@router.post("/challenges/{challenge_id}/resend", status_code=202, **answers(ChallengeOut, 202))
+def resend(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) -> Any:
     return {"challenge": challenges.resend(kb.ctx, meta, challenge_id, session)}
 
 
-@router.post("/step-up", status_code=202)
-def start_step_up(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/step-up", status_code=202, **answers(ChallengeOut, 202))
+def start_step_up(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"challenge": step_up.start(kb.ctx, meta, session=session)}
 
 
@@ -78,8 +79,8 @@ def sign_out(kb: Kb, meta: RequestMeta, session: CurrentSession, response: Respo
     clear_session_cookie(response, kb)
 
 
-@router.get("/me")
-def me(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+@router.get("/me", **answers(AccountView))
+def me(kb: Kb, session: CurrentSession) -> Any:
     return account_view(load_account(kb.ctx, session.account_id))
 
 
@@ -92,8 +93,8 @@ class LinkIn(BaseModel):
     token: str = Field(max_length=200)
 
 
-@router.post("/totp", status_code=202)
-def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/totp", status_code=202, **answers(totp.Enrolment, 202))
+def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return totp.start_enrol(kb.ctx, meta, session=session)
 
 
@@ -102,6 +103,6 @@ def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: Current
     change_password.run(kb.ctx, meta, session=session, current=body.current, new=body.new)
 
 
-@router.post("/not-me")
-def this_was_not_me(body: LinkIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/not-me", **answers(not_me.NotMe))
+def this_was_not_me(body: LinkIn, kb: Kb, meta: RequestMeta) -> Any:
     return not_me.run(kb.ctx, meta, token=body.token)

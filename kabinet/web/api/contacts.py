@@ -21,7 +21,9 @@ from kabinet.flows.contacts import (
     test_notice,
     verify_email,
 )
+from kabinet.flows.shared.views import PendingContact
 from kabinet.web.api.problem_docs import problem_responses
+from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses())
@@ -45,67 +47,67 @@ class SettingsIn(BaseModel):
     recovery: bool | None = None
 
 
-@router.get("/contacts")
-def list_contacts(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+@router.get("/contacts", **answers(ContactsOut))
+def list_contacts(kb: Kb, session: CurrentSession) -> Any:
     return {"contacts": contact_list.list_contacts(kb.ctx, account_id=session.account_id)}
 
 
-@router.post("/contacts", status_code=201)
+@router.post("/contacts", status_code=201, **answers(ContactOut, 201, (202, PendingContact)))
 def add_contact(body: ContactIn, kb: Kb, meta: RequestMeta, session: CurrentSession,
-                response: Response) -> dict[str, Any]:
+                response: Response) -> Any:
     if body.kind == "email":
         return {"contact": add_email.start(kb.ctx, meta, session=session, value=body.value)}
     response.status_code = 202
     return add_phone.start(kb.ctx, meta, session=session, value=body.value)
 
 
-@router.post("/contacts/verify")
-def verify(body: TokenIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/contacts/verify", **answers(verify_email.EmailVerified))
+def verify(body: TokenIn, kb: Kb, meta: RequestMeta) -> Any:
     return verify_email.confirm(kb.ctx, meta, token=body.token)
 
 
-@router.post("/contacts/{contact_id}/resend", status_code=202)
-def resend(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/contacts/{contact_id}/resend", status_code=202, **answers(resend_verification.Resent, 202))
+def resend(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return resend_verification.run(kb.ctx, meta, session=session, contact_id=contact_id)
 
 
-@router.post("/contacts/{contact_id}/primary")
-def primary(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/contacts/{contact_id}/primary", **answers(ContactOut))
+def primary(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"contact": make_primary.run(kb.ctx, meta, session=session, contact_id=contact_id)}
 
 
-@router.patch("/contacts/{contact_id}")
-def settings(contact_id: str, body: SettingsIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.patch("/contacts/{contact_id}", **answers(ContactOut))
+def settings(contact_id: str, body: SettingsIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"contact": contact_settings.update(kb.ctx, meta, session=session, contact_id=contact_id,
                                                sign_in=body.sign_in, recovery=body.recovery)}
 
 
-@router.get("/contacts/{contact_id}/checklist")
-def checklist(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.get("/contacts/{contact_id}/checklist", **answers(remove_contact.Checklist))
+def checklist(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return remove_contact.checklist(kb.ctx, meta, session=session, contact_id=contact_id)
 
 
-@router.delete("/contacts/{contact_id}", status_code=202)
-def remove(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.delete("/contacts/{contact_id}", status_code=202, **answers(ChallengeOut, 202))
+def remove(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"challenge": remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)}
 
 
-@router.post("/contacts/{contact_id}/change", status_code=202)
-def change(contact_id: str, body: ValueIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/contacts/{contact_id}/change", status_code=202, **answers(ChallengeOut, 202))
+def change(contact_id: str, body: ValueIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"challenge": change_contact.start(kb.ctx, meta, session=session, contact_id=contact_id,
                                               value=body.value)}
 
 
-@router.post("/notifications/test", status_code=202)
-def notify_test(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/notifications/test", status_code=202, **answers(test_notice.NoticeSent, 202))
+def notify_test(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return test_notice.run(kb.ctx, meta, session=session)
 
 
-@router.get("/services")
-def list_services(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.get("/services", **answers(ServicesOut))
+def list_services(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"services": services.catalogue(kb.ctx, account_id=session.account_id, locale=meta.locale)}
 
 
-@router.get("/export")
-def export(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.get("/export", **answers(export_flow.Export))
+def export(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return export_flow.run(kb.ctx, meta, session=session)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
 from kabinet.web.api.problem_docs import problem_responses
+from kabinet.web.api.shapes import AccountOut, CodesOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
 router = APIRouter(prefix="/api/v1", tags=["recovery"], responses=problem_responses())
@@ -37,18 +38,18 @@ class LostEverythingIn(IdentityIn):
     phone: str = Field(max_length=64)
 
 
-@router.post("/recovery", status_code=202)
-def start_recovery(body: RecoveryIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/recovery", status_code=202, **answers(password_reset.Started, 202))
+def start_recovery(body: RecoveryIn, kb: Kb, meta: RequestMeta) -> Any:
     return password_reset.start(kb.ctx, meta, login=body.login)
 
 
-@router.get("/recovery/{recovery_id}")
-def recovery_state(recovery_id: str, kb: Kb) -> dict[str, Any]:
+@router.get("/recovery/{recovery_id}", **answers(password_reset.RecoveryView))
+def recovery_state(recovery_id: str, kb: Kb) -> Any:
     return password_reset.show(kb.ctx, recovery_id=recovery_id)
 
 
-@router.post("/recovery/{recovery_id}/proof")
-def prove(recovery_id: str, body: ProofIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/recovery/{recovery_id}/proof", **answers(password_reset.RecoveryView))
+def prove(recovery_id: str, body: ProofIn, kb: Kb, meta: RequestMeta) -> Any:
     return password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=body.kind, code=body.code)
 
 
@@ -57,23 +58,23 @@ def new_password(recovery_id: str, body: PasswordIn, kb: Kb, meta: RequestMeta) 
     password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=body.password)
 
 
-@router.post("/recovery/identity", status_code=202)
-def lost_everything_request(body: LostEverythingIn, kb: Kb, meta: RequestMeta) -> dict[str, Any]:
+@router.post("/recovery/identity", status_code=202, **answers(lost_everything.Filed, 202))
+def lost_everything_request(body: LostEverythingIn, kb: Kb, meta: RequestMeta) -> Any:
     return lost_everything.request(kb.ctx, meta, snils=body.snils, passport=body.passport, birth_date=body.birth_date,
                                    phone=body.phone)
 
 
-@router.put("/identity")
-def save_identity(body: IdentityIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.put("/identity", **answers(AccountOut))
+def save_identity(body: IdentityIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"account": identity_data.save(kb.ctx, meta, session=session, snils=body.snils, passport=body.passport,
                                           birth_date=body.birth_date)}
 
 
-@router.get("/identity")
-def show_identity(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+@router.get("/identity", **answers(identity_data.IdentityView))
+def show_identity(kb: Kb, session: CurrentSession) -> Any:
     return identity_data.show(kb.ctx, session=session)
 
 
-@router.post("/backup-codes", status_code=201)
-def make_backup_codes(kb: Kb, meta: RequestMeta, session: CurrentSession) -> dict[str, Any]:
+@router.post("/backup-codes", status_code=201, **answers(CodesOut, 201))
+def make_backup_codes(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"codes": backup_codes.make(kb.ctx, meta, session=session)}

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.account import history
 from kabinet.web.api.problem_docs import problem_responses
+from kabinet.web.api.shapes import SessionsOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses())
 
 
-@router.get("/sessions")
-def list_sessions(kb: Kb, session: CurrentSession) -> dict[str, Any]:
+@router.get("/sessions", **answers(SessionsOut))
+def list_sessions(kb: Kb, session: CurrentSession) -> Any:
     return {"sessions": session_flows.list_sessions(kb.ctx, session=session)}
 
 
@@ -29,8 +30,8 @@ def revoke_others(kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
     session_flows.revoke_others(kb.ctx, meta, session=session)
 
 
-@router.get("/history")
+@router.get("/history", **answers(history.HistoryPage))
 def get_history(kb: Kb, session: CurrentSession, before: int | None = Query(None, ge=1),
                 limit: int = Query(history.PAGE, ge=1, le=200),
-                type: str | None = Query(None, max_length=48)) -> dict[str, Any]:
+                type: str | None = Query(None, max_length=48)) -> Any:
     return history.page(kb.ctx, session=session, before=before, limit=limit, type_prefix=type)

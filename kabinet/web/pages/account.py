@@ -52,4 +52,4 @@ def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
     except KabinetError as exc:
         return render(request, "error.html", status=status_of(exc), title=problem_of(request, exc)["message"],
                       reference=reference or "-", signed_in=session is not None)
-    return render(request, "support_done.html", reference=filed["reference"], signed_in=session is not None)
+    return render(request, "support_done.html", reference=filed.reference, signed_in=session is not None)

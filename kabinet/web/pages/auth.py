@@ -14,8 +14,10 @@ from kabinet.flows.access import registration, sign_in, step_up
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import verify_email
 from kabinet.flows.recovery import not_me
+from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.challenges import ACTIONS
+from kabinet.flows.shared.views import ChallengeView
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.pages.recovery import recovery_next
@@ -45,7 +47,7 @@ def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated
         challenge = sign_in.start(kb.ctx, meta, login=login, password=password)
     except KabinetError as exc:
         return render(request, "sign_in.html", status=status_of(exc), login=login, problem=problem_of(request, exc))
-    return go(f"/confirm/{challenge['id']}")
+    return go(f"/confirm/{challenge.id}")
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -62,12 +64,12 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
     except KabinetError as exc:
         return render(request, "register.html", status=status_of(exc), form={"full_name": full_name, "phone": phone},
                       problem=problem_of(request, exc))
-    return go(f"/confirm/{challenge['id']}")
+    return go(f"/confirm/{challenge.id}")
 
 
-def _code_page(request: Request, challenge: dict, next_path: str, problem: dict | None = None,
+def _code_page(request: Request, challenge: ChallengeView, next_path: str, problem: dict | None = None,
                status: int = 200) -> HTMLResponse:
-    purpose = ACTIONS.get(challenge["purpose"], ACTIONS["step_up"])
+    purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
     return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
                   purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None)
 
@@ -85,21 +87,21 @@ def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSess
 def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
                    code: Annotated[str, Form(max_length=16)] = "", next: str = "") -> Response:
     try:
-        purpose = challenges.show(kb.ctx, challenge_id, session)["purpose"]
-        result = challenges.confirm(kb.ctx, meta, challenge_id, code, session)
+        done = challenges.confirm(kb.ctx, meta, challenge_id, code, session)
     except KabinetError as exc:
         try:
             challenge = challenges.show(kb.ctx, challenge_id, session)
         except KabinetError:
             return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
         return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
-    if result.get("recovery_id"):  # a recovery goes on to its next proof or the new password
+    result = done.result
+    if isinstance(result, RecoveryView):  # a recovery goes on to its next proof or the new password
         return go(recovery_next(result))
-    if result.get("challenge"):  # a Change of phone: now the code sent to the new number
-        return go(f"/confirm/{result['challenge']['id']}")
-    response = go(safe_next(next, AFTER.get(purpose, "/settings/contacts")))
-    if result.get("session_token"):
-        set_session_cookie(response, kb, result["session_token"])
+    if challenge := getattr(result, "challenge", None):  # a Change of phone: now the code sent to the new number
+        return go(f"/confirm/{challenge.id}")
+    response = go(safe_next(next, AFTER.get(done.purpose, "/settings/contacts")))
+    if token := getattr(result, "session_token", None):
+        set_session_cookie(response, kb, token)
     return response
 
 
@@ -126,7 +128,7 @@ def step_up_page(request: Request, session: Citizen, next: str = "/security") ->
 def step_up_submit(kb: Kb, meta: RequestMeta, session: Citizen,
                    next: Annotated[str, Form(max_length=300)] = "/security") -> Response:
     challenge = step_up.start(kb.ctx, meta, session=session)
-    return go(f"/confirm/{challenge['id']}?next={quote(safe_next(next, '/security'))}")
+    return go(f"/confirm/{challenge.id}?next={quote(safe_next(next, '/security'))}")
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
@@ -166,7 +168,7 @@ def not_me_page(request: Request, token: str = "") -> HTMLResponse:
 def not_me_submit(request: Request, kb: Kb, meta: RequestMeta,
                   token: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     try:
-        ended = not_me.run(kb.ctx, meta, token=token)["sessions_ended"]
+        ended = not_me.run(kb.ctx, meta, token=token).sessions_ended
     except KabinetError as exc:
         return render(request, "not_me.html", status=status_of(exc), token="", ended=None,
                       problem=problem_of(request, exc))

@@ -89,6 +89,6 @@ def run_action(action: Callable[[], object], *, back: str, done: str,
         return to_step_up(back)
     except KabinetError as exc:
         return on_refusal(exc)
-    if isinstance(result, dict) and result.get("challenge"):
-        return go(f"/confirm/{result['challenge']['id']}")
+    if challenge := getattr(result, "challenge", None):
+        return go(f"/confirm/{challenge.id}")
     return go(f"{back}?done={done}")

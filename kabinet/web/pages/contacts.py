@@ -20,6 +20,7 @@ from kabinet.flows.contacts import (
     resend_verification,
     test_notice,
 )
+from kabinet.flows.shared.views import ContactView
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.problems import status_of
@@ -47,7 +48,7 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     try:
         if kind == "phone":
             started = add_phone.start(kb.ctx, meta, session=session, value=phone)
-            return go(f"/confirm/{started['challenge']['id']}")
+            return go(f"/confirm/{started.challenge.id}")
         add_email.start(kb.ctx, meta, session=session, value=email)
     except StepUpRequired:
         return to_step_up(LIST)
@@ -79,9 +80,9 @@ def notify(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Res
     return _act(request, kb, session, "test_sent", lambda: test_notice.run(kb.ctx, meta, session=session))
 
 
-def _contact(kb: Kb, session: Citizen, contact_id: str) -> dict | None:
-    return next((c for c in contact_list.list_contacts(kb.ctx, account_id=session.account_id) if c["id"] == contact_id),
-                None)
+def _contact(kb: Kb, session: Citizen, contact_id: str) -> ContactView | None:
+    contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
+    return next((c for c in contacts if str(c.id) == contact_id), None)
 
 
 @router.get("/{contact_id}/remove", response_class=HTMLResponse)
@@ -99,7 +100,7 @@ def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
         challenge = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
     except KabinetError as exc:
         return _list(request, kb, session, problem=problem_of(request, exc), status=status_of(exc))
-    return go(f"/confirm/{challenge['id']}")
+    return go(f"/confirm/{challenge.id}")
 
 
 @router.get("/{contact_id}/change", response_class=HTMLResponse)
@@ -123,4 +124,4 @@ def change(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
         problem["field"] = "value" if problem["field"] in ("email", "phone", "value") else problem["field"]
         return render(request, "change.html", status=status_of(exc), contact=contact, value=value, problem=problem,
                       signed_in=True)
-    return go(f"/confirm/{challenge['id']}")
+    return go(f"/confirm/{challenge.id}")

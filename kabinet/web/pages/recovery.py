@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError
 from kabinet.flows.recovery import lost_everything, password_reset
+from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, go, problem_of
 from kabinet.web.problems import status_of
@@ -20,10 +21,10 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=320)]
 
 
-def recovery_next(result: dict) -> str:
+def recovery_next(result: RecoveryView) -> str:
     """Where a recovery goes after a confirmed code: the next code, or the recovery's own page."""
-    page = f"/recover/{result['recovery_id']}"
-    return f"/confirm/{result['challenge']['id']}?next={page}" if result.get("challenge") else page
+    page = f"/recover/{result.recovery_id}"
+    return f"/confirm/{result.challenge.id}?next={page}" if result.challenge else page
 
 
 @router.get("/recover", response_class=HTMLResponse)
@@ -38,7 +39,7 @@ def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") 
     except KabinetError as exc:
         return render(request, "recover_start.html", status=status_of(exc), login=login,
                       problem=problem_of(request, exc))
-    return go(f"/confirm/{started['challenge']['id']}?next=/recover/{started['recovery_id']}")
+    return go(f"/confirm/{started.challenge.id}?next=/recover/{started.recovery_id}")
 
 
 def _state_page(request: Request, kb: Kb, recovery_id: str, problem: dict | None = None,
@@ -64,7 +65,7 @@ def identity_submit(request: Request, kb: Kb, meta: RequestMeta, snils: Text = "
     except KabinetError as exc:
         return render(request, "recover_identity.html", status=status_of(exc), form=form,
                       problem=problem_of(request, exc), result=None)
-    return render(request, "recover_identity.html", form={}, problem=None, result=result["request"])
+    return render(request, "recover_identity.html", form={}, problem=None, result=result.request)
 
 
 @router.get("/recover/{recovery_id}", response_class=HTMLResponse)

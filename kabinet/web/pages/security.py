@@ -95,8 +95,8 @@ def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) ->
         enrolment = totp.start_enrol(kb.ctx, meta, session=session)
     except StepUpRequired:
         return to_step_up(PAGE)
-    return render(request, "totp.html", signed_in=True, secret=enrolment["secret"],
-                  challenge=enrolment["challenge"], qr=qr_svg(enrolment["otpauth_uri"]))
+    return render(request, "totp.html", signed_in=True, secret=enrolment.secret,
+                  challenge=enrolment.challenge, qr=qr_svg(enrolment.otpauth_uri))
 
 
 Text = Annotated[str, Form(max_length=32)]
