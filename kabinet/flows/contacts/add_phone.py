@@ -7,13 +7,13 @@ challenge (rule 7); no code can ever verify it here.
 from __future__ import annotations
 
 from kabinet.audit.events import Meta
-from kabinet.domain.errors import ContactNotFound
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges, new_contacts
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import PendingContact, challenge_view, contact_view
-from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.contacts import own_contact
+from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
 
@@ -28,8 +28,6 @@ def start(ctx: FlowContext, meta: Meta, *, session: UserSession, value: str) -> 
 @challenges.on_confirm("verify_phone")
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> PendingContact:
     assert account is not None
-    contact = step.db.get(Contact, ch.contact_id)
-    if contact is None or contact.removed_at is not None or contact.account_id != account.id:
-        raise ContactNotFound()
+    contact = own_contact(step.db, account.id, ch.contact_id)  # still there, still this account's
     new_contacts.verify(step.ctx, step.db, account, contact, meta=step.meta, now=step.now)
     return PendingContact(contact=contact_view(contact))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.email import parse_email
-from kabinet.domain.errors import ContactNotFound, ContactNotVerified
+from kabinet.domain.errors import ContactNotVerified
 from kabinet.domain.ids import Id
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges, new_contacts
@@ -16,7 +16,7 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
 from kabinet.flows.shared.views import ChallengeView, PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact
-from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
 
@@ -36,9 +36,7 @@ def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id,
 @challenges.on_confirm("change_contact")
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> PendingContact:
     assert account is not None
-    old = step.db.get(Contact, ch.contact_id)
-    if old is None or old.removed_at is not None:
-        raise ContactNotFound()
+    old = own_contact(step.db, account.id, ch.contact_id)  # still there, still this account's
     mark_fresh(step, account, ch.channel)
     value = ch.payload["value"]
     if old.kind == "email":

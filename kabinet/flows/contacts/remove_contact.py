@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import Check, can_remove, check_text, removal_checks
-from kabinet.domain.errors import ContactNotFound, GuardRefused
+from kabinet.domain.errors import GuardRefused
 from kabinet.domain.ids import Id
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, facts
@@ -87,9 +87,7 @@ def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id)
 @challenges.on_confirm("remove_contact")
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> Removed:
     assert account is not None
-    contact = step.db.get(Contact, ch.contact_id)
-    if contact is None or contact.removed_at is not None:
-        raise ContactNotFound()
+    contact = own_contact(step.db, account.id, ch.contact_id)  # still there, still this account's
     _refuse_if_unsafe(step.db, account, contact, step.meta.locale)  # again, now under the lock
     retire(contact, step.now)
     mark_fresh(step, account, ch.channel)
