@@ -10,6 +10,10 @@ if ! [ -x /usr/bin/chromium ]; then
   echo "installing Debian's chromium for the browser tests"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
 fi
+if ! command -v pdftotext >/dev/null; then
+  echo "installing poppler-utils (pdftotext reads the receipts' PDFs in the tests)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null
+fi
 if ! [ -f .cache/node_modules/axe-core/axe.min.js ]; then
   npm install --silent --no-audit --no-fund --prefix .cache axe-core@4.14.1 >/dev/null
 fi

@@ -1,4 +1,4 @@
-"""``kabinet serve | demo | worker | db upgrade`` (API.md)."""
+"""``kabinet serve | demo | worker | db upgrade | operator add | audit verify | purge`` (API.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(no_args_is_help=True, help="History commands.")
 app.add_typer(audit_app, name="audit")
+operator_app = typer.Typer(no_args_is_help=True, help="Service-centre operators.")
+app.add_typer(operator_app, name="operator")
 
 
 def _logging() -> None:
@@ -48,6 +50,24 @@ def audit_verify() -> None:
             typer.echo(f"break: account {broken.account_id} at event {broken.seq or 'head (newest missing)'}")
     typer.echo(f"{len(found)} broken chain(s)" if found else "every history chain is intact")
     raise typer.Exit(1 if found else 0)
+
+
+@operator_app.command("add")
+def operator_add(login: str, centre: str = typer.Option(..., help="The service centre's name."),
+                 role: str = typer.Option("operator", help="operator | supervisor")) -> None:
+    """Add an operator; prints, once, the password and the app secret (an otpauth:// URI for a QR code)."""
+    from kabinet.domain.errors import InvalidInput
+    from kabinet.flows.centre import operators
+
+    kb = bootstrap.build(Settings())
+    upgrade(kb.store.engine)
+    try:
+        made = operators.add(kb.ctx, login=login, centre=centre, role=role)
+    except InvalidInput as exc:
+        typer.echo(f"refused: {exc.field} (a login of 3-64 letters or digits, not taken; a centre name; a role "
+                   f"of operator or supervisor)", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"login={made.login}\npassword={made.password}\ntotp={made.otpauth_uri}")
 
 
 def proxy_options(settings: Settings) -> dict[str, object]:

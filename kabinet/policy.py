@@ -25,6 +25,11 @@ RECOVERY_PROOF_ATTEMPTS = 3
 SILENT_AFTER = timedelta(days=180)  # a contact unconfirmed this long is not proof enough alone
 IDENTITY_REQUEST_TTL = timedelta(days=30)  # a lost-everything request awaiting a visit
 
+# --- the service centre ------------------------------------------------------------------------------------
+OPERATOR_SESSION_IDLE = timedelta(minutes=15)
+OPERATOR_SESSION_ABSOLUTE = timedelta(hours=10)  # one working day
+VISIT_TTL = timedelta(minutes=30)  # a visit left open ends by itself (each action restarts the clock)
+
 # --- rate limits (moving windows; ``security.ratelimit`` counts them) ---------------------------------------
 RULES: dict[str, str] = {
     "sign_in.login": "5/15 minutes",  # wrong passwords per account (or per login, normalised, when none)
@@ -52,4 +57,9 @@ RULES: dict[str, str] = {
     "recovery.identity.ip": "10/day",  # "someone tried to register your number": one a day at most
     "mail.unverified.account": "10/day",  # letters to addresses not yet verified (DESIGN.md §4, 5b)
     "link.check.ip": "30/15 minutes",  # unknown link tokens per IP
+    "operator.sign_in.login": "5/15 minutes",  # wrong operator passwords or app codes per login
+    "operator.sign_in.ip": "60/15 minutes",  # a centre's staff share one address
+    "visit.open.operator": "60/hour",  # documents entered by one operator
+    "visit.open.centre": "600/hour",
+    "visit.mismatch.operator": "10/hour",  # documents that matched no account: someone trying passports
 }

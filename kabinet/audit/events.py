@@ -61,6 +61,10 @@ class EventType(StrEnum):
     IDENTITY_NOT_CONFIRMED = "identity:not_confirmed"
     IDENTITY_DUPLICATE = "identity:duplicate"
     IDENTITY_REQUESTED = "recovery:identity_requested"
+    VISIT_OPENED = "operator:visit:opened"
+    VISIT_CLOSED = "operator:visit:closed"
+    IDENTITY_CONFIRMED = "identity:confirmed"
+    RECOVERY_COMPLETED = "recovery:completed_at_centre"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class Actor:
 
 CITIZEN = Actor()
 SYSTEM = Actor("system")
+
+
+def operator_actor(operator_id: object) -> Actor:
+    return Actor("operator", str(operator_id))
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,37 @@ class NotFound(KabinetError):
 class ContactAlreadyVerified(KabinetError):
     code = "contact.already_verified"
     title = "This contact is already confirmed"
+
+
+# --- the service centre ------------------------------------------------------------------------------------
+
+
+class OperatorAuthRequired(KabinetError):
+    """An operator endpoint without a live operator session (a citizen's token included)."""
+
+    code = "operator.auth_required"
+    title = "Sign in to the operator console"
+
+
+class VisitNotFound(KabinetError):
+    """One answer for an unknown, closed, expired or another operator's visit."""
+
+    code = "visit.not_found"
+    title = "This visit is not open. Open a visit with the citizen's document"
+
+
+class DocumentMismatch(KabinetError):
+    """The document shown matches no account; which part did not match is not said."""
+
+    code = "visit.no_match"
+    title = "These document data match no account. Check the passport and SNILS"
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason.required"
+    title = "Write down the reason for this change (up to 500 characters)"
+
+
+class RequestNotFound(KabinetError):
+    code = "request.not_found"
+    title = "Request not found"

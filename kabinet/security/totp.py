@@ -7,15 +7,22 @@ storing the last step used makes each code single-use, like every other code her
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 import pyotp
 
 from kabinet.security.crypto import Sealer
-from kabinet.store.models import Account
 
 
-def totp_matches(sealer: Sealer, account: Account | None, code: str, now: datetime) -> bool:
-    """True once per code; records the step on ``account`` (the caller holds its row lock)."""
+class TotpHolder(Protocol):
+    """An account or an operator: a sealed secret and the last step used."""
+
+    totp_secret: str | None
+    totp_last_step: int | None
+
+
+def totp_matches(sealer: Sealer, account: TotpHolder | None, code: str, now: datetime) -> bool:
+    """True once per code; records the step on the holder (the caller holds its row lock)."""
     if account is None or not account.totp_secret:
         return False
     totp = pyotp.TOTP(sealer.open(account.totp_secret))

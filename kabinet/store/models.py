@@ -257,3 +257,51 @@ class IdentityRequest(Base):
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+
+
+class Operator(Base):
+    """A service-centre operator: a separate principal, signed in with password + TOTP, always."""
+
+    __tablename__ = "operator"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    centre: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="operator")  # operator | supervisor
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str] = mapped_column(String(300))  # sealed
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class OperatorSession(Base):
+    """Short-lived (idle 15 min) and in its own table: an operator's token is never a citizen's, nor the reverse."""
+
+    __tablename__ = "operator_session"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operator.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None]
+
+
+class Visit(Base):
+    """A citizen at the counter: opened by the document shown, which matched this account; every operator action
+    happens inside one, and it closes with a receipt of what was done."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operator.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    centre: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(String(120))  # what was checked, masked
+    opened_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the receipt's lines: when and what was done

@@ -20,13 +20,14 @@ from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
 from kabinet.web import api_docs, dev, problems
-from kabinet.web.api import auth, contacts, recovery, security
+from kabinet.web.api import auth, contacts, operator, recovery, security
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
 from kabinet.web.pages import errors as page_errors
+from kabinet.web.pages import operator as pages_operator
 from kabinet.web.pages import recovery as pages_recovery
 from kabinet.web.pages import security as pages_security
 from kabinet.web.pages.common import SignInFirst
@@ -60,8 +61,9 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_exception_handler(HTTPException, page_errors.on_http_error)
     app.add_exception_handler(Exception, page_errors.on_crash)
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
-    for router in (auth.router, contacts.router, security.router, recovery.router, pages_auth.router,
-                   pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router):
+    for router in (auth.router, contacts.router, security.router, recovery.router, operator.router, pages_auth.router,
+                   pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
+                   pages_operator.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

@@ -8,14 +8,16 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from kabinet.audit.events import Meta
-from kabinet.domain.errors import NotSignedIn
+from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
 from kabinet.policy import SESSION_ABSOLUTE
-from kabinet.security import sessions
+from kabinet.security import operator_sessions, sessions
+from kabinet.store.models import OperatorSession
 from kabinet.store.models import Session as UserSession
 from kabinet.web.parts import Parts
 from kabinet.web.problems import locale_of
 
 COOKIE = "kabinet_session"
+OPERATOR_COOKIE = "kabinet_operator"
 
 
 # Dependencies that do no I/O are ``async``: FastAPI runs each sync dependency in the thread pool, and a thread
@@ -78,3 +80,30 @@ Kb = Annotated[Parts, Depends(get_kb)]
 RequestMeta = Annotated[Meta, Depends(get_meta)]
 CurrentSession = Annotated[UserSession, Depends(current_session)]
 MaybeSession = Annotated[UserSession | None, Depends(optional_session)]
+
+
+def optional_operator(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> OperatorSession | None:
+    """The operator's session from ``Authorization: Bearer`` (or the console's cookie); a citizen's token finds
+    nothing here, an operator's finds nothing among citizens' sessions."""
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get(OPERATOR_COOKIE)
+    if not token:
+        return None
+    now = kb.ctx.clock.now()
+    with kb.ctx.store.read() as db:
+        row = operator_sessions.find_operator_session(db, kb.ctx.hasher, token, now)
+    if row is not None and operator_sessions.needs_touch(row, now):
+        with kb.ctx.store.write() as db:
+            operator_sessions.touch(db, row, now)
+    return row
+
+
+async def current_operator(row: Annotated[OperatorSession | None, Depends(optional_operator)],
+                           _b: Annotated[object, Security(_bearer)] = None) -> OperatorSession:
+    if row is None:
+        raise OperatorAuthRequired()
+    return row
+
+
+CurrentOperator = Annotated[OperatorSession, Depends(current_operator)]
+MaybeOperator = Annotated[OperatorSession | None, Depends(optional_operator)]

@@ -26,7 +26,7 @@ RANKS: list[tuple[str, int]] = [
     ("kabinet.web", 6),
     ("kabinet.bootstrap", 7), ("kabinet.demo", 7), ("kabinet.cli", 8), ("kabinet", 8),
 ]
-FLOW_ROOMS = ("access", "contacts", "recovery", "account")
+FLOW_ROOMS = ("access", "contacts", "recovery", "account", "centre")
 
 
 def rank(module: str) -> int:

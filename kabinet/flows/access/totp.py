@@ -5,8 +5,10 @@ confirmations ask the app instead of sending SMS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pyotp
+from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.flows.shared import challenges
@@ -16,6 +18,7 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_TTL
+from kabinet.security.totp import enrolment_matches
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import text
@@ -47,7 +50,12 @@ def start_enrol(ctx: FlowContext, meta: Meta, *, session: UserSession) -> Enrolm
         return Enrolment(secret=secret, otpauth_uri=uri, challenge=challenge_view(ch))
 
 
-@challenges.on_confirm("totp_enrol")
+def _enrolment_code(ctx: FlowContext, _db: Session, ch: Challenge, code: str, now: datetime) -> bool:
+    """The code of the secret being enrolled (not of the account's current one): proves the app scanned it."""
+    return enrolment_matches(ctx.totp_sealer, ch.payload["secret"], code, now)
+
+
+@challenges.on_confirm("totp_enrol", check=_enrolment_code)
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> TotpEnabled:
     assert account is not None
     account.totp_secret = ch.payload["secret"]  # already sealed

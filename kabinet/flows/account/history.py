@@ -18,6 +18,7 @@ PAGE = 50
 class Actor:
     kind: str  # citizen, operator, system
     id: str | None
+    centre: str | None = None  # an operator's service centre
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ def page(ctx: FlowContext, *, session: UserSession, before: int | None = None, l
     return HistoryPage(events=[_view(e) for e in rows], next_before=rows[-1].seq if more else None)
 
 
+def _actor(event: Event) -> Actor:
+    centre = event.details.get("centre") if event.actor == "operator" else None
+    return Actor(kind=event.actor, id=event.actor_id, centre=centre)
+
+
 def _view(event: Event) -> EventView:
-    return EventView(seq=event.seq, at=event.at, type=event.type, actor=Actor(kind=event.actor, id=event.actor_id),
+    return EventView(seq=event.seq, at=event.at, type=event.type, actor=_actor(event),
                      details=event.details, ip=event.ip, user_agent=event.user_agent)

@@ -4,40 +4,21 @@ transaction, account row locked, so two racing removals can never both pass (rul
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.contact_book import Check, can_remove, check_text, removal_checks
-from kabinet.domain.errors import GuardRefused
+from kabinet.domain.contact_book import can_remove, removal_checks
 from kabinet.domain.ids import Id
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
-from kabinet.flows.shared.contact_state import retire
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed, masked
+from kabinet.flows.shared.notices import masked
+from kabinet.flows.shared.removal import CheckView, Removed, checks_view, refuse_if_unsafe, remove
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.store.contacts import own_contact, present_contacts
-from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
-from kabinet.texts import text, translate
-
-
-def _checks(db: Session, account: Account, contact: Contact) -> list[Check]:
-    book = [facts(c) for c in present_contacts(db, account.id)]
-    return removal_checks(book, facts(contact), has_totp=bool(account.totp_secret))
-
-
-@dataclass(frozen=True)
-class CheckView:
-    id: str
-    ok: bool
-    blocking: bool
-    message: str
-    fix: str | None
 
 
 @dataclass(frozen=True)
@@ -46,16 +27,6 @@ class Checklist:
 
     can_remove: bool
     checks: list[CheckView]
-
-
-@dataclass(frozen=True)
-class Removed:
-    removed: uuid.UUID
-
-
-def checks_view(checks: list[Check], locale: str) -> list[CheckView]:
-    return [CheckView(id=c.id, ok=c.ok, blocking=c.blocking, message=translate(locale, check_text(c)), fix=c.fix)
-            for c in checks]
 
 
 def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> Checklist:
@@ -68,16 +39,10 @@ def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id:
                          checks=checks_view(removal_checks(book, target, has_totp=has_totp), meta.locale))
 
 
-def _refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: str) -> None:
-    checks = _checks(db, account, contact)
-    if not all(c.ok for c in checks if c.blocking):
-        raise GuardRefused(checks=checks_view(checks, locale))
-
-
 def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView:
     with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
-        _refuse_if_unsafe(db, account, contact, meta.locale)
+        refuse_if_unsafe(db, account, contact, meta.locale)
         ch = confirmation(ctx, db, account, session, contact, meta=meta, purpose="remove_contact")
         record(db, account, EventType.CONTACT_REMOVAL_REQUESTED, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact))
@@ -88,11 +53,5 @@ def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id)
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> Removed:
     assert account is not None
     contact = own_contact(step.db, account.id, ch.contact_id)  # still there, still this account's
-    _refuse_if_unsafe(step.db, account, contact, step.meta.locale)  # again, now under the lock
-    retire(contact, step.now)
     mark_fresh(step, account, ch.channel)
-    record(step.db, account, EventType.CONTACT_REMOVED, at=step.now, meta=step.meta, contact=str(contact.id),
-           value=masked(contact))
-    contact_changed(step.ctx, step.db, account, now=step.now, removed=contact,
-                    what=text("{contact} removed", contact=masked(contact)))
-    return Removed(removed=contact.id)
+    return remove(step.ctx, step.db, account, contact, meta=step.meta, now=step.now)  # guards again, under the lock

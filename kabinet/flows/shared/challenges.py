@@ -34,11 +34,11 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.tokens import new_code
-from kabinet.security.totp import enrolment_matches, totp_matches
+from kabinet.security.totp import totp_matches
 from kabinet.store.challenges import owner
 from kabinet.store.contacts import mark_alive
 from kabinet.store.db import lock_challenge
-from kabinet.store.models import Account, Challenge
+from kabinet.store.models import Account, Challenge, OperatorSession
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import translate
 
@@ -55,6 +55,10 @@ ACTIONS: dict[str, str] = {
 }
 
 
+# Who answers a code: a citizen's session, an operator's, or nobody yet (sign-in, registration, recovery).
+Caller = UserSession | OperatorSession | None
+
+
 @dataclass
 class Step:
     """What a confirm handler gets: the open transaction and who is asking."""
@@ -63,10 +67,12 @@ class Step:
     db: Session
     meta: Meta
     now: datetime
-    session: UserSession | None
+    session: Caller
 
 
 Handler = Callable[[Step, Challenge, Account | None], Any]
+# A purpose whose code is not one we sent checks it itself (an app being enrolled, an operator's app).
+Check = Callable[[FlowContext, Session, Challenge, str, datetime], bool]
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,14 @@ class Confirmed:
     purpose: str
     result: Any
 _HANDLERS: dict[str, Handler] = {}
+_CHECKS: dict[str, Check] = {}
 
 
-def on_confirm(purpose: str) -> Callable[[Handler], Handler]:
+def on_confirm(purpose: str, *, check: Check | None = None) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         _HANDLERS[purpose] = handler
+        if check is not None:
+            _CHECKS[purpose] = check
         return handler
 
     return register
@@ -148,13 +157,21 @@ def _parse_id(challenge_id: Id) -> uuid.UUID:
     return parse_id(challenge_id, ChallengeNotFound)
 
 
-def _owned(ch: Challenge | None, session: UserSession | None) -> Challenge:
-    if ch is None or (ch.session_id is not None and (session is None or session.id != ch.session_id)):
+def _owned(ch: Challenge | None, session: Caller) -> Challenge:
+    """A code made inside a citizen's session is answered from that session only; one made inside an operator's
+    (``payload["operator_session"]``), from that operator session only."""
+    if ch is None:
+        raise ChallengeNotFound()
+    citizen = session.id if isinstance(session, UserSession) else None
+    operator = str(session.id) if isinstance(session, OperatorSession) else None
+    if ch.session_id is not None and ch.session_id != citizen:
+        raise ChallengeNotFound()
+    if ch.payload.get("operator_session") not in (None, operator):
         raise ChallengeNotFound()
     return ch
 
 
-def _load(db: Session, challenge_id: Id, session: UserSession | None) -> Challenge:
+def _load(db: Session, challenge_id: Id, session: Caller) -> Challenge:
     """For reads only: a write must use ``_lock``."""
     return _owned(db.get(Challenge, _parse_id(challenge_id)), session)
 
@@ -164,7 +181,7 @@ def _owner_of(challenge_id: Id) -> Callable[[Session], uuid.UUID | None]:
     return lambda db: owner(db, cid)
 
 
-def _locked(db: Session, challenge_id: Id, session: UserSession | None) -> Challenge:
+def _locked(db: Session, challenge_id: Id, session: Caller) -> Challenge:
     """Lock, then read, then check: the account row is locked first (``write_step``), then the challenge row is
     read afresh under its lock. On PostgreSQL two confirms of one code would otherwise both read it unconsumed
     and both succeed; here the second waits and then finds it used, and every wrong try counts."""
@@ -180,15 +197,16 @@ def _ensure_usable(ch: Challenge, now: datetime) -> None:
         raise ChallengeExpired()
 
 
-def _code_ok(ctx: FlowContext, ch: Challenge, account: Account | None, code: str, now: datetime) -> bool:
-    if ch.purpose == "totp_enrol":
-        return enrolment_matches(ctx.totp_sealer, ch.payload["secret"], code, now)
+def _code_ok(ctx: FlowContext, db: Session, ch: Challenge, account: Account | None, code: str,
+             now: datetime) -> bool:
+    if (check := _CHECKS.get(ch.purpose)) is not None:
+        return check(ctx, db, ch, code, now)
     if ch.channel == "totp":
         return totp_matches(ctx.totp_sealer, account, code, now)
     return ctx.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
 
 
-def confirm(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str, session: UserSession | None) -> Confirmed:
+def confirm(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str, session: Caller) -> Confirmed:
     """Check ``code``; on success run the purpose's handler in the same transaction and return its result."""
     code = (code or "").strip()
     if not (code.isascii() and code.isdigit()) or len(code) > 10:  # "١٢٣" is digits too, to Python
@@ -200,7 +218,7 @@ def confirm(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str, session: 
         _ensure_usable(ch, now)
         if account is not None:  # TOTP codes can be asked for again and again: a budget per account, too
             ctx.limiter.check("code.check.account", str(account.id))
-        if _code_ok(ctx, ch, account, code, now):
+        if _code_ok(ctx, db, ch, account, code, now):
             ch.consumed_at = now
             step = Step(ctx=ctx, db=db, meta=meta, now=now, session=session)
             result = _HANDLERS[ch.purpose](step, ch, account)
@@ -223,7 +241,7 @@ def _mark_contact_alive(db: Session, ch: Challenge, now: datetime) -> None:
         mark_alive(db, ch.contact_id, now)
 
 
-def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: UserSession | None) -> ChallengeView:
+def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> ChallengeView:
     with write_step(ctx, _owner_of(challenge_id)) as (db, _account, now):
         ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
@@ -237,7 +255,7 @@ def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: UserSession 
         return challenge_view(ch)
 
 
-def show(ctx: FlowContext, challenge_id: Id, session: UserSession | None) -> ChallengeView:
+def show(ctx: FlowContext, challenge_id: Id, session: Caller) -> ChallengeView:
     """The public view of a challenge its owner may answer (for the code page); nothing changes."""
     with ctx.store.read() as db:
         ch = _load(db, challenge_id, session)

@@ -40,8 +40,8 @@ def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserS
 def mark_fresh(step: challenges.Step, account: Account, channel: str, *, new_token: bool = False) -> str | None:
     """Record a second factor just confirmed in this session (any confirmed code counts as one);
     with ``new_token``, rotate the session token and return it."""
-    if step.session is None:
-        return None
+    if not isinstance(step.session, UserSession):
+        return None  # signed out, or an operator at the counter: no citizen session to mark
     row = step.db.get_one(UserSession, step.session.id)
     row.second_factor_at = step.now
     record(step.db, account, EventType.STEP_UP, at=step.now, meta=step.meta, channel=channel)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kabinet.audit.events import EventType, Meta, record
+from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_name
 from kabinet.flows.shared import challenges
@@ -30,12 +31,12 @@ from kabinet.texts import text
 
 
 def add_email(ctx: FlowContext, db: Session, account: Account, *, meta: Meta, now: datetime, email: str,
-              display: str, replaces: Contact | None = None) -> Contact:
+              display: str, replaces: Contact | None = None, actor: Actor = CITIZEN, **details: Any) -> Contact:
     """Inside an open transaction: the new (or still unverified) contact, and its letter queued."""
     contact = pending_contact(db, account.id, kind="email", value=email, display=display, now=now, replaces=replaces)
     send_link(ctx, db, account, contact, now=now, locale=meta.locale)
-    record(db, account, EventType.EMAIL_ADDED, at=now, meta=meta, contact=str(contact.id), value=masked(contact),
-           replaces=str(replaces.id) if replaces else None)
+    record(db, account, EventType.EMAIL_ADDED, at=now, meta=meta, actor=actor, contact=str(contact.id),
+           value=masked(contact), replaces=str(replaces.id) if replaces else None, **details)
     return contact
 
 
@@ -62,27 +63,31 @@ def send_link(ctx: FlowContext, db: Session, account: Account, contact: Contact,
 
 
 def add_phone(ctx: FlowContext, db: Session, account: Account, session: UserSession | None, *, meta: Meta,
-              now: datetime, e164: str, display: str, replaces: Contact | None = None) -> tuple[Contact, Challenge]:
+              now: datetime, e164: str, display: str, replaces: Contact | None = None, purpose: str = "verify_phone",
+              payload: dict[str, Any] | None = None, actor: Actor = CITIZEN, **details: Any,
+              ) -> tuple[Contact, Challenge]:
     """Inside an open transaction: the new (or still unverified) number and its code (or, when the number is
     someone else's, a silent challenge and a notice to its owner)."""
     contact = pending_contact(db, account.id, kind="phone", value=e164, display=display, now=now, replaces=replaces)
     taken = verified_owner(db, "phone", e164) is not None
-    ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="verify_phone", channel="sms",
-                          destination=e164, account=account, session=session, contact_id=contact.id,
+    ch = challenges.issue(ctx, db, now=now, meta=meta, purpose=purpose, channel="sms", destination=e164,
+                          account=account, session=session, contact_id=contact.id, payload=payload,
                           silent="phone_taken" if taken else None)
-    record(db, account, EventType.PHONE_ADDED, at=now, meta=meta, contact=str(contact.id), value=masked(contact),
-           replaces=str(replaces.id) if replaces else None)
+    record(db, account, EventType.PHONE_ADDED, at=now, meta=meta, actor=actor, contact=str(contact.id),
+           value=masked(contact), replaces=str(replaces.id) if replaces else None, **details)
     return contact, ch
 
 
-def verify(ctx: FlowContext, db: Session, account: Account, contact: Contact, *, meta: Meta, now: datetime) -> None:
+def verify(ctx: FlowContext, db: Session, account: Account, contact: Contact, *, meta: Meta, now: datetime,
+           actor: Actor = CITIZEN, channel: str = "self-service", **details: Any) -> None:
     """Mark verified, finish a Change if this was one, record it and tell the citizen (email and phone alike)."""
     claim_value(db, contact.kind, contact.value, account.id)
     retired = mark_verified(db, contact, now)
     db.flush()  # the unique index on verified values speaks here, inside the transaction
     record(db, account, EventType.CONTACT_CHANGED if retired else EventType.CONTACT_VERIFIED, at=now, meta=meta,
-           contact=str(contact.id), value=masked(contact), replaced=str(retired.id) if retired else None)
+           actor=actor, contact=str(contact.id), value=masked(contact), replaced=str(retired.id) if retired else None,
+           **details)
     what = text("{contact} confirmed", contact=masked(contact))
     if retired is not None:
         what = text("{old} replaced by {new}", old=masked(retired), new=masked(contact))
-    contact_changed(ctx, db, account, now=now, what=what, removed=retired)
+    contact_changed(ctx, db, account, now=now, what=what, removed=retired, channel=channel)

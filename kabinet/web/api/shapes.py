@@ -15,8 +15,8 @@ from kabinet.flows.access.sessions import SessionView
 from kabinet.flows.access.step_up import SteppedUp
 from kabinet.flows.access.totp import TotpEnabled
 from kabinet.flows.account.services import ServiceView
-from kabinet.flows.contacts.remove_contact import Removed
 from kabinet.flows.recovery.password_reset import RecoveryView
+from kabinet.flows.shared.removal import Removed
 from kabinet.flows.shared.views import AccountView, ChallengeView, ContactView, PendingContact, SignedIn
 
 

@@ -1,0 +1,103 @@
+"""Operators: added from the command line (a one-time password and an app secret, printed once), signed in with
+password + a code from their app, always — never by SMS: an operator's phone is not a second factor we trust for
+changing other people's accounts."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import Meta
+from kabinet.domain.errors import AuthFailed, InvalidInput
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.accounts import write_step
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.security.operator_sessions import end, open_operator_session
+from kabinet.security.passwords import hash_password, verify_password
+from kabinet.security.totp import totp_matches
+from kabinet.store.centre import lock_operator, operator_by_login
+from kabinet.store.models import Account, Challenge, Operator, OperatorSession
+
+ROLES = ("operator", "supervisor")
+
+
+@dataclass(frozen=True)
+class NewOperator:
+    login: str
+    password: str  # shown once
+    otpauth_uri: str  # shown once, for the operator's authenticator app
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    id: uuid.UUID
+    login: str
+    centre: str
+    role: str
+
+
+@dataclass(frozen=True)
+class OperatorSignedIn:
+    operator_token: str
+    operator: OperatorView
+
+
+def add(ctx: FlowContext, *, login: str, centre: str, role: str = "operator") -> NewOperator:
+    login, centre = login.strip().lower(), " ".join(centre.split())
+    if not 3 <= len(login) <= 64 or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise InvalidInput(field="login")
+    if not 2 <= len(centre) <= 200 or role not in ROLES:
+        raise InvalidInput(field="centre" if role in ROLES else "role")
+    password, secret = secrets.token_urlsafe(12), pyotp.random_base32()
+    with write_step(ctx, None) as (db, _nobody, now):
+        if operator_by_login(db, login) is not None:
+            raise InvalidInput(field="login")
+        db.add(Operator(login=login, centre=centre, role=role, password_hash=hash_password(password),
+                        totp_secret=ctx.totp_sealer.seal(secret), created_at=now))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=f"Kabinet — {centre}")
+    return NewOperator(login=login, password=password, otpauth_uri=uri)
+
+
+def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> ChallengeView:
+    """The password first (same cost for an unknown login), then a challenge the operator's app answers."""
+    login = login.strip().lower()[:64]
+    ctx.limiter.check("operator.sign_in.ip", meta.ip or "-")
+    ctx.limiter.check("operator.sign_in.login", login)
+    with ctx.store.read() as db:
+        found = operator_by_login(db, login)
+    if not verify_password(found.password_hash if found else None, password[:1024]) or not found or not found.active:
+        ctx.limiter.hit_all([("operator.sign_in.login", login), ("operator.sign_in.ip", meta.ip or "-")])
+        raise AuthFailed()
+    with write_step(ctx, None) as (db, _nobody, now):
+        ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="operator_sign_in", channel="totp",
+                              payload={"operator_id": str(found.id), "login": login})
+        return challenge_view(ch)
+
+
+def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: datetime) -> bool:
+    operator = lock_operator(db, uuid.UUID(ch.payload["operator_id"]))
+    if totp_matches(ctx.totp_sealer, operator, code, now):
+        return True
+    ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
+    return False
+
+
+@challenges.on_confirm("operator_sign_in", check=_app_code)
+def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> OperatorSignedIn:
+    operator = step.db.get_one(Operator, uuid.UUID(ch.payload["operator_id"]))
+    if not operator.active:
+        raise AuthFailed()
+    token = open_operator_session(step.db, step.ctx.hasher, operator_id=operator.id, meta=step.meta, now=step.now)
+    return OperatorSignedIn(operator_token=token, operator=OperatorView(id=operator.id, login=operator.login,
+                                                                       centre=operator.centre, role=operator.role))
+
+
+def sign_out(ctx: FlowContext, *, operator: OperatorSession) -> None:
+    with write_step(ctx, None) as (db, _nobody, now):
+        end(db, operator.id, now)

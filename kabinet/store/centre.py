@@ -1,0 +1,40 @@
+"""Queries of the service centre: operators, visits, identity requests."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kabinet.store.models import IdentityRequest, Operator, Visit
+
+
+def operator_by_login(db: Session, login: str) -> Operator | None:
+    return db.scalars(select(Operator).where(Operator.login == login)).first()
+
+
+def lock_operator(db: Session, operator_id: uuid.UUID) -> Operator | None:
+    return db.scalars(select(Operator).where(Operator.id == operator_id).with_for_update()
+                      .execution_options(populate_existing=True)).one_or_none()
+
+
+def visit_owner(db: Session, visit_id: uuid.UUID) -> uuid.UUID | None:
+    """The account a visit is about (to lock it first, before the visit row)."""
+    return db.scalar(select(Visit.account_id).where(Visit.id == visit_id))
+
+
+def lock_visit(db: Session, visit_id: uuid.UUID) -> Visit | None:
+    return db.scalars(select(Visit).where(Visit.id == visit_id).with_for_update()
+                      .execution_options(populate_existing=True)).one_or_none()
+
+
+def lock_identity_request(db: Session, request_id: uuid.UUID) -> IdentityRequest | None:
+    return db.scalars(select(IdentityRequest).where(IdentityRequest.id == request_id).with_for_update()
+                      .execution_options(populate_existing=True)).one_or_none()
+
+
+def open_identity_requests(db: Session, account_id: uuid.UUID) -> list[IdentityRequest]:
+    return list(db.scalars(select(IdentityRequest).where(IdentityRequest.account_id == account_id,
+                                                         IdentityRequest.state == "awaiting_visit")
+                           .order_by(IdentityRequest.created_at)))

@@ -1,0 +1,130 @@
+"""The service-centre console's API (API.md "Service-centre console"): routes parse, call one centre flow, answer.
+Every route but sign-in needs an operator's token; a citizen's is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from kabinet.flows.centre import (
+    add_email,
+    complete_recovery,
+    confirm_identity,
+    operators,
+    replace_phone,
+    unlink_contact,
+    visits,
+)
+from kabinet.flows.shared import challenges
+from kabinet.flows.shared.removal import Removed
+from kabinet.flows.shared.views import PendingContact
+from kabinet.web.api.problem_docs import problem_responses
+from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers
+from kabinet.web.deps import CurrentOperator, Kb, RequestMeta
+
+router = APIRouter(prefix="/api/v1/operator", tags=["service centre"], responses=problem_responses())
+
+
+class SignInIn(BaseModel):
+    login: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class CodeIn(BaseModel):
+    code: str = Field(max_length=16)
+
+
+class DocumentIn(BaseModel):
+    snils: str = Field(max_length=32)
+    passport: str = Field(max_length=32)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(max_length=500)
+
+
+class PhoneIn(ReasonIn):
+    phone: str = Field(max_length=64)
+
+
+class EmailIn(ReasonIn):
+    email: str = Field(max_length=320)
+
+
+class VisitOut(BaseModel):
+    visit: visits.VisitView
+
+
+class ClosedOut(BaseModel):
+    receipt_url: str  # HTML; the same with ``.pdf`` is the PDF
+    receipt: visits.Receipt
+
+
+@router.post("/sign-in", status_code=202, **answers(ChallengeOut, 202))
+def sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> Any:
+    return {"challenge": operators.start_sign_in(kb.ctx, meta, login=body.login, password=body.password)}
+
+
+@router.post("/sign-in/{challenge_id}/confirm", **answers(operators.OperatorSignedIn))
+def confirm_sign_in(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta) -> Any:
+    return challenges.confirm(kb.ctx, meta, challenge_id, body.code, None).result
+
+
+@router.post("/sign-out", status_code=204)
+def sign_out(kb: Kb, operator: CurrentOperator) -> None:
+    operators.sign_out(kb.ctx, operator=operator)
+
+
+@router.post("/challenges/{challenge_id}/confirm", **answers(PendingContact | complete_recovery.Recovered))
+def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    """A code read out by the citizen at the counter (a new phone, a lost-everything request)."""
+    return challenges.confirm(kb.ctx, meta, challenge_id, body.code, operator).result
+
+
+@router.post("/visits", status_code=201, **answers(VisitOut, 201))
+def open_visit(body: DocumentIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    return {"visit": visits.open_visit(kb.ctx, meta, operator=operator, snils=body.snils, passport=body.passport)}
+
+
+@router.get("/visits/{visit_id}", **answers(VisitOut))
+def show_visit(visit_id: str, kb: Kb, operator: CurrentOperator) -> Any:
+    return {"visit": visits.show(kb.ctx, operator=operator, visit_id=visit_id)}
+
+
+@router.post("/visits/{visit_id}/contacts/{contact_id}/remove", **answers(Removed))
+def remove_contact(visit_id: str, contact_id: str, body: ReasonIn, kb: Kb, meta: RequestMeta,
+                   operator: CurrentOperator) -> Any:
+    return unlink_contact.run(kb.ctx, meta, operator=operator, visit_id=visit_id, contact_id=contact_id,
+                              reason=body.reason)
+
+
+@router.post("/visits/{visit_id}/phone", status_code=202, **answers(ChallengeOut, 202))
+def new_phone(visit_id: str, body: PhoneIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    return {"challenge": replace_phone.start(kb.ctx, meta, operator=operator, visit_id=visit_id, phone=body.phone,
+                                             reason=body.reason)}
+
+
+@router.post("/visits/{visit_id}/email", status_code=201, **answers(ContactOut, 201))
+def new_email(visit_id: str, body: EmailIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    return {"contact": add_email.run(kb.ctx, meta, operator=operator, visit_id=visit_id, email=body.email,
+                                     reason=body.reason)}
+
+
+@router.post("/visits/{visit_id}/confirm-identity", **answers(AccountOut))
+def identity(visit_id: str, body: ReasonIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    return {"account": confirm_identity.run(kb.ctx, meta, operator=operator, visit_id=visit_id, reason=body.reason)}
+
+
+@router.post("/visits/{visit_id}/recovery/{request_id}/complete", status_code=202, **answers(ChallengeOut, 202))
+def complete(visit_id: str, request_id: str, body: ReasonIn, kb: Kb, meta: RequestMeta,
+             operator: CurrentOperator) -> Any:
+    return {"challenge": complete_recovery.start(kb.ctx, meta, operator=operator, visit_id=visit_id,
+                                                 request_id=request_id, reason=body.reason)}
+
+
+@router.post("/visits/{visit_id}/close", **answers(ClosedOut))
+def close(visit_id: str, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    receipt = visits.close(kb.ctx, meta, operator=operator, visit_id=visit_id)
+    return {"receipt_url": f"/operator/visits/{receipt.visit_id}/receipt", "receipt": receipt}
