@@ -65,6 +65,7 @@ class EventType(StrEnum):
     VISIT_CLOSED = "operator:visit:closed"
     IDENTITY_CONFIRMED = "identity:confirmed"
     RECOVERY_COMPLETED = "recovery:completed_at_centre"
+    REQUEST_ANSWERED = "request:answered"
 
 
 @dataclass(frozen=True)

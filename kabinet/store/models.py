@@ -211,7 +211,22 @@ class SupportRequest(Base):
     topic: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new | in_work | answered | closed
+    created_at: Mapped[datetime]
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)  # read out on the phone: 2511-483920
+    updated_at: Mapped[datetime | None]
+
+
+class SupportMessage(Base):
+    """One message of a support request's thread: the citizen's words or an operator's answer."""
+
+    __tablename__ = "support_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # the thread's order
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("support_request.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))  # citizen | operator
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 

@@ -19,10 +19,11 @@ from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
+from kabinet.flows.shared.requests import open_request
 from kabinet.flows.shared.views import AccountView, account_view
 from kabinet.store.accounts import snils_elsewhere
 from kabinet.store.db import lock_value
-from kabinet.store.models import Account, SupportRequest
+from kabinet.store.models import Account
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import text
 
@@ -35,8 +36,8 @@ def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, pass
             raise IdentityLocked()
         lock_value(db, "snils", data.snils.digits)
         if snils_elsewhere(db, data.snils.digits, account.id):
-            db.add(SupportRequest(account_id=account.id, topic="identity", created_at=now,
-                                  text="SNILS already on another account: to be checked by an operator"))
+            open_request(db, account_id=account.id, topic="identity", reference=None, now=now,
+                         text="SNILS already on another account: to be checked by an operator")
             record(db, account, EventType.IDENTITY_DUPLICATE, at=now, meta=meta)
             return account_view(account)
         if not ctx.registers.confirms(data, account.full_name):
