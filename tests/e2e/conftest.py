@@ -18,6 +18,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kabinet import bootstrap
+from kabinet.bootstrap import Kabinet
 from kabinet.config import Settings
 from kabinet.demo import seed
 from kabinet.store.migrate import upgrade
@@ -33,6 +34,7 @@ CODE = re.compile(r"(?:Код подтверждения|confirmation code): (\d
 @dataclass
 class Server:
     base: str
+    kb: Kabinet
 
     def messages(self, kind: str) -> list[dict]:
         return httpx.get(f"{self.base}/dev/{kind}.json", timeout=10).json()
@@ -58,9 +60,7 @@ class Server:
         return match.group(1)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("e2e")
+def _serve(data: Path) -> Iterator[Server]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -76,9 +76,20 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[
     thread.start()
     while not uv.started:
         time.sleep(0.05)
-    yield Server(base)
+    yield Server(base, kb)
     uv.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture
+def own_server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
+    """A server of its own, with its own demo citizen, for a test that changes the demo's contacts."""
+    yield from _serve(tmp_path_factory.mktemp("e2e-own"))
 
 
 @pytest.fixture(scope="module")
