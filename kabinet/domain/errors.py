@@ -284,3 +284,8 @@ class ReasonRequired(InvalidInput):
 class RequestNotFound(KabinetError):
     code = "request.not_found"
     title = "Request not found"
+
+
+class SupervisorsOnly(KabinetError):
+    code = "operator.supervisor_only"
+    title = "Only a supervisor of this centre may see this"

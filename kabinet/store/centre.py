@@ -38,3 +38,11 @@ def open_identity_requests(db: Session, account_id: uuid.UUID) -> list[IdentityR
     return list(db.scalars(select(IdentityRequest).where(IdentityRequest.account_id == account_id,
                                                          IdentityRequest.state == "awaiting_visit")
                            .order_by(IdentityRequest.created_at)))
+
+
+def operators_of(db: Session, centre: str) -> list[Operator]:
+    return list(db.scalars(select(Operator).where(Operator.centre == centre).order_by(Operator.login)))
+
+
+def recent_visits(db: Session, centre: str, limit: int = 50) -> list[Visit]:
+    return list(db.scalars(select(Visit).where(Visit.centre == centre).order_by(Visit.opened_at.desc()).limit(limit)))

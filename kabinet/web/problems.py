@@ -36,7 +36,7 @@ STATUS: dict[str, int] = {
     "request.too_large": 413,
     "rate_limited": 429, "challenge.resend_too_soon": 429,
     "operator.auth_required": 401, "visit.not_found": 404, "visit.no_match": 404, "reason.required": 422,
-    "request.not_found": 404,
+    "request.not_found": 404, "operator.supervisor_only": 403,
 }
 
 

@@ -62,6 +62,7 @@ def test_an_operator_unlinks_the_mail_ru_address_and_prints_the_receipt(own_serv
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
     assert "Расписка о визите" in text and "i***@mail.ru отвязан" in text and "Скачать PDF" not in text
 
-    # the citizen's history names the operator's centre and the reason
     page.goto(own_server.base + "/operator/requests")
     assert axe_violations(page) == []
+    page.goto(own_server.base + "/operator/centre")  # an operator, not a supervisor: refused in words
+    assert "руководитель" in page.inner_text("main") and axe_violations(page) == []

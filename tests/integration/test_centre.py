@@ -259,3 +259,24 @@ def test_the_console_locks_nothing_out_the_citizen_still_signs_in(client, kb, sm
     assert again.sign_in(PHONE, PASSWORD, PHONE).status_code == 200
     refused = again.post("/api/v1/sign-in", {"login": EMAIL, "password": PASSWORD})
     assert refused.status_code == 401
+
+
+def test_a_supervisor_sees_the_centres_operators_and_what_each_visit_did(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    olga = operator(client, kb, sms, mail)
+    visit = olga.open_visit().json()["visit"]
+    olga.post(f"/api/v1/operator/visits/{visit['id']}/contacts/{mail_ru_id(ivan)}/remove", {"reason": "по заявлению"})
+    refused = olga.get("/api/v1/operator/centre")
+    assert refused.status_code == 403 and refused.json()["code"] == "operator.supervisor_only"
+    made = operators.add(kb.ctx, login="boss", centre="МФЦ Тверской", role="supervisor")
+    boss = Operator(client, kb, sms, mail)
+    started = boss.post("/api/v1/operator/sign-in", {"login": "boss", "password": made.password}).json()
+    secret = parse_qs(urlsplit(made.otpauth_uri).query)["secret"][0]
+    boss.token = boss.post(f"/api/v1/operator/sign-in/{started['challenge']['id']}/confirm",
+                           {"code": pyotp.TOTP(secret).at(kb.clock.now())}).json()["operator_token"]
+    seen = boss.get("/api/v1/operator/centre").json()
+    assert {o["login"] for o in seen["operators"]} == {"petrova", "boss"}
+    assert seen["visits"][0]["operator"] == "petrova" and seen["visits"][0]["actions"] == ["i***@mail.ru отвязан"]
+    elsewhere = operators.add(kb.ctx, login="other", centre="МФЦ Арбат", role="supervisor")
+    assert elsewhere.login == "other"
+    assert "other" not in {o["login"] for o in boss.get("/api/v1/operator/centre").json()["operators"]}

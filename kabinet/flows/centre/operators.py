@@ -17,7 +17,7 @@ from kabinet.domain.errors import AuthFailed, InvalidInput
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.views import ChallengeView, OperatorView, challenge_view
 from kabinet.security.operator_sessions import end, open_operator_session
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.totp import totp_matches
@@ -32,14 +32,6 @@ class NewOperator:
     login: str
     password: str  # shown once
     otpauth_uri: str  # shown once, for the operator's authenticator app
-
-
-@dataclass(frozen=True)
-class OperatorView:
-    id: uuid.UUID
-    login: str
-    centre: str
-    role: str
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,14 @@ def delivery_view(row: Outbox | None) -> DeliveryView | None:
 
 
 @dataclass(frozen=True)
+class OperatorView:
+    id: uuid.UUID
+    login: str
+    centre: str
+    role: str  # operator | supervisor
+
+
+@dataclass(frozen=True)
 class SignedIn:
     """A new session: registration and sign-in end here."""
 

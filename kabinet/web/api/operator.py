@@ -14,6 +14,7 @@ from kabinet.flows.centre import (
     confirm_identity,
     operators,
     replace_phone,
+    supervision,
     unlink_contact,
     visits,
 )
@@ -128,3 +129,9 @@ def complete(visit_id: str, request_id: str, body: ReasonIn, kb: Kb, meta: Reque
 def close(visit_id: str, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
     receipt = visits.close(kb.ctx, meta, operator=operator, visit_id=visit_id)
     return {"receipt_url": f"/operator/visits/{receipt.visit_id}/receipt", "receipt": receipt}
+
+
+@router.get("/centre", **answers(supervision.CentreView))
+def centre(kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    """Supervisors only: the centre's operators and their recent visits, each with what was done."""
+    return supervision.overview(kb.ctx, operator=operator, locale=meta.locale)

@@ -20,6 +20,7 @@ from kabinet.flows.centre import (
     confirm_identity,
     operators,
     replace_phone,
+    supervision,
     unlink_contact,
     visits,
 )
@@ -252,3 +253,15 @@ def answer(request: Request, request_id: str, kb: Kb, meta: RequestMeta, operato
         return page(request, "operator_requests.html", status=status_of(exc), problem=problem_of(request, exc),
                     requests=centre_requests.waiting(kb.ctx, operator=operator), done=None)
     return go("/operator/requests?done=answered")
+
+
+@router.get("/centre", response_class=HTMLResponse)
+def centre_page(request: Request, kb: Kb, operator: MaybeOperator) -> Response:
+    if operator is None:
+        return go("/operator")
+    try:
+        view = supervision.overview(kb.ctx, operator=operator, locale=locale_of(request))
+    except KabinetError as exc:
+        return page(request, "operator_centre.html", status=status_of(exc), centre=None,
+                    problem=problem_of(request, exc))
+    return page(request, "operator_centre.html", centre=view, problem=None)

@@ -1,0 +1,47 @@
+"""What a supervisor sees: the centre's operators and their recent visits with every action taken — the
+service centre's own audit, beside each citizen's history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from kabinet.domain.errors import SupervisorsOnly
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.views import OperatorView
+from kabinet.store.centre import operators_of, recent_visits
+from kabinet.store.models import Operator, OperatorSession
+from kabinet.texts import translate
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    id: uuid.UUID
+    operator: str
+    document: str
+    opened_at: datetime
+    closed_at: datetime | None
+    actions: list[str]
+
+
+@dataclass(frozen=True)
+class CentreView:
+    centre: str
+    operators: list[OperatorView]
+    visits: list[VisitSummary]
+
+
+def overview(ctx: FlowContext, *, operator: OperatorSession, locale: str) -> CentreView:
+    with ctx.store.read() as db:
+        me = db.get_one(Operator, operator.operator_id)
+        if me.role != "supervisor":
+            raise SupervisorsOnly()
+        staff = operators_of(db, me.centre)
+        logins = {o.id: o.login for o in staff}
+        visits = [VisitSummary(id=v.id, operator=logins.get(v.operator_id, "?"), document=v.document,
+                               opened_at=v.opened_at, closed_at=v.closed_at,
+                               actions=[translate(locale, a["msgid"], a["values"]) for a in v.actions])
+                  for v in recent_visits(db, me.centre)]
+        return CentreView(centre=me.centre, visits=visits,
+                          operators=[OperatorView(id=o.id, login=o.login, centre=o.centre, role=o.role) for o in staff])
