@@ -61,3 +61,18 @@ def test_requests_keep_citizens_and_operators_apart(client, kb, sms, mail):
     assert client.get("/api/v1/operator/requests", headers=ivan.auth).status_code == 401
     assert client.get("/api/v1/requests", headers=olga.auth).status_code == 401
     assert client.post("/api/v1/requests", json={"topic": "other", "text": "x"}).status_code == 401
+
+
+def test_the_cabinet_lists_requests_with_their_answers_and_exports_them(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    request = ivan.post("/api/v1/requests", {"topic": "access", "text": "Как сменить пароль?"}).json()["request"]
+    olga = operator(client, kb, sms, mail)
+    olga.post(f"/api/v1/operator/requests/{request['id']}/answer",
+              {"text": "Раздел «Безопасность», пункт «Пароль»", "state": "answered"})
+    client.cookies.clear()
+    page = client.get("/requests", headers=ivan.auth)
+    assert page.status_code == 200
+    assert "Как сменить пароль?" in page.text and "Раздел «Безопасность», пункт «Пароль»" in page.text
+    assert f"Обращение № {request['number']}" in page.text and "отвечено" in page.text
+    exported = client.get("/export.json", headers=ivan.auth)
+    assert exported.status_code == 200 and exported.json()["requests"][0]["state"] == "answered"

@@ -6,13 +6,15 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kabinet.domain.errors import KabinetError
 from kabinet.flows.account import export, history, services, support_request
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
+from kabinet.web.i18n import gettext
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
-from kabinet.web.problems import status_of
+from kabinet.web.problems import locale_of, status_of
 from kabinet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,7 @@ def export_page(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -
 
 @router.get("/export.json")
 def export_json(kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    body = json.dumps(export.run(kb.ctx, meta, session=session), ensure_ascii=False, indent=1)
+    body = json.dumps(jsonable_encoder(export.run(kb.ctx, meta, session=session)), ensure_ascii=False, indent=1)
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="kabinet-my-data.json"'})
 
@@ -52,4 +54,14 @@ def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
     except KabinetError as exc:
         return render(request, "error.html", status=status_of(exc), title=problem_of(request, exc)["message"],
                       reference=reference or "-", signed_in=session is not None)
+    if session is not None and not reference:  # filed from the Requests page: back to the thread list
+        return RedirectResponse("/requests?done=filed", status_code=303)
     return render(request, "support_done.html", reference=filed.reference, signed_in=session is not None)
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def requests_page(request: Request, kb: Kb, session: Citizen, done: str = "") -> HTMLResponse:
+    """The citizen's requests with their threads, and a form to file a new one (S11)."""
+    return render(request, "requests.html", requests=support_request.mine(kb.ctx, session=session), signed_in=True,
+                  done=gettext(locale_of(request))("Your request is filed. The answer will come here and by letter.")
+                  if done == "filed" else None)
