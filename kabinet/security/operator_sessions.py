@@ -44,3 +44,8 @@ def touch(db: Session, row: OperatorSession, now: datetime) -> None:
 
 def end(db: Session, row_id: uuid.UUID, now: datetime) -> None:
     db.execute(update(OperatorSession).where(OperatorSession.id == row_id).values(revoked_at=now))
+
+
+def end_others(db: Session, operator_id: uuid.UUID, now: datetime, *, keep: uuid.UUID) -> None:
+    db.execute(update(OperatorSession).where(OperatorSession.operator_id == operator_id, OperatorSession.id != keep,
+                                             OperatorSession.revoked_at.is_(None)).values(revoked_at=now))

@@ -110,6 +110,9 @@ def test_an_operator_unlinks_the_mail_ru_address_with_a_reason_and_the_citizen_s
     assert removed["actor"]["kind"] == "operator" and removed["actor"]["centre"] == "МФЦ Тверской"
     assert removed["details"]["reason"] == "Гражданин больше не пользуется этим ящиком"
     assert removed["details"]["document"].startswith("•• •• ••••56")
+    client.cookies.clear()
+    page = client.get("/history", headers=ivan.auth).text
+    assert "оператор · МФЦ Тверской" in page and "Гражданин больше не пользуется этим ящиком" in page
     ivan.deliver()
     letter = mail.to(EMAIL)[-1]
     assert "центре обслуживания" in letter.text  # the removed address hears where it happened
@@ -280,3 +283,31 @@ def test_a_supervisor_sees_the_centres_operators_and_what_each_visit_did(client,
     elsewhere = operators.add(kb.ctx, login="other", centre="МФЦ Арбат", role="supervisor")
     assert elsewhere.login == "other"
     assert "other" not in {o["login"] for o in boss.get("/api/v1/operator/centre").json()["operators"]}
+
+
+def test_an_operator_changes_the_given_password_and_other_console_sessions_end(client, kb, sms, mail):
+    made = operators.add(kb.ctx, login="lena", centre="МФЦ Тверской")
+    secret = parse_qs(urlsplit(made.otpauth_uri).query)["secret"][0]
+
+    def session(password: str):
+        started = client.post("/api/v1/operator/sign-in", json={"login": "lena", "password": password})
+        if started.status_code != 202:
+            return started
+        kb.clock.advance(seconds=30)  # a new app code: each one works once
+        return client.post(f"/api/v1/operator/sign-in/{started.json()['challenge']['id']}/confirm",
+                           json={"code": pyotp.TOTP(secret).at(kb.clock.now())})
+
+    first, second = session(made.password).json()["operator_token"], session(made.password).json()["operator_token"]
+    bearer = {"Authorization": f"Bearer {first}"}
+    wrong = client.post("/api/v1/operator/password", json={"current": "nope", "new": "a long new secret 1"},
+                        headers=bearer)
+    assert wrong.status_code == 401
+    weak = client.post("/api/v1/operator/password", json={"current": made.password, "new": "lena"}, headers=bearer)
+    assert weak.status_code == 422
+    done = client.post("/api/v1/operator/password", json={"current": made.password, "new": "a long new secret 1"},
+                       headers=bearer)
+    assert done.status_code == 204
+    assert client.get("/api/v1/operator/requests", headers=bearer).status_code == 200
+    assert client.get("/api/v1/operator/requests", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+    assert session(made.password).status_code == 401
+    assert session("a long new secret 1").status_code == 200

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import AuthFailed, InvalidInput
+from kabinet.domain.passwords import check_password
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import ChallengeView, OperatorView, challenge_view
-from kabinet.security.operator_sessions import end, open_operator_session
+from kabinet.security.operator_sessions import end, end_others, open_operator_session
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.totp import totp_matches
 from kabinet.store.centre import lock_operator, operator_by_login
@@ -93,3 +94,21 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
 def sign_out(ctx: FlowContext, *, operator: OperatorSession) -> None:
     with write_step(ctx, None) as (db, _nobody, now):
         end(db, operator.id, now)
+
+
+def change_password(ctx: FlowContext, *, operator: OperatorSession, current: str, new: str) -> None:
+    """The one-time password from ``kabinet operator add`` is meant to be changed at once; every other session of
+    the operator ends (whoever knew the old one may be signed in)."""
+    with ctx.store.read() as db:
+        row = db.get_one(Operator, operator.operator_id)
+    ctx.limiter.check("operator.sign_in.login", row.login)  # before the guess, not after it
+    if not verify_password(row.password_hash, current[:1024]):
+        ctx.limiter.hit("operator.sign_in.login", row.login)
+        raise AuthFailed(field="current")
+    check_password(new, personal=[row.login, *row.centre.split()])
+    new_hash = hash_password(new)
+    with write_step(ctx, None) as (db, _nobody, now):
+        locked = lock_operator(db, row.id)
+        assert locked is not None
+        locked.password_hash = new_hash
+        end_others(db, locked.id, now, keep=operator.id)

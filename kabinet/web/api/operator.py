@@ -135,3 +135,14 @@ def close(visit_id: str, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -
 def centre(kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
     """Supervisors only: the centre's operators and their recent visits, each with what was done."""
     return supervision.overview(kb.ctx, operator=operator, locale=meta.locale)
+
+
+class PasswordIn(BaseModel):
+    current: str = Field(max_length=1024)
+    new: str = Field(max_length=1024)
+
+
+@router.post("/password", status_code=204)
+def password(body: PasswordIn, kb: Kb, operator: CurrentOperator) -> None:
+    """Change the operator's own password; every other session of the operator ends."""
+    operators.change_password(kb.ctx, operator=operator, current=body.current, new=body.new)

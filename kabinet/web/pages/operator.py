@@ -265,3 +265,24 @@ def centre_page(request: Request, kb: Kb, operator: MaybeOperator) -> Response:
         return page(request, "operator_centre.html", status=status_of(exc), centre=None,
                     problem=problem_of(request, exc))
     return page(request, "operator_centre.html", centre=view, problem=None)
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_page(request: Request, operator: MaybeOperator, done: str = "") -> Response:
+    if operator is None:
+        return go("/operator")
+    return page(request, "operator_password.html", problem=None,
+                done=gettext(locale_of(request))("The password is changed.") if done else None)
+
+
+@router.post("/password", dependencies=[CsrfChecked])
+def password_submit(request: Request, kb: Kb, operator: MaybeOperator,
+                    current: Annotated[str, Form(max_length=1024)] = "",
+                    new: Annotated[str, Form(max_length=1024)] = "") -> Response:
+    if operator is None:
+        return go("/operator")
+    try:
+        operators.change_password(kb.ctx, operator=operator, current=current, new=new)
+    except KabinetError as exc:
+        return page(request, "operator_password.html", status=status_of(exc), problem=problem_of(request, exc))
+    return go("/operator/password?done=1")
