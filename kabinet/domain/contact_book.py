@@ -54,7 +54,12 @@ def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> l
 
 
 def can_remove(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> bool:
-    return all(c.ok for c in removal_checks(book, target, has_totp=has_totp) if c.blocking)
+    return nothing_blocks(removal_checks(book, target, has_totp=has_totp))
+
+
+def nothing_blocks(checks: Sequence[Check]) -> bool:
+    """Every blocking check passes (the export reminder never blocks)."""
+    return all(c.ok for c in checks if c.blocking)
 
 
 def confirmation_channel(book: Sequence[Facts], target: Facts | None, *, has_totp: bool) -> Facts | str | None:

@@ -6,6 +6,7 @@ Why one module: the web layer maps these to RFC 9457 problems through one table,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -72,6 +73,23 @@ class InvalidInputs(InvalidInput):
     def __init__(self, problems: list[InvalidInput]) -> None:
         super().__init__(field=problems[0].field if problems else None)
         self.problems = problems
+
+
+def parse_all(**parsers: Callable[[], Any]) -> dict[str, Any]:
+    """Run every parser; return their results by name, or raise ``InvalidInputs`` naming every wrong field at once
+    (a parser may itself raise ``InvalidInputs``: its fields are kept)."""
+    parsed: dict[str, Any] = {}
+    problems: list[InvalidInput] = []
+    for name, parse in parsers.items():
+        try:
+            parsed[name] = parse()
+        except InvalidInputs as exc:
+            problems += exc.problems
+        except InvalidInput as exc:
+            problems.append(exc)
+    if problems:
+        raise InvalidInputs(problems)
+    return parsed
 
 
 class PasswordWeak(InvalidInput):

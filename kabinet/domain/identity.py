@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from kabinet.domain.errors import BirthDateInvalid, InvalidInput, InvalidInputs, PassportInvalid
+from kabinet.domain.errors import BirthDateInvalid, PassportInvalid, parse_all
 from kabinet.domain.snils import Snils, parse_snils
 
 _PASSPORT = re.compile(r"([0-9]{2}) ?([0-9]{2})[ №-]*([0-9]{6})\Z")
@@ -71,14 +71,5 @@ def parse_birth_date(text: str, today: date) -> date:
 
 def parse_identity(*, snils: str, passport: str, birth_date: str, today: date) -> IdentityData:
     """All three, or ``InvalidInputs`` naming every field that is wrong."""
-    errors: list[InvalidInput] = []
-    parsed: dict[str, object] = {}
-    for name, parse in (("snils", lambda: parse_snils(snils)), ("passport", lambda: parse_passport(passport)),
-                        ("birth_date", lambda: parse_birth_date(birth_date, today))):
-        try:
-            parsed[name] = parse()
-        except InvalidInput as exc:
-            errors.append(exc)
-    if errors:
-        raise InvalidInputs(errors)
-    return IdentityData(**parsed)  # type: ignore[arg-type]
+    return IdentityData(**parse_all(snils=lambda: parse_snils(snils), passport=lambda: parse_passport(passport),
+                                    birth_date=lambda: parse_birth_date(birth_date, today)))

@@ -18,6 +18,12 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
+def new_number() -> str:
+    """Ten digits to read out at a counter or on the phone (requests): ``4815-162342``. Not a secret."""
+    digits = f"{secrets.randbelow(10**10):010d}"
+    return f"{digits[:4]}-{digits[4:]}"
+
+
 def new_token() -> str:
     """256 bits, URL-safe."""
     return secrets.token_urlsafe(32)

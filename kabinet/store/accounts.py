@@ -16,6 +16,10 @@ def by_snils(db: Session, snils: str) -> Account | None:
     return db.scalars(select(Account).where(Account.snils == snils)).first()
 
 
+def id_by_snils(db: Session, snils: str) -> uuid.UUID | None:
+    return db.scalar(select(Account.id).where(Account.snils == snils))
+
+
 def snils_elsewhere(db: Session, snils: str, account_id: uuid.UUID) -> bool:
     return db.scalar(select(Account.id).where(Account.snils == snils, Account.id != account_id)) is not None
 

@@ -205,6 +205,7 @@ class Service(Base):
 
 class SupportRequest(Base):
     __tablename__ = "support_request"
+    __table_args__ = (Index("ix_support_request_state_created", "state", "created_at"),)  # the operators' queue
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
@@ -310,6 +311,7 @@ class Visit(Base):
     happens inside one, and it closes with a receipt of what was done."""
 
     __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_centre_opened", "centre", "opened_at"),)  # a supervisor's recent visits
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
     operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operator.id"), index=True)

@@ -61,6 +61,7 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_exception_handler(HTTPException, page_errors.on_http_error)
     app.add_exception_handler(Exception, page_errors.on_crash)
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
+    app.add_exception_handler(pages_operator.ConsoleSignInFirst, page_errors.on_console_sign_in_first)
     for router in (auth.router, contacts.router, security.router, recovery.router, operator.router, requests.router,
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,

@@ -34,11 +34,12 @@ async def get_meta(request: Request) -> Meta:
                 locale=locale_of(request))
 
 
-def session_token(request: Request) -> str | None:
+def session_token(request: Request, cookie: str = COOKIE) -> str | None:
+    """``Authorization: Bearer`` first (API clients), else the browser's cookie."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    return request.cookies.get(COOKIE)
+    return request.cookies.get(cookie)
 
 
 # Declared for OpenAPI (the security schemes a client sees); the token itself is read by ``session_token``.
@@ -85,8 +86,7 @@ MaybeSession = Annotated[UserSession | None, Depends(optional_session)]
 def optional_operator(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> OperatorSession | None:
     """The operator's session from ``Authorization: Bearer`` (or the console's cookie); a citizen's token finds
     nothing here, an operator's finds nothing among citizens' sessions."""
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get(OPERATOR_COOKIE)
+    token = session_token(request, OPERATOR_COOKIE)
     if not token:
         return None
     now = kb.ctx.clock.now()
@@ -105,5 +105,13 @@ async def current_operator(row: Annotated[OperatorSession | None, Depends(option
     return row
 
 
+def any_caller(request: Request, kb: Annotated[Parts, Depends(get_kb)],
+               session: Annotated[UserSession | None, Depends(optional_session)],
+               ) -> UserSession | OperatorSession | None:
+    """Who answers a code: a citizen's session, else an operator's (looked up only when there is no citizen's)."""
+    return session if session is not None else optional_operator(request, kb)
+
+
 CurrentOperator = Annotated[OperatorSession, Depends(current_operator)]
 MaybeOperator = Annotated[OperatorSession | None, Depends(optional_operator)]
+AnyCaller = Annotated[UserSession | OperatorSession | None, Depends(any_caller)]

@@ -311,3 +311,10 @@ def test_an_operator_changes_the_given_password_and_other_console_sessions_end(c
     assert client.get("/api/v1/operator/requests", headers={"Authorization": f"Bearer {second}"}).status_code == 401
     assert session(made.password).status_code == 401
     assert session("a long new secret 1").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/operator/visits/new", "/operator/requests", "/operator/centre",
+                                  "/operator/password"])
+def test_console_pages_send_the_signed_out_to_the_console_sign_in(client, path):
+    page = client.get(path, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/operator"

@@ -4,7 +4,6 @@ mismatch — not even which of the two did not match. The visit closes with a re
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,17 +11,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, operator_actor, record
-from kabinet.domain.errors import DocumentMismatch, InvalidInput, InvalidInputs, VisitNotFound
-from kabinet.domain.identity import Passport, parse_passport
+from kabinet.domain.errors import DocumentMismatch, VisitNotFound, parse_all
+from kabinet.domain.identity import parse_passport
 from kabinet.domain.ids import Id, parse_id
-from kabinet.domain.masks import mask_name
-from kabinet.domain.snils import Snils, parse_snils
-from kabinet.flows.shared.accounts import write_step
+from kabinet.domain.masks import mask_destination, mask_name
+from kabinet.domain.snils import parse_snils
+from kabinet.flows.shared.accounts import passport_matches, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.visits import visit_step
+from kabinet.flows.shared.visits import check_visit, visit_step
 from kabinet.policy import VISIT_TTL
-from kabinet.store.accounts import by_snils
+from kabinet.store.accounts import id_by_snils
 from kabinet.store.centre import open_identity_requests
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Operator, OperatorSession, Visit
@@ -85,14 +84,14 @@ class Receipt:
 
 
 def open_visit(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, snils: str, passport: str) -> VisitView:
-    number, doc = _parse(snils, passport)
-    with ctx.store.read() as db:
-        centre = db.get_one(Operator, operator.operator_id).centre
-    ctx.limiter.hit_all([("visit.open.operator", str(operator.operator_id)), ("visit.open.centre", centre)])
-    ctx.limiter.check("visit.mismatch.operator", str(operator.operator_id))
+    parsed = parse_all(snils=lambda: parse_snils(snils), passport=lambda: parse_passport(passport))
+    number, doc = parsed["snils"], parsed["passport"]
     matched = None
-    with write_step(ctx, lambda db: _owner(db, number)) as (db, account, now):
-        if account is not None and _passport_matches(ctx, account, doc):
+    with write_step(ctx, lambda db: id_by_snils(db, number.digits)) as (db, account, now):
+        centre = db.get_one(Operator, operator.operator_id).centre
+        ctx.limiter.hit_all([("visit.open.operator", str(operator.operator_id)), ("visit.open.centre", centre)])
+        ctx.limiter.check("visit.mismatch.operator", str(operator.operator_id))
+        if account is not None and passport_matches(ctx, account, doc):
             document = f"{doc.masked} · ***-***-{number.digits[6:9]} {number.digits[9:]}"  # passport · SNILS
             visit = Visit(operator_id=operator.operator_id, account_id=account.id, centre=centre, document=document,
                           opened_at=now, expires_at=now + VISIT_TTL, actions=[])
@@ -108,8 +107,14 @@ def open_visit(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, snils
 
 
 def show(ctx: FlowContext, *, operator: OperatorSession, visit_id: Id) -> VisitView:
-    with visit_step(ctx, operator, visit_id, reason=None) as v:
-        return _view(v.db, v.account, v.visit)
+    """Reads only: looking at a visit is not an action, so it neither locks the account nor extends the visit."""
+    now = ctx.clock.now()
+    with ctx.store.read() as db:
+        visit = db.get(Visit, parse_id(visit_id, VisitNotFound))
+        account = db.get(Account, visit.account_id) if visit else None
+        visit = check_visit(visit, account, operator.operator_id, now)
+        assert account is not None
+        return _view(db, account, visit)
 
 
 def close(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, visit_id: Id) -> Receipt:
@@ -129,36 +134,11 @@ def receipt(ctx: FlowContext, *, operator: OperatorSession, visit_id: Id, locale
         return _receipt(db, db.get_one(Account, visit.account_id), visit, locale)
 
 
-def _parse(snils: str, passport: str) -> tuple[Snils, Passport]:
-    problems: list[InvalidInput] = []
-    number = doc = None
-    try:
-        number = parse_snils(snils)
-    except InvalidInput as exc:
-        problems.append(exc)
-    try:
-        doc = parse_passport(passport)
-    except InvalidInput as exc:
-        problems.append(exc)
-    if problems or number is None or doc is None:
-        raise InvalidInputs(problems)
-    return number, doc
-
-
-def _owner(db: Session, number: Snils) -> uuid.UUID | None:
-    account = by_snils(db, number.digits)
-    return account.id if account else None
-
-
-def _passport_matches(ctx: FlowContext, account: Account, doc: Passport) -> bool:
-    return hmac.compare_digest(account.passport_hash or "", ctx.hasher.digest("passport", doc.digits))
-
-
 def _view(db: Session, account: Account, visit: Visit) -> VisitView:
     contacts = [VisitContact(id=c.id, kind=c.kind, value=masked(c), verified=c.verified_at is not None,
                              primary=c.is_primary, sign_in=c.sign_in, recovery=c.recovery)
                 for c in present_contacts(db, account.id)]
-    requests = [PendingRequest(id=r.id, number=r.number, phone=f"{r.phone[:5]} ***-**-{r.phone[-2:]}",
+    requests = [PendingRequest(id=r.id, number=r.number, phone=mask_destination("sms", r.phone) or "",
                                created_at=r.created_at)
                 for r in open_identity_requests(db, account.id)]
     return VisitView(id=visit.id, document=visit.document, expires_at=visit.expires_at,

@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.contact_book import can_remove, removal_checks
+from kabinet.domain.contact_book import nothing_blocks
 from kabinet.domain.ids import Id
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import account_step, facts
+from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.removal import CheckView, Removed, checks_view, refuse_if_unsafe, remove
+from kabinet.flows.shared.removal import CheckView, Removed, checks, checks_view, refuse_if_unsafe, remove
 from kabinet.flows.shared.views import ChallengeView, challenge_view
-from kabinet.store.contacts import own_contact, present_contacts
+from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 
@@ -33,10 +33,8 @@ def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id:
     with ctx.store.read() as db:
         account = db.get_one(Account, session.account_id)
         contact = own_contact(db, account.id, contact_id)
-        book, target, has_totp = [facts(c) for c in present_contacts(db, account.id)], facts(contact), bool(
-            account.totp_secret)
-        return Checklist(can_remove=can_remove(book, target, has_totp=has_totp),
-                         checks=checks_view(removal_checks(book, target, has_totp=has_totp), meta.locale))
+        found = checks(db, account, contact)  # one read of the contact list for both answers
+        return Checklist(can_remove=nothing_blocks(found), checks=checks_view(found, meta.locale))
 
 
 def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView:

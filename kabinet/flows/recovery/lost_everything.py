@@ -9,23 +9,20 @@ account still has, so an owner who did not ask hears of it while the visit is st
 
 from __future__ import annotations
 
-import hmac
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.errors import InvalidInput, InvalidInputs
+from kabinet.domain.errors import parse_all
 from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.domain.phone import Phone, parse_phone
-from kabinet.flows.shared.accounts import write_step
+from kabinet.flows.shared.accounts import passport_matches, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
 from kabinet.policy import IDENTITY_REQUEST_TTL
-from kabinet.store.accounts import by_snils
+from kabinet.security.tokens import new_number
+from kabinet.store.accounts import id_by_snils
 from kabinet.store.models import Account, IdentityRequest
 from kabinet.texts import text
 
@@ -46,9 +43,9 @@ class Filed:
 def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_date: str, phone: str) -> Filed:
     data, number = _parse(ctx, snils=snils, passport=passport, birth_date=birth_date, phone=phone)
     ctx.limiter.hit_all([("recovery.identity.snils", data.snils.digits), ("recovery.identity.ip", meta.ip or "-")])
-    with write_step(ctx, lambda db: _owner(db, data.snils.digits)) as (db, account, now):
+    with write_step(ctx, lambda db: id_by_snils(db, data.snils.digits)) as (db, account, now):
         matched = account is not None and _matches(ctx, account, data)
-        req = IdentityRequest(id=uuid.uuid4(), number=_number(), account_id=account.id if matched and account
+        req = IdentityRequest(id=uuid.uuid4(), number=new_number(), account_id=account.id if matched and account
                               else None, phone=number.e164, state="awaiting_visit",
                               expires_at=now + IDENTITY_REQUEST_TTL, created_at=now)
         db.add(req)
@@ -60,32 +57,13 @@ def request(ctx: FlowContext, meta: Meta, *, snils: str, passport: str, birth_da
         return Filed(request=RequestView(id=req.id, number=req.number, state=req.state, expires_at=req.expires_at))
 
 
-def _owner(db: Session, snils: str) -> uuid.UUID | None:
-    account = by_snils(db, snils)
-    return account.id if account else None
-
-
 def _parse(ctx: FlowContext, *, snils: str, passport: str, birth_date: str, phone: str) -> tuple[IdentityData, Phone]:
-    problems: list[InvalidInput] = []
-    try:
-        number = parse_phone(phone)
-    except InvalidInput as exc:
-        problems.append(exc)
-    try:
-        data = parse_identity(snils=snils, passport=passport, birth_date=birth_date, today=ctx.clock.now().date())
-    except InvalidInputs as exc:
-        problems = exc.problems + problems
-    if problems:
-        raise InvalidInputs(problems)
-    return data, number
+    today = ctx.clock.now().date()
+    parsed = parse_all(identity=lambda: parse_identity(snils=snils, passport=passport, birth_date=birth_date,
+                                                       today=today), phone=lambda: parse_phone(phone))
+    return parsed["identity"], parsed["phone"]
 
 
 def _matches(ctx: FlowContext, account: Account, data: IdentityData) -> bool:
-    passport_ok = hmac.compare_digest(account.passport_hash or "", ctx.hasher.digest("passport", data.passport.digits))
-    return passport_ok and account.birth_date == data.birth_date
+    return passport_matches(ctx, account, data.passport) and account.birth_date == data.birth_date
 
-
-def _number() -> str:
-    """Ten digits, read out at the counter: ``4815-162342``."""
-    digits = f"{secrets.randbelow(10**10):010d}"
-    return f"{digits[:4]}-{digits[4:]}"

@@ -3,6 +3,7 @@ account row first), and what steps read about an account — its contacts as gua
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.domain.contact_book import Facts
 from kabinet.domain.errors import NotSignedIn
+from kabinet.domain.identity import Passport
 from kabinet.domain.logins import parse_login
 from kabinet.flows.shared.context import FlowContext
 from kabinet.security.sessions import require_step_up
@@ -47,6 +49,11 @@ def account_step(ctx: FlowContext, session: UserSession, *, fresh_factor: bool =
         if account is None:
             raise NotSignedIn()
         yield db, account, now
+
+
+def passport_matches(ctx: FlowContext, account: Account, passport: Passport) -> bool:
+    """The passport is kept only as a keyed hash: compared, in constant time, never read back."""
+    return hmac.compare_digest(account.passport_hash or "", ctx.hasher.digest("passport", passport.digits))
 
 
 def load_account(ctx: FlowContext, account_id: uuid.UUID) -> Account:

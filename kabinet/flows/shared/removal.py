@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
-from kabinet.domain.contact_book import Check, check_text, removal_checks
+from kabinet.domain.contact_book import Check, check_text, nothing_blocks, removal_checks
 from kabinet.domain.errors import GuardRefused
 from kabinet.flows.shared.accounts import facts
 from kabinet.flows.shared.contact_state import retire
@@ -50,7 +50,7 @@ def checks_view(found: list[Check], locale: str) -> list[CheckView]:
 
 def refuse_if_unsafe(db: Session, account: Account, contact: Contact, locale: str) -> None:
     found = checks(db, account, contact)
-    if not all(c.ok for c in found if c.blocking):
+    if not nothing_blocks(found):
         raise GuardRefused(checks=checks_view(found, locale))
 
 

@@ -3,13 +3,13 @@ person to look), and how a request and its thread are shown to the citizen and t
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kabinet.security.tokens import new_number
 from kabinet.store.models import SupportMessage, SupportRequest
 from kabinet.store.requests import threads
 
@@ -37,7 +37,7 @@ class RequestView:
 def open_request(db: Session, *, account_id: uuid.UUID | None, topic: str, text: str, reference: str | None,
                  now: datetime) -> SupportRequest:
     request = SupportRequest(id=uuid.uuid4(), account_id=account_id, topic=topic, text=text, reference=reference,
-                             number=_number(), state="new", created_at=now, updated_at=now)
+                             number=new_number(), state="new", created_at=now, updated_at=now)
     db.add(request)
     db.flush()  # the request row first: the message refers to it (no ORM relationship orders the two)
     db.add(SupportMessage(request_id=request.id, author="citizen", text=text, created_at=now))
@@ -51,8 +51,3 @@ def views(db: Session, rows: list[SupportRequest]) -> list[RequestView]:
                         messages=[MessageView(author=m.author, text=m.text, at=m.created_at) for m in thread[r.id]])
             for r in rows]
 
-
-def _number() -> str:
-    """Ten digits, easy to read out on the phone: ``2511-483920``."""
-    digits = f"{secrets.randbelow(10**10):010d}"
-    return f"{digits[:4]}-{digits[4:]}"

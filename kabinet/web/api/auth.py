@@ -16,9 +16,9 @@ from kabinet.flows.shared.views import AccountView, account_view
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, Confirmed, answers
 from kabinet.web.deps import (
+    AnyCaller,
     CurrentSession,
     Kb,
-    MaybeOperator,
     MaybeSession,
     RequestMeta,
     clear_session_cookie,
@@ -55,10 +55,10 @@ def start_sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> Any:
 
 
 @router.post("/challenges/{challenge_id}/confirm", **answers(Confirmed, 200, (201, Confirmed)))
-def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, session: MaybeSession,
-            operator: MaybeOperator, response: Response) -> Any:
+def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, caller: AnyCaller,
+            response: Response) -> Any:
     """Any code: a citizen's, or one an operator's console sent (answered with the operator's token)."""
-    done = challenges.confirm(kb.ctx, meta, challenge_id, body.code, session or operator)
+    done = challenges.confirm(kb.ctx, meta, challenge_id, body.code, caller)
     response.status_code = 201 if done.purpose == "register" else 200  # a new account
     if token := getattr(done.result, "session_token", None):
         set_session_cookie(response, kb, token)

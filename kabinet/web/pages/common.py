@@ -75,8 +75,8 @@ DONE = {
 }
 
 
-def done_text(request: Request, key: str | None) -> str | None:
-    return gettext(locale_of(request))(DONE[key]) if key in DONE else None
+def done_text(request: Request, key: str | None, table: dict[str, str] = DONE) -> str | None:
+    return gettext(locale_of(request))(table[key]) if key in table else None
 
 
 def run_action(action: Callable[[], object], *, back: str, done: str,

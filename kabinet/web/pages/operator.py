@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -29,18 +29,30 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.policy import OPERATOR_SESSION_ABSOLUTE
 from kabinet.store.models import OperatorSession
-from kabinet.web.deps import OPERATOR_COOKIE, Kb, MaybeOperator, RequestMeta
-from kabinet.web.i18n import gettext
-from kabinet.web.pages.common import CsrfChecked, go, problem_of, safe_next
+from kabinet.web.deps import OPERATOR_COOKIE, CurrentOperator, Kb, MaybeOperator, RequestMeta
+from kabinet.web.pages.common import CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.problems import locale_of, status_of
 from kabinet.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
+
+
+class ConsoleSignInFirst(Exception):
+    """A console page without a live operator session: answered with a redirect to the console's sign-in."""
+
+
+async def console_operator(operator: MaybeOperator) -> OperatorSession:
+    if operator is None:
+        raise ConsoleSignInFirst()
+    return operator
+
+
+Console = Annotated[OperatorSession, Depends(console_operator)]
 Field = Annotated[str, Form(max_length=500)]
 DONE = {"removed": "The contact is unlinked.", "email": "The address is added; a confirmation letter is on its way.",
         "phone": "The new phone is confirmed.", "identity": "The identity is confirmed.",
         "recovered": "Access is restored: the citizen can now set a password with the new phone.",
-        "answered": "The answer is sent."}
+        "answered": "The answer is sent.", "password": "The password is changed."}
 
 
 def page(request: Request, name: str, *, status: int = 200, **context: object) -> HTMLResponse:
@@ -108,18 +120,14 @@ def sign_out(kb: Kb, operator: MaybeOperator) -> Response:
 
 
 @router.get("/visits/new", response_class=HTMLResponse)
-def open_page(request: Request, operator: MaybeOperator) -> Response:
-    if operator is None:
-        return go("/operator")
+def open_page(request: Request, operator: Console) -> Response:
     return page(request, "operator_open.html", form={}, problem=None)
 
 
 @router.post("/visits", dependencies=[CsrfChecked])
-def open_submit(request: Request, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def open_submit(request: Request, kb: Kb, meta: RequestMeta, operator: Console,
                 snils: Annotated[str, Form(max_length=32)] = "",
                 passport: Annotated[str, Form(max_length=32)] = "") -> Response:
-    if operator is None:
-        return go("/operator")
     try:
         visit = visits.open_visit(kb.ctx, meta, operator=operator, snils=snils, passport=passport)
     except KabinetError as exc:
@@ -129,9 +137,7 @@ def open_submit(request: Request, kb: Kb, meta: RequestMeta, operator: MaybeOper
 
 
 @router.get("/visits/{visit_id}", response_class=HTMLResponse)
-def visit_page(request: Request, visit_id: str, kb: Kb, operator: MaybeOperator, done: str = "") -> Response:
-    if operator is None:
-        return go("/operator")
+def visit_page(request: Request, visit_id: str, kb: Kb, operator: Console, done: str = "") -> Response:
     return _visit(request, kb, operator, visit_id, done=done)
 
 
@@ -141,16 +147,13 @@ def _visit(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, *
         visit = visits.show(kb.ctx, operator=operator, visit_id=visit_id)
     except VisitNotFound:
         return go("/operator/visits/new")
-    text = gettext(locale_of(request))(DONE[done]) if done in DONE else None
     return page(request, "operator_visit.html", status=status, visit=visit, problem=problem, target=target,
-                done=text)
+                done=done_text(request, done, DONE))
 
 
-def _act(request: Request, kb: Kb, operator: OperatorSession | None, visit_id: str, target: str,
+def _act(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, target: str,
          action: Callable[[], object], done: str) -> Response:
     """Run one centre flow; a refusal is shown on the visit page beside the form that asked."""
-    if operator is None:
-        return go("/operator")
     try:
         result = action()
     except (VisitNotFound, OperatorAuthRequired):
@@ -164,44 +167,42 @@ def _act(request: Request, kb: Kb, operator: OperatorSession | None, visit_id: s
 
 
 @router.post("/visits/{visit_id}/contacts/{contact_id}/remove", dependencies=[CsrfChecked])
-def remove(request: Request, visit_id: str, contact_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def remove(request: Request, visit_id: str, contact_id: str, kb: Kb, meta: RequestMeta, operator: Console,
            reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, f"remove-{contact_id}", lambda: unlink_contact.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, contact_id=contact_id, reason=reason), "removed")
 
 
 @router.post("/visits/{visit_id}/email", dependencies=[CsrfChecked])
-def email(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def email(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
           email: Annotated[str, Form(max_length=320)] = "", reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, "email", lambda: add_email.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, email=email, reason=reason), "email")
 
 
 @router.post("/visits/{visit_id}/phone", dependencies=[CsrfChecked])
-def phone(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def phone(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
           phone: Annotated[str, Form(max_length=64)] = "", reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, "phone", lambda: replace_phone.start(
         kb.ctx, meta, operator=operator, visit_id=visit_id, phone=phone, reason=reason), "phone")
 
 
 @router.post("/visits/{visit_id}/confirm-identity", dependencies=[CsrfChecked])
-def identity(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def identity(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
              reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, "identity", lambda: confirm_identity.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, reason=reason), "identity")
 
 
 @router.post("/visits/{visit_id}/recovery/{request_id}/complete", dependencies=[CsrfChecked])
-def complete(request: Request, visit_id: str, request_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def complete(request: Request, visit_id: str, request_id: str, kb: Kb, meta: RequestMeta, operator: Console,
              reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, f"recovery-{request_id}", lambda: complete_recovery.start(
         kb.ctx, meta, operator=operator, visit_id=visit_id, request_id=request_id, reason=reason), "recovered")
 
 
 @router.post("/visits/{visit_id}/close", dependencies=[CsrfChecked])
-def close(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator) -> Response:
-    if operator is None:
-        return go("/operator")
+def close(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console) -> Response:
     try:
         visits.close(kb.ctx, meta, operator=operator, visit_id=visit_id)
     except KabinetError:
@@ -210,15 +211,13 @@ def close(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: 
 
 
 @router.get("/visits/{visit_id}/receipt", response_class=HTMLResponse)
-def receipt_page(request: Request, visit_id: str, kb: Kb, operator: MaybeOperator, links: bool = True) -> Response:
-    if operator is None:
-        raise OperatorAuthRequired()
+def receipt_page(request: Request, visit_id: str, kb: Kb, operator: CurrentOperator, links: bool = True) -> Response:
     receipt = visits.receipt(kb.ctx, operator=operator, visit_id=visit_id, locale=locale_of(request))
     return render(request, "operator_receipt.html", receipt=receipt, links=links)
 
 
 @router.get("/visits/{visit_id}/receipt.pdf")
-async def receipt_pdf(request: Request, visit_id: str, kb: Kb, operator: MaybeOperator) -> Response:
+async def receipt_pdf(request: Request, visit_id: str, kb: Kb, operator: CurrentOperator) -> Response:
     """The same page, rendered to PDF off the event loop (it takes tens of milliseconds)."""
     html = await run_in_threadpool(receipt_page, request, visit_id, kb, operator, False)
     pdf = await run_in_threadpool(_pdf, bytes(html.body).decode())
@@ -233,20 +232,15 @@ def _pdf(html: str) -> bytes:
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def requests_page(request: Request, kb: Kb, operator: MaybeOperator, done: str = "") -> Response:
-    if operator is None:
-        return go("/operator")
-    text = gettext(locale_of(request))(DONE[done]) if done in DONE else None
+def requests_page(request: Request, kb: Kb, operator: Console, done: str = "") -> Response:
     return page(request, "operator_requests.html", requests=centre_requests.waiting(kb.ctx, operator=operator),
-                problem=None, done=text)
+                problem=None, done=done_text(request, done, DONE))
 
 
 @router.post("/requests/{request_id}/answer", dependencies=[CsrfChecked])
-def answer(request: Request, request_id: str, kb: Kb, meta: RequestMeta, operator: MaybeOperator,
+def answer(request: Request, request_id: str, kb: Kb, meta: RequestMeta, operator: Console,
            text: Annotated[str, Form(max_length=4000)] = "",
            state: Annotated[str, Form(max_length=16)] = "") -> Response:
-    if operator is None:
-        return go("/operator")
     try:
         centre_requests.answer(kb.ctx, meta, operator=operator, request_id=request_id, text=text, state=state)
     except KabinetError as exc:
@@ -256,9 +250,7 @@ def answer(request: Request, request_id: str, kb: Kb, meta: RequestMeta, operato
 
 
 @router.get("/centre", response_class=HTMLResponse)
-def centre_page(request: Request, kb: Kb, operator: MaybeOperator) -> Response:
-    if operator is None:
-        return go("/operator")
+def centre_page(request: Request, kb: Kb, operator: Console) -> Response:
     try:
         view = supervision.overview(kb.ctx, operator=operator, locale=locale_of(request))
     except KabinetError as exc:
@@ -268,21 +260,16 @@ def centre_page(request: Request, kb: Kb, operator: MaybeOperator) -> Response:
 
 
 @router.get("/password", response_class=HTMLResponse)
-def password_page(request: Request, operator: MaybeOperator, done: str = "") -> Response:
-    if operator is None:
-        return go("/operator")
-    return page(request, "operator_password.html", problem=None,
-                done=gettext(locale_of(request))("The password is changed.") if done else None)
+def password_page(request: Request, operator: Console, done: str = "") -> Response:
+    return page(request, "operator_password.html", problem=None, done=done_text(request, done, DONE))
 
 
 @router.post("/password", dependencies=[CsrfChecked])
-def password_submit(request: Request, kb: Kb, operator: MaybeOperator,
+def password_submit(request: Request, kb: Kb, operator: Console,
                     current: Annotated[str, Form(max_length=1024)] = "",
                     new: Annotated[str, Form(max_length=1024)] = "") -> Response:
-    if operator is None:
-        return go("/operator")
     try:
         operators.change_password(kb.ctx, operator=operator, current=current, new=new)
     except KabinetError as exc:
         return page(request, "operator_password.html", status=status_of(exc), problem=problem_of(request, exc))
-    return go("/operator/password?done=1")
+    return go("/operator/password?done=password")

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("closed_at", UtcDateTime(), nullable=True),
         sa.Column("actions", sa.JSON(), nullable=False),
     )
+    op.create_index("ix_visit_centre_opened", "visit", ["centre", "opened_at"])
 
 
 def downgrade() -> None:

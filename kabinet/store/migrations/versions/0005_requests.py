@@ -22,6 +22,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("number", sa.String(16), nullable=True))
         batch.add_column(sa.Column("updated_at", UtcDateTime(), nullable=True))
         batch.create_unique_constraint("uq_support_request_number", ["number"])
+        batch.create_index("ix_support_request_state_created", ["state", "created_at"])
     op.execute("UPDATE support_request SET state = 'new' WHERE state = 'open'")
     op.create_table(
         "support_message",
@@ -37,6 +38,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("support_message")
     with op.batch_alter_table("support_request") as batch:
+        batch.drop_index("ix_support_request_state_created")
         batch.drop_constraint("uq_support_request_number", type_="unique")
         batch.drop_column("updated_at")
         batch.drop_column("number")
