@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from kabinet.delivery.waker import Waker
 from kabinet.delivery.worker import Courier
 from kabinet.flows.shared.context import FlowContext
 from kabinet.identity_registers import DevRegisters
+from kabinet.policy import Cooling
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
@@ -65,6 +67,12 @@ class Kabinet:
         return self.courier.wake
 
 
+def _cooling(settings: Settings) -> Cooling:
+    return Cooling(contact=timedelta(hours=settings.cooling_contact_hours),
+                   recovery=timedelta(hours=settings.cooling_recovery_hours),
+                   trusted=timedelta(hours=settings.cooling_trusted_hours))
+
+
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:
     clock = clock or SystemClock()
     store = store or Store.from_url(settings.db_url)
@@ -75,7 +83,7 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
         store=store, clock=clock, hasher=Hasher(key), limiter=RateLimiter(settings.redis_url,
                                                                            enabled=settings.rate_limits),
         outbox_sealer=outbox_sealer, totp_sealer=Sealer(key, "totp"), registers=DevRegisters(),
-        base_url=settings.base_url,
+        base_url=settings.base_url, cooling=_cooling(settings),
     )
     courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
                       sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is
     # believed. Empty: none is, so nobody can pick the address that rate limits and history record.
     trusted_proxies: str = ""
+    # Cooling-off periods in hours (issue 15; ``kabinet.policy.Cooling`` says what each one holds back).
+    cooling_contact_hours: float = 24
+    cooling_recovery_hours: float = 24
+    cooling_trusted_hours: float = 24
 
     @property
     def db_url(self) -> str:

@@ -4,6 +4,7 @@ and a flow never hides a number of its own. DOMAIN.md documents the same figures
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 # --- codes and links ---------------------------------------------------------------------------------------
@@ -24,6 +25,28 @@ RECOVERY_TTL = timedelta(minutes=15)
 RECOVERY_PROOF_ATTEMPTS = 3
 SILENT_AFTER = timedelta(days=180)  # a contact unconfirmed this long is not proof enough alone
 IDENTITY_REQUEST_TTL = timedelta(days=30)  # a lost-everything request awaiting a visit
+
+# --- a trusted person and cooling-off (issue 15) -------------------------------------------------------------
+TRUSTED_INVITE_TTL = timedelta(hours=72)  # an invitation waits this long for the invitee's answer
+TRUSTED_PER_TRUSTEE = 5  # citizens one person may be trusted by
+APPROVAL_TTL = timedelta(hours=24)  # a trusted person's approval is awaited this long
+RECOVERY_RETURN = timedelta(hours=72)  # after a wait ends, the recovering citizen has this long to come back
+VOUCHED_FOR = timedelta(hours=72)  # a phone set at a service centre recovers alone, with no wait, this long
+
+
+@dataclass(frozen=True)
+class Cooling:
+    """The three cooling-off periods, configurable (``KABINET_COOLING_*_HOURS``, API.md additions) because a
+    portal tunes them against fraud it sees; the defaults are Login.gov's 24 hours.
+
+    ``contact``: a contact added this recently cannot recover the account or confirm removing an older one.
+    ``recovery``: a recovery proven by one channel only waits this long, with a cancel link to every channel.
+    ``trusted``: removing or replacing the trusted person takes effect only after this long."""
+
+    contact: timedelta = timedelta(hours=24)
+    recovery: timedelta = timedelta(hours=24)
+    trusted: timedelta = timedelta(hours=24)
+
 
 # --- the service centre ------------------------------------------------------------------------------------
 OPERATOR_SESSION_IDLE = timedelta(minutes=15)
@@ -62,4 +85,7 @@ RULES: dict[str, str] = {
     "visit.open.operator": "60/hour",  # documents entered by one operator
     "visit.open.centre": "600/hour",
     "visit.mismatch.operator": "10/hour",  # documents that matched no account: someone trying passports
+    "trusted.invite.account": "5/day",  # invitations sent by one citizen (each is an SMS to a stranger's phone)
+    "trusted.invite.destination": "3/day",  # invitations to one phone, from anyone
+    "trusted.ask.account": "10/day",  # approvals asked of a trusted person for one citizen (each is an SMS)
 }

@@ -66,6 +66,21 @@ class EventType(StrEnum):
     IDENTITY_CONFIRMED = "identity:confirmed"
     RECOVERY_COMPLETED = "recovery:completed_at_centre"
     REQUEST_ANSWERED = "request:answered"
+    RECOVERY_TOO_NEW = "recovery:contact_too_new"
+    RECOVERY_HELD = "recovery:held"
+    RECOVERY_CANCELLED = "recovery:cancelled"
+    RECOVERY_RELEASED = "recovery:released_at_centre"
+    TRUSTED_INVITED = "trusted:invited"
+    TRUSTED_INVITATION_CANCELLED = "trusted:invitation_cancelled"
+    TRUSTED_ACCEPTED = "trusted:accepted"
+    TRUSTED_DECLINED = "trusted:declined"
+    TRUSTED_REMOVAL_REQUESTED = "trusted:removal_requested"
+    TRUSTED_REMOVAL_CANCELLED = "trusted:removal_cancelled"
+    TRUSTED_REPLACEMENT_CANCELLED = "trusted:replacement_cancelled"
+    APPROVAL_ASKED = "trusted:approval_asked"
+    APPROVAL_GIVEN = "trusted:approved"
+    APPROVAL_REFUSED = "trusted:refused"
+    APPROVAL_CANCELLED = "trusted:approval_cancelled"
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,7 @@ class Actor:
 
 CITIZEN = Actor()
 SYSTEM = Actor("system")
+TRUSTED_PERSON = Actor("trusted_person")  # the citizen's trusted person decided (issue 15); their name is in details
 
 
 def operator_actor(operator_id: object) -> Actor:

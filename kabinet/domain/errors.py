@@ -307,3 +307,62 @@ class RequestNotFound(KabinetError):
 class SupervisorsOnly(KabinetError):
     code = "operator.supervisor_only"
     title = "Only a supervisor of this centre may see this"
+
+
+# --- the trusted person and cooling-off (issue 15) -----------------------------------------------------
+
+
+class RecoveryWaiting(KabinetError):
+    """A held recovery: ``ready_at`` (when the cooling-off ends, or ``None``) and ``approval`` (the trusted
+    person's answer so far, or ``None``) say what it waits for."""
+
+    code = "recovery.waiting"
+    title = "For your safety this recovery is on hold: every contact of the account has been told, and it can be finished only when the wait is over and nothing stopped it"  # noqa: E501
+
+
+class ContactTooNew(KabinetError):
+    code = "contact.too_new"
+    title = ("A contact added in the last {hours} hours cannot confirm removing an older one. Use an older contact "
+             "or the authenticator app, or try again later")
+
+
+class TrustedSelf(InvalidInput):
+    code = "trusted.self"
+    title = "This is your own number: a trusted person is someone else"
+
+
+class TrustedPending(KabinetError):
+    code = "trusted.pending"
+    title = "An invitation or a change of the trusted person is already under way: cancel it first"
+
+
+class TrustedNotFound(KabinetError):
+    """One answer for an unknown, expired, answered or someone else's invitation or link."""
+
+    code = "trusted.not_found"
+    title = "This invitation or trusted person was not found"
+
+
+class TrustedNotConfirmed(KabinetError):
+    code = "trusted.not_confirmed"
+    title = "Only a person whose account is confirmed can be a trusted person"
+
+
+class TrustedUnderage(KabinetError):
+    code = "trusted.underage"
+    title = "A trusted person must be 18 or older by the date of birth in their account"
+
+
+class TrustedTooMany(KabinetError):
+    code = "trusted.too_many"
+    title = "One person can be trusted by at most {limit} citizens"
+
+
+class TrustedKeepRefused(KabinetError):
+    code = "trusted.keep_refused"
+    title = "A replacement is under way: cancel the replacement to keep the current trusted person"
+
+
+class ApprovalNotFound(KabinetError):
+    code = "approval.not_found"
+    title = "This request was not found, has expired or has already been answered"

@@ -11,9 +11,14 @@ from sqlalchemy.orm import Session
 from kabinet.store.models import Challenge
 
 
-def owner(db: Session, challenge_id: uuid.UUID) -> uuid.UUID | None:
-    """The account a challenge belongs to (to lock it first, before the challenge row)."""
-    return db.scalar(select(Challenge.account_id).where(Challenge.id == challenge_id))
+def owner(db: Session, challenge_id: uuid.UUID) -> uuid.UUID | tuple[uuid.UUID, ...] | None:
+    """The account a challenge belongs to (to lock it first, before the challenge row); with the other account
+    its step changes (``payload["for_account"]``: a trusted person's code approves another citizen's request)."""
+    row = db.execute(select(Challenge.account_id, Challenge.payload).where(Challenge.id == challenge_id)).first()
+    if row is None or row[0] is None:
+        return None
+    other = (row[1] or {}).get("for_account")
+    return (row[0], uuid.UUID(other)) if other else row[0]
 
 
 def by_link(db: Session, secret_hash: str, purpose: str, *, lock: bool = False) -> Challenge | None:

@@ -92,6 +92,9 @@ class Contact(Base):
     # The last time a code sent here was typed back: a contact silent for long may have a new owner by now
     # (reissued numbers, deleted mailboxes), so it alone cannot recover the account (flows/recovery).
     last_confirmed_at: Mapped[datetime | None]
+    # Set when an operator saw the citizen's document and the citizen typed back a code sent here at the counter:
+    # such a contact is not "new" for the cooling-off rules (issue 15), and recovers alone for a while.
+    vouched_at: Mapped[datetime | None]
     # Set on the new value of a Change: when it is verified it takes the old one's place.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
 
@@ -239,13 +242,18 @@ class Recovery(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16))  # first_proof | second_proof | password | done
+    # first_proof | second_proof | password | held | visit | done | cancelled | refused | dead
+    state: Mapped[str] = mapped_column(String(16))
     first_contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     proofs: Mapped[list[str]] = mapped_column(default=list)
     attempts_left: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # Held (issue 15): proven by one channel only, it waits until ``ready_at``; with a trusted person it also
+    # waits for their approval. Every channel gets a link whose keyed hash is ``cancel_hash``.
+    ready_at: Mapped[datetime | None]
+    cancel_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class BackupCode(Base):
@@ -322,3 +330,48 @@ class Visit(Base):
     expires_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     actions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the receipt's lines: when and what was done
+
+
+class TrustedLink(Base):
+    """A citizen's trusted person (issue 15): invited by phone, accepted from the invitee's own cabinet.
+
+    It counts ("in force") while ``state`` is ``active``, ``effective_at`` has come and ``ends_at`` has not.
+    Both times exist for the cooling-off: a replacement starts to count only ``Cooling.trusted`` after it was
+    accepted, and a removal stops it counting only that long after it was asked — a thief who holds a session
+    cannot swap the trusted person and then recover at once. Nothing runs on a timer: the clock decides."""
+
+    __tablename__ = "trusted_link"
+    __table_args__ = (Index("ix_trusted_link_phone_state", "phone", "state"),)  # an invitee's invitations
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)  # who trusts
+    trustee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)  # set on accepting
+    phone: Mapped[str] = mapped_column(String(16))  # the invited number (E.164)
+    state: Mapped[str] = mapped_column(String(16))  # invited | active | declined | cancelled
+    created_at: Mapped[datetime]
+    invite_expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    effective_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+
+
+class Approval(Base):
+    """A password change or recovery waiting for the trusted person (issue 15). The trustee sees who asks and
+    for what, nothing else; a password change keeps its new hash here until approved (then it is applied and
+    the hash cleared) or refused or cancelled (cleared)."""
+
+    __tablename__ = "approval"
+    __table_args__ = (Index("ix_approval_trustee_state", "trustee_id", "state"),)  # a trustee's queue
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    trustee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    link_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trusted_link.id"))
+    action: Mapped[str] = mapped_column(String(16))  # password | recovery
+    state: Mapped[str] = mapped_column(String(16))  # waiting | approved | refused | cancelled
+    recovery_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("recovery.id"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"))  # the citizen's, kept open
+    new_password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -1,7 +1,8 @@
 """Purging what has served its purpose (152-FZ: personal data are destroyed once their purpose ends):
 challenges a day after they expired (an unconfirmed registration's challenge holds a password hash and a
-name), finished or expired recoveries, and identity requests past their date (kept, marked expired: the
-number stays in the citizen's history). Run by ``kabinet purge`` and hourly by every outbox worker."""
+name), trusted-person requests once decided or expired (a waiting password change holds a hash), finished or
+expired recoveries, and identity requests past their date (kept, marked expired: the number stays in the
+citizen's history). Run by ``kabinet purge`` and hourly by every outbox worker."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 
 from kabinet.store.db import Store
-from kabinet.store.models import Challenge, IdentityRequest, Recovery
+from kabinet.store.models import Approval, Challenge, IdentityRequest, Recovery
 
 log = logging.getLogger("kabinet.purge")
 GRACE = timedelta(days=1)  # a day to read "this code has expired" rather than "not found"
@@ -23,6 +24,7 @@ class Purged:
     challenges: int
     recoveries: int
     requests_expired: int
+    approvals: int = 0
 
 
 def purge(store: Store, now: datetime) -> Purged:
@@ -30,10 +32,17 @@ def purge(store: Store, now: datetime) -> Purged:
     with store.write() as db:
         challenges = db.execute(delete(Challenge).where(
             or_(Challenge.expires_at < cutoff, Challenge.consumed_at < cutoff))).rowcount
-        recoveries = db.execute(delete(Recovery).where(Recovery.expires_at < cutoff)).rowcount
+        # Requests to a trusted person (a waiting password change holds a password hash) once decided or expired;
+        # a recovery goes only after every request about it has.
+        approvals = db.execute(delete(Approval).where(
+            or_(Approval.expires_at < cutoff, Approval.decided_at < cutoff))).rowcount
+        asked = select(Approval.recovery_id).where(Approval.recovery_id.is_not(None))
+        recoveries = db.execute(delete(Recovery).where(Recovery.expires_at < cutoff,
+                                                       Recovery.id.not_in(asked))).rowcount
         expired = db.execute(update(IdentityRequest).where(
             IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,
         ).values(state="expired")).rowcount
-    done = Purged(challenges, recoveries, expired)
-    log.info("purged %s challenges, %s recoveries; %s identity requests expired", *vars(done).values())
+    done = Purged(challenges, recoveries, expired, approvals)
+    log.info("purged %s challenges, %s recoveries; %s identity requests expired; %s approvals purged",
+             *vars(done).values())
     return done

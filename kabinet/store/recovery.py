@@ -34,3 +34,18 @@ def unused_backup_code(db: Session, code_hash: str) -> BackupCode | None:
 def use_up_backup_codes(db: Session, account_id: uuid.UUID, now: datetime) -> None:
     db.execute(update(BackupCode).where(BackupCode.account_id == account_id, BackupCode.used_at.is_(None))
                .values(used_at=now))
+
+
+def by_cancel_hash(db: Session, digest: str, *, lock: bool = False) -> Recovery | None:
+    """A held recovery by the keyed hash of its cancel link (a unique index); with ``lock``, locked and read
+    afresh (the caller holds the account lock)."""
+    query = select(Recovery).where(Recovery.cancel_hash == digest)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalars(query).one_or_none()
+
+
+def held(db: Session, account_id: uuid.UUID, now: datetime) -> list[Recovery]:
+    """Recoveries of this account on hold (waiting out the cooling-off or the trusted person)."""
+    return list(db.scalars(select(Recovery).where(Recovery.account_id == account_id, Recovery.state == "held",
+                                                  Recovery.expires_at > now).order_by(Recovery.created_at)))

@@ -20,7 +20,7 @@ from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
 from kabinet.web import api_docs, dev, problems
-from kabinet.web.api import auth, contacts, operator, recovery, requests, security
+from kabinet.web.api import auth, contacts, operator, recovery, requests, security, trusted
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
 from kabinet.web.pages import account as pages_account
@@ -63,6 +63,7 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
     app.add_exception_handler(pages_operator.ConsoleSignInFirst, page_errors.on_console_sign_in_first)
     for router in (auth.router, contacts.router, security.router, recovery.router, operator.router, requests.router,
+                   trusted.router,
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
                    pages_operator.router):

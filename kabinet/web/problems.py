@@ -37,6 +37,9 @@ STATUS: dict[str, int] = {
     "rate_limited": 429, "challenge.resend_too_soon": 429,
     "operator.auth_required": 401, "visit.not_found": 404, "visit.no_match": 404, "reason.required": 422,
     "request.not_found": 404, "operator.supervisor_only": 403,
+    "recovery.waiting": 409, "contact.too_new": 409, "trusted.self": 422, "trusted.pending": 409,
+    "trusted.not_found": 404, "trusted.not_confirmed": 409, "trusted.underage": 409, "trusted.too_many": 409,
+    "trusted.keep_refused": 409, "approval.not_found": 404,
 }
 
 

@@ -1,23 +1,27 @@
 """Password change (Security page): needs the current password and a fresh second factor; ends every
-other session, because whoever knew the old password may be signed in elsewhere."""
+other session, because whoever knew the old password may be signed in elsewhere.
+
+With a trusted person in force (issue 15) the new password waits for their approval: only its hash is kept, on
+the request, until they approve (then it is applied, as here), refuse or the citizen cancels (then it is wiped).
+A thief who knows the password and holds the session still cannot change it alone."""
 
 from __future__ import annotations
 
-from kabinet.audit.events import EventType, Meta, record
+from kabinet.audit.events import Meta
 from kabinet.domain.errors import AuthFailed
 from kabinet.domain.passwords import check_password
+from kabinet.flows.shared import password_set, trusted
 from kabinet.flows.shared.accounts import load_account, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed
+from kabinet.flows.shared.trusted import ApprovalView, approval_view
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.sessions import require_step_up
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Session as UserSession
-from kabinet.store.sessions import end_all
-from kabinet.texts import text
 
 
-def run(ctx: FlowContext, meta: Meta, *, session: UserSession, current: str, new: str) -> None:
+def run(ctx: FlowContext, meta: Meta, *, session: UserSession, current: str, new: str) -> ApprovalView | None:
+    """``None`` when the password is changed now; the request waiting for the trusted person otherwise."""
     now = ctx.clock.now()
     require_step_up(session, now)
     account = load_account(ctx, session.account_id)
@@ -31,7 +35,11 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, current: str, new
     new_hash = hash_password(new)
     with write_step(ctx, account.id) as (db, locked, now):
         assert locked is not None
-        locked.password_hash = new_hash
-        end_all(db, locked.id, now, keep=session.id)
-        record(db, locked, EventType.PASSWORD_CHANGED, at=now, meta=meta)
-        contact_changed(ctx, db, locked, now=now, what=text("the password was changed"))
+        link = trusted.current(db, locked.id, now)
+        if link is None:
+            password_set.apply(ctx, db, locked, new_hash, keep=session.id, now=now, meta=meta)
+            return None
+        approval = trusted.ask(ctx, db, locked, link, action="password", now=now, meta=meta, new_hash=new_hash,
+                               session_id=session.id)
+        db.flush()
+        return approval_view(db, approval)

@@ -34,6 +34,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> P
     assert account is not None
     v = reenter(step.db, account, ch.payload, step.now)
     contact = own_contact(step.db, account.id, ch.contact_id)
+    contact.vouched_at = step.now  # document checked, code read out here: not "new" for the cooling-off
     new_contacts.verify(step.ctx, step.db, account, contact, meta=step.meta, now=step.now, actor=v.actor,
                         channel="operator", **v.details())
     v.done(text("{contact} confirmed by a code read out at the counter", contact=masked(contact)))

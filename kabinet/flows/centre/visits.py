@@ -25,6 +25,8 @@ from kabinet.store.accounts import id_by_snils
 from kabinet.store.centre import open_identity_requests
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Operator, OperatorSession, Visit
+from kabinet.store.recovery import held as held_recoveries
+from kabinet.store.trusted import approval_for_recovery
 from kabinet.texts import translate
 
 
@@ -55,6 +57,17 @@ class VisitAccount:
     level: str
     contacts: list[VisitContact]
     requests: list[PendingRequest]
+    held: list[HeldRecoveryAtCentre]
+
+
+@dataclass(frozen=True)
+class HeldRecoveryAtCentre:
+    """A recovery on hold (issue 15): waiting until ``ready_at`` and/or for the trusted person (``approval``)."""
+
+    id: uuid.UUID
+    started_at: datetime
+    ready_at: datetime | None
+    approval: str | None
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ def open_visit(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, snils
             db.flush()
             record(db, account, EventType.VISIT_OPENED, at=now, meta=meta, actor=operator_actor(operator.operator_id),
                    centre=centre, document=document, visit=str(visit.id))
-            matched = _view(db, account, visit)
+            matched = _view(db, account, visit, now)
     if matched is None:
         ctx.limiter.hit("visit.mismatch.operator", str(operator.operator_id))
         raise DocumentMismatch()
@@ -114,7 +127,7 @@ def show(ctx: FlowContext, *, operator: OperatorSession, visit_id: Id) -> VisitV
         account = db.get(Account, visit.account_id) if visit else None
         visit = check_visit(visit, account, operator.operator_id, now)
         assert account is not None
-        return _view(db, account, visit)
+        return _view(db, account, visit, now)
 
 
 def close(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, visit_id: Id) -> Receipt:
@@ -134,16 +147,19 @@ def receipt(ctx: FlowContext, *, operator: OperatorSession, visit_id: Id, locale
         return _receipt(db, db.get_one(Account, visit.account_id), visit, locale)
 
 
-def _view(db: Session, account: Account, visit: Visit) -> VisitView:
+def _view(db: Session, account: Account, visit: Visit, now: datetime) -> VisitView:
     contacts = [VisitContact(id=c.id, kind=c.kind, value=masked(c), verified=c.verified_at is not None,
                              primary=c.is_primary, sign_in=c.sign_in, recovery=c.recovery)
                 for c in present_contacts(db, account.id)]
     requests = [PendingRequest(id=r.id, number=r.number, phone=mask_destination("sms", r.phone) or "",
                                created_at=r.created_at)
                 for r in open_identity_requests(db, account.id)]
+    held = [HeldRecoveryAtCentre(id=r.id, started_at=r.created_at, ready_at=r.ready_at,
+                                 approval=a.state if (a := approval_for_recovery(db, r.id)) else None)
+            for r in held_recoveries(db, account.id, now)]
     return VisitView(id=visit.id, document=visit.document, expires_at=visit.expires_at,
                      account=VisitAccount(full_name=account.full_name, level=account.level, contacts=contacts,
-                                          requests=requests))
+                                          requests=requests, held=held))
 
 
 def _receipt(db: Session, account: Account, visit: Visit, locale: str) -> Receipt:

@@ -11,6 +11,12 @@ instead. A recovery code does not refresh a contact, so starting a recovery cann
 
 A login that matches nothing gets the same answer: a recovery and a challenge that look alike, spend the
 same budgets, and that no code can ever answer; nothing is sent.
+
+Cooling-off (issue 15): a contact added in the last ``Cooling.contact`` hours neither starts nor proves a recovery
+(it is told so, and the caller sees the usual answer); a recovery proven by one channel only is *held* for
+``Cooling.recovery`` hours, every channel told with a link that cancels it; with a trusted person in force it also
+waits for their approval. Only then may the password be set. A phone an operator set at a service centre,
+document in hand, is the strongest proof there is: it recovers at once, for ``VOUCHED_FOR``.
 """
 
 from __future__ import annotations
@@ -24,23 +30,33 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.errors import InvalidInput, ProofWrong, RecoveryNotFound
+from kabinet.domain.cooling import Added, is_new, recovery_wait, usable_from
+from kabinet.domain.errors import InvalidInput, LinkInvalid, ProofWrong, RecoveryNotFound, RecoveryWaiting
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import backup_codes, challenges
+from kabinet.flows.shared import backup_codes, challenges, trusted
 from kabinet.flows.shared.accounts import recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import security_notice
+from kabinet.flows.shared.notices import every_channel, security_notice, when
 from kabinet.flows.shared.views import ChallengeView, challenge_view
-from kabinet.policy import RECOVERY_PROOF_ATTEMPTS, RECOVERY_TTL, SILENT_AFTER
+from kabinet.policy import (
+    APPROVAL_TTL,
+    RECOVERY_PROOF_ATTEMPTS,
+    RECOVERY_RETURN,
+    RECOVERY_TTL,
+    SILENT_AFTER,
+    VOUCHED_FOR,
+)
 from kabinet.security.passwords import hash_password
 from kabinet.security.timing import time_floor
+from kabinet.security.tokens import new_token
 from kabinet.security.totp import totp_matches
 from kabinet.store.contacts import present_contacts
-from kabinet.store.models import Account, Challenge, Contact, Recovery
-from kabinet.store.recovery import backup_codes_left, lock, owner
+from kabinet.store.models import Account, Approval, Challenge, Contact, Recovery
+from kabinet.store.recovery import backup_codes_left, by_cancel_hash, lock, owner
 from kabinet.store.sessions import end_all
+from kabinet.store.trusted import approval_for_recovery
 from kabinet.texts import text
 
 START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one's ~4 ms: both answer at 50 ms
@@ -55,14 +71,18 @@ class Alternative:
 
 @dataclass(frozen=True)
 class RecoveryView:
-    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``, or
-    ``visit`` (one silent contact is not enough: a service centre)."""
+    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``,
+    ``visit`` (one silent contact is not enough: a service centre), or ``wait`` (held: until ``ready_at``, and/or
+    for the trusted person, whose answer is ``approval``: waiting | approved | refused); ``cancelled`` and
+    ``refused`` end it."""
 
     recovery_id: uuid.UUID
     next: str
     alternatives: list[Alternative]
     expires_at: datetime
     challenge: ChallengeView | None = None
+    ready_at: datetime | None = None
+    approval: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +99,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str) -> Started:
 
     def owner(db: Session) -> uuid.UUID | None:
         nonlocal target
-        target = recovery_target(db, login)
+        target = recovery_target(db, login, old_enough=lambda c: not _is_new(ctx, db, c))
         return target[0].id if target else None
 
     with time_floor(START_FLOOR_S), write_step(ctx, owner) as (db, account, now):
@@ -91,6 +111,8 @@ def start(ctx: FlowContext, meta: Meta, *, login: str) -> Started:
         if account is None or target is None:
             ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", decoy=True,
                                   payload={"recovery_id": str(rec.id), "step": 1}, **_decoy(ctx, login))
+        elif _is_new(ctx, db, target[1]):
+            ch = _too_new(ctx, db, meta, now, rec, account, target[1])
         else:
             rec.account_id = account.id
             ch = _send_code(ctx, db, meta, now, rec, account, target[1], step=1)
@@ -106,6 +128,28 @@ def _decoy(ctx: FlowContext, login: str) -> dict[str, Any]:
         return {"channel": "email" if kind == "email" else "sms", "destination": value}
     digits = int(ctx.hasher.digest("recovery-decoy", value)[:12], 16) % 10**9
     return {"channel": "sms", "destination": f"+79{digits:09d}"}
+
+
+def _added(db: Session, contact: Contact) -> Added:
+    account = db.get_one(Account, contact.account_id)
+    return Added(verified_at=contact.verified_at, account_created_at=account.created_at,
+                 vouched_at=contact.vouched_at)
+
+
+def _is_new(ctx: FlowContext, db: Session, contact: Contact) -> bool:
+    return is_new(_added(db, contact), ctx.clock.now(), ctx.cooling.contact)
+
+
+def _too_new(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
+             contact: Contact) -> Challenge:
+    """The caller sees the usual answer; the new contact hears why no code came and from when it will serve."""
+    until = usable_from(_added(db, contact), ctx.cooling.contact)
+    record(db, account, EventType.RECOVERY_TOO_NEW, at=now, meta=meta, channel=contact.kind)
+    return challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", account=account,
+                            channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                            contact_id=contact.id, payload={"recovery_id": str(rec.id), "step": 1},
+                            silent="recovery_too_new",
+                            notice={"until": when(until, account.locale) if until else ""})
 
 
 def _send_code(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
@@ -129,13 +173,12 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> R
     if ch.payload["step"] == 1:
         rec.first_contact_id = contact.id
         return _after_first_proof(step, rec, account, contact)
-    rec.state = "password"
-    return view(rec)
+    return _gate(step.ctx, step.db, step.meta, step.now, rec, account)
 
 
 def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, first: Contact) -> RecoveryView:
     others = [c for c in present_contacts(step.db, account.id)
-              if c.verified_at is not None and c.recovery and c.id != first.id]
+              if c.verified_at is not None and c.recovery and c.id != first.id and not _is_new(step.ctx, step.db, c)]
     alternatives = _alternatives(step.db, account)
     if others:
         target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
@@ -149,8 +192,32 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
         rec.state = "visit"
         record(step.db, account, EventType.RECOVERY_VISIT_REQUIRED, at=step.now, meta=step.meta)
         return view(rec)
-    rec.state = "password"
-    return view(rec)
+    return _gate(step.ctx, step.db, step.meta, step.now, rec, account)
+
+
+def _gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account
+          ) -> RecoveryView:
+    """The proofs are in: the password step opens now, or the recovery is held — one proof waits out the
+    cooling-off, a trusted person must approve — with every channel told and given a link that cancels it."""
+    first = db.get(Contact, rec.first_contact_id) if rec.first_contact_id else None
+    vouched = bool(first and first.vouched_at and now - first.vouched_at < VOUCHED_FOR)
+    ready = recovery_wait(len(rec.proofs), vouched=vouched, now=now, window=ctx.cooling.recovery)
+    link = None if vouched else trusted.current(db, account.id, now)
+    if ready is None and link is None:
+        rec.state = "password"
+        return view(rec)
+    token = new_token()
+    rec.state, rec.ready_at, rec.cancel_hash = "held", ready, ctx.hasher.digest("recovery-cancel", token)
+    rec.expires_at = max(ready or now, now + APPROVAL_TTL if link else now) + RECOVERY_RETURN
+    approval = trusted.ask(ctx, db, account, link, action="recovery", now=now, meta=meta, recovery=rec) \
+        if link else None
+    record(db, account, EventType.RECOVERY_HELD, at=now, meta=meta, until=ready.isoformat() if ready else None,
+           trusted=link is not None)
+    every_channel(ctx, db, account, now=now, template="recovery_held",
+                  data={"until": when(ready, account.locale) if ready else "",
+                        "trusted": link is not None},
+                  secret={"cancel_url": f"{ctx.base_url}/recover/cancel?token={token}"})
+    return view(rec, approval=approval)
 
 
 def _alternatives(db: Session, account: Account) -> list[Alternative]:
@@ -170,11 +237,11 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
             raise RecoveryNotFound()
         ctx.limiter.check("code.check.account", str(account.id))
         if _proof_ok(ctx, db, account, kind, code, now):
-            rec.proofs, rec.state = [*rec.proofs, kind], "password"
+            rec.proofs = [*rec.proofs, kind]
             record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof=kind)
             if kind == "backup_code":
                 backup_codes.used(ctx, db, account, meta=meta, now=now)
-            return view(rec)
+            return _gate(ctx, db, meta, now, rec, account)
         rec.attempts_left -= 1
         rec.state = rec.state if rec.attempts_left > 0 else "dead"
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
@@ -194,13 +261,15 @@ def _proof_ok(ctx: FlowContext, db: Session, account: Account, kind: str, code: 
 def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str) -> None:
     now = ctx.clock.now()
     with ctx.store.read() as db:
-        rec = _find(db, recovery_id, now, "password")
+        rec = _find(db, recovery_id, now, None)
+        _ensure_open(db, rec, now)
         account = db.get_one(Account, rec.account_id)
         personal = [c.value for c in present_contacts(db, account.id)] + account.full_name.split()
     check_password(password, personal=[p.split("@")[0].lstrip("+") for p in personal])
     new_hash = hash_password(password)  # slow on purpose; the route runs off the event loop
     with write_step(ctx, account.id) as (db, locked, now):
-        rec = _locked(db, recovery_id, now, "password")  # once: a second request finds it done
+        rec = _locked(db, recovery_id, now, None)  # once: a second request finds it done
+        _ensure_open(db, rec, now)
         assert locked is not None
         account = locked  # the same row, now locked and read afresh
         account.password_hash, account.status = new_hash, "active"
@@ -212,13 +281,80 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
                         what=text("the password was reset by recovery"))
 
 
+def _ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:
+    """May the password be set: the proofs are in and nothing holds the recovery any longer."""
+    if rec.state == "password":
+        return True
+    return (rec.state == "held" and (rec.ready_at is None or now >= rec.ready_at)
+            and (approval is None or approval.state in ("approved", "bypassed")))
+
+
+def _ensure_open(db: Session, rec: Recovery, now: datetime) -> None:
+    approval = approval_for_recovery(db, rec.id)
+    if _ready(rec, approval, now):
+        return
+    if rec.state == "held" and (approval is None or approval.state == "waiting"):
+        raise RecoveryWaiting(ready_at=rec.ready_at, approval=approval.state if approval else None)
+    raise RecoveryNotFound()
+
+
+# --- cancelling a held recovery (the link every channel got, or the cabinet) -----------------------------
+
+@dataclass(frozen=True)
+class Cancelled:
+    recovery_id: uuid.UUID
+
+
+def cancel(ctx: FlowContext, meta: Meta, *, token: str) -> Cancelled:
+    """"This wasn't me": the link in the notices stops a recovery under way, whoever holds it. A link that
+    matches nothing (used, unknown, the recovery already done) is ``link.invalid`` and counted per IP."""
+    token = (token or "").strip()
+    ctx.limiter.check("link.check.ip", meta.ip or "-")
+    digest = ctx.hasher.digest("recovery-cancel", token[:128])
+    with write_step(ctx, lambda db: _cancel_owner(db, digest)) as (db, account, now):
+        rec = by_cancel_hash(db, digest, lock=True)
+        if account is not None and rec is not None and rec.state in ("held", "password") and now < rec.expires_at:
+            return _cancel(ctx, db, meta, now, rec, account)
+    ctx.limiter.hit("link.check.ip", meta.ip or "-")
+    raise LinkInvalid()
+
+
+def cancel_own(ctx: FlowContext, meta: Meta, *, account_id: uuid.UUID, recovery_id: Id) -> Cancelled:
+    """The citizen, signed in, stops a recovery of their own account (Security page)."""
+    with write_step(ctx, account_id) as (db, account, now):
+        rec = _locked(db, recovery_id, now, None)
+        if account is None or rec.account_id != account.id or rec.state not in ("held", "password"):
+            raise RecoveryNotFound()
+        return _cancel(ctx, db, meta, now, rec, account)
+
+
+def _cancel_owner(db: Session, digest: str) -> uuid.UUID | None:
+    rec = by_cancel_hash(db, digest)
+    return rec.account_id if rec else None
+
+
+def _cancel(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account) -> Cancelled:
+    rec.state, rec.completed_at, rec.cancel_hash = "cancelled", now, None
+    approval = approval_for_recovery(db, rec.id)
+    if approval is not None and approval.state == "waiting":
+        approval.state, approval.decided_at = "cancelled", now
+    record(db, account, EventType.RECOVERY_CANCELLED, at=now, meta=meta)
+    security_notice(ctx, db, account, now=now, what=text("a recovery of access was cancelled"))
+    return Cancelled(recovery_id=rec.id)
+
+
 # --- the recovery object --------------------------------------------------------------------------------
 
 def view(rec: Recovery, *, challenge: ChallengeView | None = None,
-         alternatives: list[Alternative] | None = None) -> RecoveryView:
+         alternatives: list[Alternative] | None = None, approval: Approval | None = None,
+         now: datetime | None = None) -> RecoveryView:
     nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
-    return RecoveryView(recovery_id=rec.id, next=nxt.get(rec.state, rec.state), alternatives=alternatives or [],
-                        expires_at=rec.expires_at, challenge=challenge)
+    state = nxt.get(rec.state, rec.state)
+    if rec.state == "held":
+        state = "password" if now is not None and _ready(rec, approval, now) else "wait"
+    return RecoveryView(recovery_id=rec.id, next=state, alternatives=alternatives or [],
+                        expires_at=rec.expires_at, challenge=challenge, ready_at=rec.ready_at,
+                        approval=approval.state if approval else None)
 
 
 def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
@@ -228,7 +364,7 @@ def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
         rec = _find(db, recovery_id, now, None)
         account = db.get(Account, rec.account_id) if rec.account_id else None
         alternatives = _alternatives(db, account) if account and rec.state == "second_proof" else []
-        return view(rec, alternatives=alternatives)
+        return view(rec, alternatives=alternatives, approval=approval_for_recovery(db, rec.id), now=now)
 
 
 def _find(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
@@ -247,9 +383,10 @@ def _parse_id(recovery_id: Id) -> uuid.UUID:
     return parse_id(recovery_id, RecoveryNotFound)
 
 
-def _locked(db: Session, recovery_id: Id, now: datetime, state: str) -> Recovery:
-    """The recovery row, locked and read afresh (the caller holds the account lock): one step, once."""
+def _locked(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
+    """The recovery row, locked and read afresh (the caller holds the account lock): one step, once.
+    ``state`` ``None``: any state but done (the caller checks)."""
     rec = lock(db, _parse_id(recovery_id))
-    if rec is None or now >= rec.expires_at or rec.state != state:
+    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
         raise RecoveryNotFound()
     return rec

@@ -23,20 +23,27 @@ from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Contact
 from kabinet.store.models import Session as UserSession
 
-Owner = uuid.UUID | None | Callable[[Session], uuid.UUID | None]
+Owners = uuid.UUID | None | tuple[uuid.UUID, ...]
+Owner = Owners | Callable[[Session], Owners]
 
 
 @contextmanager
 def write_step(ctx: FlowContext, owner: Owner) -> Iterator[tuple[Session, Account | None, datetime]]:
     """One write step: open the write transaction and lock the account row first — every guard is then checked
     against state nobody else can change until this step commits (DESIGN.md §4 rule 1), and every step takes
-    its locks in one order (account, then the challenge or recovery row), so two steps never deadlock.
-    ``owner`` is the account's id, or a lookup run inside the transaction (the owner of a code or a link);
-    ``None`` for a step with no account yet (registration)."""
+    its locks in one order (accounts, then the challenge, recovery, link or approval row), so two steps never
+    deadlock. ``owner`` is the account's id, or a lookup run inside the transaction (the owner of a code or a
+    link); ``None`` for a step with no account yet (registration).
+
+    A step that touches two accounts (a trusted person approving, issue 15) names both, the acting one first:
+    both rows are locked in id order, whoever acts, so two people acting on each other's requests at the same
+    moment queue instead of deadlocking. The first is yielded; the others are in the session, locked."""
     now = ctx.clock.now()
     with ctx.store.write() as db:
-        account_id = owner(db) if callable(owner) else owner
-        yield db, lock_account(db, account_id) if account_id is not None else None, now
+        found = owner(db) if callable(owner) else owner
+        ids = found if isinstance(found, tuple) else (found,) if found is not None else ()
+        locked = {account_id: lock_account(db, account_id) for account_id in sorted(set(ids))}
+        yield db, locked.get(ids[0]) if ids else None, now
 
 
 @contextmanager
@@ -84,9 +91,11 @@ def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
     return ("sms" if best.kind == "phone" else "email"), best
 
 
-def recovery_target(db: Session, login: str) -> tuple[Account, Contact] | None:
+def recovery_target(db: Session, login: str, *, old_enough: Callable[[Contact], bool] = lambda _c: True
+                    ) -> tuple[Account, Contact] | None:
     """Where a recovery's first code goes: the verified recovery contact the login names, or for a SNILS the
-    account's primary recovery phone (else another recovery phone, else a recovery email)."""
+    account's primary recovery phone (else another recovery phone, else a recovery email) — one that is
+    ``old_enough`` before any that is not (a contact added in the cooling-off cannot recover, issue 15)."""
     parsed = parse_login(login)
     if parsed is None:
         return None
@@ -94,7 +103,8 @@ def recovery_target(db: Session, login: str) -> tuple[Account, Contact] | None:
     if kind == "snils":
         account = by_snils(db, value)
         usable = [c for c in present_contacts(db, account.id) if c.verified_at and c.recovery] if account else []
-        return (account, rank_for_codes(usable)[0]) if account and usable else None
+        ranked = sorted(rank_for_codes(usable), key=lambda c: not old_enough(c))
+        return (account, ranked[0]) if account and ranked else None
     contact = verified_owner(db, kind, value)
     if contact is None or not contact.recovery:
         return None

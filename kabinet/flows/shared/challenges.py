@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "change_contact": "Changing a contact",
     "totp_enrol": "Adding an authenticator app",
     "recovery": "Recovering access",
+    "trusted_approve": "Approving as a trusted person",
 }
 
 
@@ -99,7 +100,7 @@ def issue(
     ctx: FlowContext, db: Session, *, now: datetime, meta: Meta, purpose: str, channel: str,
     destination: str | None = None, account: Account | None = None, session: UserSession | None = None,
     contact_id: uuid.UUID | None = None, payload: dict[str, Any] | None = None, silent: str | None = None,
-    decoy: bool = False,
+    decoy: bool = False, notice: dict[str, Any] | None = None,
 ) -> Challenge:
     """A new challenge, its code queued for sending. ``silent`` names a template sent instead of a
     code: the challenge then looks the same to the caller but no code can ever answer it. A ``decoy`` (a
@@ -108,7 +109,8 @@ def issue(
         id=uuid.uuid4(), purpose=purpose, channel=channel, destination=destination,
         account_id=account.id if account else None, session_id=session.id if session else None,
         contact_id=contact_id, expires_at=now + CODE_TTL, attempts_left=CODE_ATTEMPTS, created_at=now,
-        payload={**(payload or {}), **({"silent": silent} if silent else {}), **({"decoy": True} if decoy else {})},
+        payload={**(payload or {}), **({"silent": silent, "notice": notice or {}} if silent else {}),
+                 **({"decoy": True} if decoy else {})},
     )
     db.add(ch)
     if channel in ("sms", "email"):
@@ -144,7 +146,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
     if silent := ch.payload.get("silent"):
         # The caller sees the same challenge either way; the owner hears of it at most once a day.
         if ctx.limiter.try_hit("notice.silent.destination", ch.destination):
-            enqueue(db, template=silent, **common)
+            enqueue(db, template=silent, data=ch.payload.get("notice"), **common)
         return
     code = new_code()
     ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)

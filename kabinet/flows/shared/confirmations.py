@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import confirmation_channel
-from kabinet.domain.errors import NoSecondChannel
+from kabinet.domain.cooling import Added, may_confirm_removal
+from kabinet.domain.errors import ContactTooNew, NoSecondChannel
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import facts
 from kabinet.flows.shared.context import FlowContext
@@ -24,17 +25,30 @@ from kabinet.store.models import Session as UserSession
 def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserSession, contact: Contact, *,
                  meta: Meta, purpose: str, payload: dict[str, Any] | None = None,
                  fallback_to_target: bool = False) -> Challenge:
-    """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4)."""
-    book = [facts(c) for c in present_contacts(db, account.id)]
+    """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4) — never to a
+    phone added in the cooling-off when ``contact`` is older (issue 15): a thief's fresh number must not unlink
+    the citizen's own. When only such a phone could confirm, the answer says so (``contact.too_new``)."""
+    now = ctx.clock.now()
+    present = present_contacts(db, account.id)
+    target = added(account, contact)
+    book = [facts(c) for c in present
+            if may_confirm_removal(added(account, c), target, now, ctx.cooling.contact)]
     where = confirmation_channel(book, facts(contact), has_totp=bool(account.totp_secret))
     if where is None and fallback_to_target and contact.kind == "phone" and contact.verified_at is not None:
         where = facts(contact)  # changing the only phone: the old number confirms, as on the portal
+    if where is None and confirmation_channel([facts(c) for c in present], facts(contact), has_totp=False):
+        raise ContactTooNew(hours=round(ctx.cooling.contact.total_seconds() / 3600))
     if where is None:
         raise NoSecondChannel()
     phone = None if where == "totp" else db.get_one(Contact, where.id)  # type: ignore[union-attr]
     return challenges.issue(ctx, db, now=ctx.clock.now(), meta=meta, purpose=purpose,
                             channel="totp" if phone is None else "sms", destination=phone.value if phone else None,
                             account=account, session=session, contact_id=contact.id, payload=payload)
+
+
+def added(account: Account, contact: Contact) -> Added:
+    return Added(verified_at=contact.verified_at, account_created_at=account.created_at,
+                 vouched_at=contact.vouched_at)
 
 
 def mark_fresh(step: challenges.Step, account: Account, channel: str, *, new_token: bool = False) -> str | None:

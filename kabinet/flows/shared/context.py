@@ -1,15 +1,17 @@
 """What a flow may touch: the store, the clock, keyed hashing, rate limits, the two sealers, the identity
-registers and the base URL its links point at. Nothing else — no mailer, no SMS gateway, no worker: a flow
-only *queues* messages (outbox rows in its own transaction), so it cannot send one by mistake inside a request.
+registers, the base URL its links point at and the cooling-off periods. Nothing else — no mailer, no SMS gateway,
+no worker: a flow only *queues* messages (outbox rows in its own transaction), so it cannot send one by mistake
+inside a request.
 
 Built once by the composition root (``kabinet.bootstrap``); tests build theirs with a frozen clock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kabinet.clock import Clock
 from kabinet.identity_registers import IdentityRegisters
+from kabinet.policy import Cooling
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
@@ -26,3 +28,4 @@ class FlowContext:
     totp_sealer: Sealer
     registers: IdentityRegisters
     base_url: str
+    cooling: Cooling = field(default_factory=Cooling)

@@ -67,15 +67,28 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> C
     """Queues one notice to one contact, in the account's language, each with the same single-use
     "this wasn't me" link (made once per change)."""
     base, token = not_me_link(ctx, db, account, now)
-    when = _when(now, account.locale)
+    at = when(now, account.locale)
 
     def tell(contact: Contact, template: str, data: dict) -> None:
         enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                 template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
-                data={**data, "when": when}, secret={"not_me_url": base + token}, sealer=ctx.outbox_sealer)
+                data={**data, "when": at}, secret={"not_me_url": base + token}, sealer=ctx.outbox_sealer)
 
     return tell
 
 
-def _when(now: datetime, locale: str) -> str:
-    return format_datetime(now, "d MMMM y, HH:mm zzz", tzinfo="Europe/Moscow", locale=locale)
+def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datetime, template: str, data: dict,
+                  secret: dict[str, str]) -> None:
+    """One message to every verified channel, each with its own ``secret`` (a cancel link): a recovery held for
+    the cooling-off is told everywhere, because whoever started it holds one of them (issue 15)."""
+    for contact in present_contacts(db, account.id):
+        if contact.verified_at is not None:
+            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                    template=template, contact_id=contact.id, now=now, locale=account.locale,
+                    account_id=account.id, data={**data, "when": when(now, account.locale)}, secret=secret,
+                    sealer=ctx.outbox_sealer)
+
+
+def when(moment: datetime, locale: str) -> str:
+    """A moment as a citizen reads it: Moscow time, the month in words."""
+    return format_datetime(moment, "d MMMM y, HH:mm zzz", tzinfo="Europe/Moscow", locale=locale)

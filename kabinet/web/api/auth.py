@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kabinet.flows.access import change_password, registration, sign_in, step_up, totp
@@ -14,7 +16,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
 from kabinet.flows.shared.views import AccountView, account_view
 from kabinet.web.api.problem_docs import problem_responses
-from kabinet.web.api.shapes import ChallengeOut, Confirmed, answers
+from kabinet.web.api.shapes import ApprovalOut, ChallengeOut, Confirmed, answers
 from kabinet.web.deps import (
     AnyCaller,
     CurrentSession,
@@ -100,9 +102,13 @@ def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return totp.start_enrol(kb.ctx, meta, session=session)
 
 
-@router.post("/password", status_code=204)
-def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
-    change_password.run(kb.ctx, meta, session=session, current=body.current, new=body.new)
+@router.post("/password", status_code=204, **answers(None, 204, (202, ApprovalOut)))
+def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
+    """``204``: changed. ``202 {"approval"}``: a trusted person is set, and the change waits for their approval."""
+    waiting = change_password.run(kb.ctx, meta, session=session, current=body.current, new=body.new)
+    if waiting is None:
+        return Response(status_code=204)
+    return JSONResponse(jsonable_encoder({"approval": waiting}), status_code=202)
 
 
 @router.post("/not-me", **answers(not_me.NotMe))

@@ -13,6 +13,7 @@ from kabinet.flows.centre import (
     complete_recovery,
     confirm_identity,
     operators,
+    release_recovery,
     replace_phone,
     supervision,
     unlink_contact,
@@ -123,6 +124,13 @@ def complete(visit_id: str, request_id: str, body: ReasonIn, kb: Kb, meta: Reque
              operator: CurrentOperator) -> Any:
     return {"challenge": complete_recovery.start(kb.ctx, meta, operator=operator, visit_id=visit_id,
                                                  request_id=request_id, reason=body.reason)}
+
+
+@router.post("/visits/{visit_id}/held-recoveries/{recovery_id}/release", status_code=204)
+def release(visit_id: str, recovery_id: str, body: ReasonIn, kb: Kb, meta: RequestMeta,
+            operator: CurrentOperator) -> None:
+    release_recovery.run(kb.ctx, meta, operator=operator, visit_id=visit_id, recovery_id=recovery_id,
+                         reason=body.reason)
 
 
 @router.post("/visits/{visit_id}/close", **answers(ClosedOut))

@@ -58,6 +58,22 @@ def new_password(recovery_id: str, body: PasswordIn, kb: Kb, meta: RequestMeta) 
     password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=body.password)
 
 
+class CancelIn(BaseModel):
+    token: str = Field(max_length=128)
+
+
+@router.post("/recovery/cancel", **answers(password_reset.Cancelled))
+def cancel_by_link(body: CancelIn, kb: Kb, meta: RequestMeta) -> Any:
+    """The link every channel got when a recovery was held: it stops the recovery (signed out)."""
+    return password_reset.cancel(kb.ctx, meta, token=body.token)
+
+
+@router.post("/recovery/{recovery_id}/cancel", **answers(password_reset.Cancelled))
+def cancel_own(recovery_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
+    """The citizen, signed in, stops a held recovery of their account."""
+    return password_reset.cancel_own(kb.ctx, meta, account_id=session.account_id, recovery_id=recovery_id)
+
+
 @router.post("/recovery/identity", status_code=202, **answers(lost_everything.Filed, 202))
 def lost_everything_request(body: LostEverythingIn, kb: Kb, meta: RequestMeta) -> Any:
     return lost_everything.request(kb.ctx, meta, snils=body.snils, passport=body.passport, birth_date=body.birth_date,

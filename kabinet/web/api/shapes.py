@@ -17,6 +17,7 @@ from kabinet.flows.access.totp import TotpEnabled
 from kabinet.flows.account.services import ServiceView
 from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.flows.shared.removal import Removed
+from kabinet.flows.shared.trusted import ApprovalView, LinkView
 from kabinet.flows.shared.views import AccountView, ChallengeView, ContactView, PendingContact, SignedIn
 
 
@@ -48,11 +49,20 @@ class CodesOut(BaseModel):
     codes: list[str]  # shown once; ten single-use backup codes
 
 
+class ApprovalOut(BaseModel):
+    approval: ApprovalView
+
+
+class LinkOut(BaseModel):
+    link: LinkView
+
+
 # What confirming a code answers depends on what the code was for (its purpose).
-Confirmed = SignedIn | SteppedUp | TotpEnabled | PendingContact | Removed | RecoveryView
+Confirmed = SignedIn | SteppedUp | TotpEnabled | PendingContact | Removed | RecoveryView | ApprovalView
 
 
 def answers(model: Any, status: int = 200, *more: tuple[int, Any]) -> dict[str, Any]:
     """A route's keyword arguments: its answer (or answers) documented from ``model``, no response model."""
     return {"response_model": None,
-            "responses": {code: {"model": shape, "description": "OK"} for code, shape in ((status, model), *more)}}
+            "responses": {code: {"model": shape, "description": "OK"} if shape is not None else
+                          {"description": "No content"} for code, shape in ((status, model), *more)}}
