@@ -30,6 +30,7 @@ from kabinet.web.pages import errors as page_errors
 from kabinet.web.pages import operator as pages_operator
 from kabinet.web.pages import recovery as pages_recovery
 from kabinet.web.pages import security as pages_security
+from kabinet.web.pages import trusted as pages_trusted
 from kabinet.web.pages.common import SignInFirst
 from kabinet.web.parts import Parts
 
@@ -66,7 +67,7 @@ def create_app(kb: Parts) -> FastAPI:
                    trusted.router,
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
-                   pages_operator.router):
+                   pages_operator.router, pages_trusted.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

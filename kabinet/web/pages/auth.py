@@ -27,7 +27,8 @@ from kabinet.web.templating import render
 router = APIRouter(include_in_schema=False)
 AFTER = {"sign_in": "/settings/contacts", "register": "/settings/contacts", "step_up": "/security",
          "remove_contact": "/settings/contacts?done=removed", "verify_phone": "/settings/contacts?done=phone_verified",
-         "change_contact": "/settings/contacts?done=change_sent", "totp_enrol": "/security?done=totp"}
+         "change_contact": "/settings/contacts?done=change_sent", "totp_enrol": "/security?done=totp",
+         "trusted_approve": "/trusted?done=approved"}
 
 
 @router.get("/")

@@ -68,6 +68,23 @@ def identity_submit(request: Request, kb: Kb, meta: RequestMeta, snils: Text = "
     return render(request, "recover_identity.html", form={}, problem=None, result=result.request)
 
 
+@router.get("/recover/cancel", response_class=HTMLResponse)
+def cancel_page(request: Request, token: str = "") -> HTMLResponse:
+    """The link from a held recovery's notice: a button, so that a mail scanner opening links cancels nothing."""
+    return render(request, "recover_cancel.html", token=token, cancelled=False)
+
+
+@router.post("/recover/cancel", dependencies=[CsrfChecked])
+def cancel_submit(request: Request, kb: Kb, meta: RequestMeta, token: Annotated[str, Form(max_length=128)] = ""
+                  ) -> HTMLResponse:
+    try:
+        password_reset.cancel(kb.ctx, meta, token=token)
+    except KabinetError as exc:
+        return render(request, "recover_cancel.html", status=status_of(exc), token="", cancelled=False,
+                      problem=problem_of(request, exc))
+    return render(request, "recover_cancel.html", token="", cancelled=True)
+
+
 @router.get("/recover/{recovery_id}", response_class=HTMLResponse)
 def state_page(request: Request, recovery_id: str, kb: Kb) -> HTMLResponse:
     return _state_page(request, kb, recovery_id)

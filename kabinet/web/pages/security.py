@@ -71,14 +71,14 @@ def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
              current: Annotated[str, Form(max_length=1024)] = "", new: Annotated[str, Form(max_length=1024)] = ""
              ) -> Response:
     try:
-        change_password.run(kb.ctx, meta, session=session, current=current, new=new)
+        waiting = change_password.run(kb.ctx, meta, session=session, current=current, new=new)
     except StepUpRequired:
         return to_step_up(PAGE)
     except KabinetError as exc:
         problem = problem_of(request, exc)
         problem["field"] = "new" if problem["field"] == "password" else problem["field"]
         return security_view(request, kb, session, problem=problem, status=status_of(exc))
-    return go(f"{PAGE}?done=password")
+    return go("/trusted?done=password_asked" if waiting else f"{PAGE}?done=password")
 
 
 def qr_svg(uri: str) -> str:

@@ -1,0 +1,114 @@
+"""The trusted person as a page (issue 15), for both sides: invite, remove, keep; answer an invitation; approve
+(with a code, on the usual code page) or refuse a request; cancel what waits. Every form works without
+JavaScript; each route parses a form and calls one flow, as the API does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kabinet.flows.recovery import password_reset
+from kabinet.flows.shared.trusted import ACTIONS
+from kabinet.flows.trusted import approvals, invitations, overview, removal
+from kabinet.web.deps import Kb, RequestMeta
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, problem_of, run_action
+from kabinet.web.problems import status_of
+from kabinet.web.templating import render
+
+router = APIRouter(prefix="/trusted", include_in_schema=False)
+PAGE = "/trusted"
+DONE = {
+    "invited": "The invitation is sent. The person answers in their own personal account.",
+    "approved": "Approved.", "refused": "Refused. The citizen has been told.",
+    "accepted": "You are now a trusted person.",
+    "declined": "Declined.", "cancelled": "Cancelled.", "removal": "Done. Every contact of yours has been told.",
+    "kept": "The trusted person stays.",
+    "password_asked": "The new password waits for your trusted person's approval. It takes effect once they approve.",
+}
+
+
+def page(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
+         done: str | None = None) -> HTMLResponse:
+    return render(request, "trusted.html", status=status, signed_in=True, problem=problem,
+                  done=done_text(request, done, DONE), view=overview.show(kb.ctx, session=session), actions=ACTIONS)
+
+
+@router.get("", response_class=HTMLResponse)
+def show(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
+    return page(request, kb, session, done=done)
+
+
+def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
+    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: page(
+        request, kb, session, problem=problem_of(request, exc), status=status_of(exc)))
+
+
+@router.post("/invitations", dependencies=[CsrfChecked])
+def invite(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
+           phone: Annotated[str, Form(max_length=64)] = "") -> Response:
+    return _act(request, kb, session, "invited", lambda: invitations.invite(kb.ctx, meta, session=session,
+                                                                            phone=phone))
+
+
+@router.post("/invitations/{link_id}/cancel", dependencies=[CsrfChecked])
+def cancel_invitation(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "cancelled",
+                lambda: invitations.cancel(kb.ctx, meta, session=session, link_id=link_id))
+
+
+@router.post("/invitations/{link_id}/accept", dependencies=[CsrfChecked])
+def accept(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "accepted",
+                lambda: invitations.accept(kb.ctx, meta, session=session, link_id=link_id))
+
+
+@router.post("/invitations/{link_id}/decline", dependencies=[CsrfChecked])
+def decline(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "declined",
+                lambda: invitations.decline(kb.ctx, meta, session=session, link_id=link_id))
+
+
+@router.post("/links/{link_id}/remove", dependencies=[CsrfChecked])
+def remove(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "removal", lambda: removal.remove(kb.ctx, meta, session=session,
+                                                                        link_id=link_id))
+
+
+@router.post("/links/{link_id}/keep", dependencies=[CsrfChecked])
+def keep(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "kept", lambda: removal.keep(kb.ctx, meta, session=session, link_id=link_id))
+
+
+@router.post("/requests/{approval_id}/approve", dependencies=[CsrfChecked])
+def approve(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    """On to the code page: the code goes to the trusted person's own app or phone."""
+    return _act(request, kb, session, "approved", lambda: _Asked(approvals.start_approve(
+        kb.ctx, meta, session=session, approval_id=approval_id)))
+
+
+@router.post("/requests/{approval_id}/refuse", dependencies=[CsrfChecked])
+def refuse(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "refused",
+                lambda: approvals.refuse(kb.ctx, meta, session=session, approval_id=approval_id))
+
+
+@router.post("/asked/{approval_id}/cancel", dependencies=[CsrfChecked])
+def cancel_asked(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "cancelled",
+                lambda: approvals.cancel(kb.ctx, meta, session=session, approval_id=approval_id))
+
+
+@router.post("/recoveries/{recovery_id}/cancel", dependencies=[CsrfChecked])
+def cancel_recovery(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "cancelled", lambda: password_reset.cancel_own(
+        kb.ctx, meta, account_id=session.account_id, recovery_id=recovery_id))
+
+
+class _Asked:
+    """A started approval, shaped as ``run_action`` expects of a step that asks for a code."""
+
+    def __init__(self, challenge: object) -> None:
+        self.challenge = challenge
