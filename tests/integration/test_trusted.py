@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 
 from kabinet.demo import EMAIL, PHONE
-from kabinet.store.models import Account
+from kabinet.store.models import Account, Event
 from tests.driver import Citizen
 from tests.integration.helpers import PASSWORD, add_verified_email, contacts, demo_citizen
 
@@ -324,3 +324,36 @@ def test_a_new_contact_neither_recovers_nor_confirms_removing_an_older_one(clien
     clock.advance(hours=24, seconds=1)
     sign_in_again(ivan, PHONE, PASSWORD, "+79167778899")  # codes now go to the primary phone
     assert ivan.delete(f"/api/v1/contacts/{old_phone}").status_code == 202
+
+
+def test_a_service_centre_visit_releases_a_held_recovery_and_the_console_shows_it(client, kb, sms, mail):
+    from tests.integration.test_centre import operator
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.clear()
+    petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
+    make_trusted(ivan, petrov, PETROV)
+    backup = ivan.post("/api/v1/backup-codes").json()["codes"]
+    citizen = Citizen(client, kb, sms, mail)  # Ivan at home, who then goes to the centre with his passport
+    started = citizen.post("/api/v1/recovery", {"login": PHONE}).json()
+    citizen.confirm(started["challenge"], citizen.code_for(PHONE))
+    held = citizen.post(f"/api/v1/recovery/{started['recovery_id']}/proof", {"kind": "backup_code", "code": backup[1]})
+    assert held.json()["approval"] == "waiting"
+    olga = operator(client, kb, sms, mail)
+    visit = olga.open_visit().json()["visit"]
+    assert [h["id"] for h in visit["account"]["held"]] == [started["recovery_id"]]
+    client.cookies.set("kabinet_operator", olga.token)
+    console = client.get(f"/operator/visits/{visit['id']}")
+    client.cookies.clear()
+    assert console.status_code == 200 and "Восстановление доступа приостановлено" in console.text
+    no_reason = olga.post(f"/api/v1/operator/visits/{visit['id']}/held-recoveries/{started['recovery_id']}/release",
+                          {"reason": ""})
+    assert no_reason.status_code == 422
+    released = olga.post(f"/api/v1/operator/visits/{visit['id']}/held-recoveries/{started['recovery_id']}/release",
+                         {"reason": "паспорт предъявлен"})
+    assert released.status_code == 204, released.text
+    assert citizen.post(f"/api/v1/recovery/{started['recovery_id']}/password",
+                        {"password": NEW_PASSWORD}).status_code == 204
+    with kb.store.read() as db:
+        types = set(db.scalars(select(Event.type).where(Event.type.like("recovery:%"))))
+    assert {"recovery:held", "recovery:released_at_centre"} <= types

@@ -19,6 +19,7 @@ from kabinet.flows.centre import (
     complete_recovery,
     confirm_identity,
     operators,
+    release_recovery,
     replace_phone,
     supervision,
     unlink_contact,
@@ -51,6 +52,7 @@ Console = Annotated[OperatorSession, Depends(console_operator)]
 Field = Annotated[str, Form(max_length=500)]
 DONE = {"removed": "The contact is unlinked.", "email": "The address is added; a confirmation letter is on its way.",
         "phone": "The new phone is confirmed.", "identity": "The identity is confirmed.",
+        "released": "The recovery may finish now.",
         "recovered": "Access is restored: the citizen can now set a password with the new phone.",
         "answered": "The answer is sent.", "password": "The password is changed."}
 
@@ -192,6 +194,13 @@ def identity(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operato
              reason: Field = "") -> Response:
     return _act(request, kb, operator, visit_id, "identity", lambda: confirm_identity.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, reason=reason), "identity")
+
+
+@router.post("/visits/{visit_id}/held-recoveries/{recovery_id}/release", dependencies=[CsrfChecked])
+def release(request: Request, visit_id: str, recovery_id: str, kb: Kb, meta: RequestMeta, operator: Console,
+            reason: Field = "") -> Response:
+    return _act(request, kb, operator, visit_id, f"held-{recovery_id}", lambda: release_recovery.run(
+        kb.ctx, meta, operator=operator, visit_id=visit_id, recovery_id=recovery_id, reason=reason), "released")
 
 
 @router.post("/visits/{visit_id}/recovery/{request_id}/complete", dependencies=[CsrfChecked])
