@@ -55,6 +55,7 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a TOTP code works once
+    totp_enrolled_at: Mapped[datetime | None]  # an app enrolled recently cannot confirm removing older contacts
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime]
     # Head of the hash chain of history events, kept here so appending an event needs no extra read:

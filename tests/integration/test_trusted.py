@@ -357,3 +357,22 @@ def test_a_service_centre_visit_releases_a_held_recovery_and_the_console_shows_i
     with kb.store.read() as db:
         types = set(db.scalars(select(Event.type).where(Event.type.like("recovery:%"))))
     assert {"recovery:held", "recovery:released_at_centre"} <= types
+
+
+def test_a_newly_enrolled_app_does_not_confirm_removing_an_older_phone(client, kb, sms, mail, clock):
+    from tests.integration.test_totp_password import enrol
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.clear()
+    clock.advance(minutes=5)  # an app added to an account that existed before it
+    totp = enrol(ivan, clock)
+    phone_id = contacts(ivan)["+7 900 123-45-67"]["id"]
+    refused = ivan.delete(f"/api/v1/contacts/{phone_id}")
+    assert refused.status_code == 409 and refused.json()["code"] == "contact.too_new"
+    clock.advance(hours=24, seconds=30)
+    ivan.token = None
+    started = ivan.post("/api/v1/sign-in", {"login": PHONE, "password": PASSWORD}).json()["challenge"]
+    assert ivan.confirm(started, totp.at(clock.now())).status_code == 200
+    client.cookies.clear()
+    asked = ivan.delete(f"/api/v1/contacts/{phone_id}")
+    assert asked.status_code == 202 and asked.json()["challenge"]["channel"] == "totp"

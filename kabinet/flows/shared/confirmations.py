@@ -26,17 +26,20 @@ def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserS
                  meta: Meta, purpose: str, payload: dict[str, Any] | None = None,
                  fallback_to_target: bool = False) -> Challenge:
     """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4) — never to a
-    phone added in the cooling-off when ``contact`` is older (issue 15): a thief's fresh number must not unlink
-    the citizen's own. When only such a phone could confirm, the answer says so (``contact.too_new``)."""
+    phone added (or an app enrolled) in the cooling-off when ``contact`` is older (issue 15): a thief's fresh number
+    or app must not unlink the citizen's own. When only such a phone could confirm, the answer says so (``contact.too_new``)."""
     now = ctx.clock.now()
     present = present_contacts(db, account.id)
     target = added(account, contact)
     book = [facts(c) for c in present
             if may_confirm_removal(added(account, c), target, now, ctx.cooling.contact)]
-    where = confirmation_channel(book, facts(contact), has_totp=bool(account.totp_secret))
+    app = Added(verified_at=account.totp_enrolled_at, account_created_at=account.created_at)
+    has_totp = bool(account.totp_secret) and may_confirm_removal(app, target, now, ctx.cooling.contact)
+    where = confirmation_channel(book, facts(contact), has_totp=has_totp)
     if where is None and fallback_to_target and contact.kind == "phone" and contact.verified_at is not None:
         where = facts(contact)  # changing the only phone: the old number confirms, as on the portal
-    if where is None and confirmation_channel([facts(c) for c in present], facts(contact), has_totp=False):
+    if where is None and confirmation_channel([facts(c) for c in present], facts(contact),
+                                              has_totp=bool(account.totp_secret)):
         raise ContactTooNew(hours=round(ctx.cooling.contact.total_seconds() / 3600))
     if where is None:
         raise NoSecondChannel()

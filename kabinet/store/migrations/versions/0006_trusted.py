@@ -20,6 +20,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("contact") as batch:
         batch.add_column(sa.Column("vouched_at", UtcDateTime(), nullable=True))
+    with op.batch_alter_table("account") as batch:
+        batch.add_column(sa.Column("totp_enrolled_at", UtcDateTime(), nullable=True))
     with op.batch_alter_table("recovery") as batch:
         batch.add_column(sa.Column("ready_at", UtcDateTime(), nullable=True))
         batch.add_column(sa.Column("cancel_hash", sa.String(64), nullable=True))
@@ -67,3 +69,5 @@ def downgrade() -> None:
         batch.drop_column("ready_at")
     with op.batch_alter_table("contact") as batch:
         batch.drop_column("vouched_at")
+    with op.batch_alter_table("account") as batch:
+        batch.drop_column("totp_enrolled_at")
