@@ -27,7 +27,8 @@ def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserS
                  fallback_to_target: bool = False) -> Challenge:
     """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4) — never to a
     phone added (or an app enrolled) in the cooling-off when ``contact`` is older (issue 15): a thief's fresh number
-    or app must not unlink the citizen's own. When only such a phone could confirm, the answer says so (``contact.too_new``)."""
+    or app must not unlink the citizen's own. When only such a one could confirm, the answer says so
+    (``contact.too_new``)."""
     now = ctx.clock.now()
     present = present_contacts(db, account.id)
     target = added(account, contact)
