@@ -83,7 +83,7 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
         store=store, clock=clock, hasher=Hasher(key), limiter=RateLimiter(settings.redis_url,
                                                                            enabled=settings.rate_limits),
         outbox_sealer=outbox_sealer, totp_sealer=Sealer(key, "totp"), registers=DevRegisters(),
-        base_url=settings.base_url, cooling=_cooling(settings),
+        base_url=settings.base_url, key_sealer=Sealer(key, "signing-keys"), cooling=_cooling(settings),
     )
     courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
                       sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from)

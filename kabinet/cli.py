@@ -1,4 +1,5 @@
-"""``kabinet serve | demo | worker | db upgrade | operator add | audit verify | purge`` (API.md)."""
+"""``kabinet serve | demo | worker | db upgrade | operator add | client add | keys rotate | audit verify | purge``
+(API.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ audit_app = typer.Typer(no_args_is_help=True, help="History commands.")
 app.add_typer(audit_app, name="audit")
 operator_app = typer.Typer(no_args_is_help=True, help="Service-centre operators.")
 app.add_typer(operator_app, name="operator")
+client_app = typer.Typer(no_args_is_help=True, help="Relying services (OpenID Connect clients).")
+app.add_typer(client_app, name="client")
+keys_app = typer.Typer(no_args_is_help=True, help="Keys that sign ID tokens and security events.")
+app.add_typer(keys_app, name="keys")
 
 
 def _logging() -> None:
@@ -68,6 +73,44 @@ def operator_add(login: str, centre: str = typer.Option(..., help="The service c
                    f"of operator or supervisor)", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"login={made.login}\npassword={made.password}\ntotp={made.otpauth_uri}")
+
+
+@client_app.command("add")
+def client_add(name: str, redirect_uri: list[str] = typer.Option(..., help="Exact redirect URI (repeatable)."),
+               public: bool = typer.Option(False, help="A public client: no secret, PKCE only."),
+               require: list[str] = typer.Option([], help="verified_email | verified_phone | level:standard | "
+                                                           "level:confirmed (repeatable)."),
+               pairwise: bool = typer.Option(False, help="A pairwise subject: this service's own sub per citizen."),
+               events_uri: str | None = typer.Option(None, help="Where security events (SETs) are POSTed.")) -> None:
+    """Register a relying service; prints client_id and (once) client_secret."""
+    from kabinet.domain.errors import InvalidInput
+    from kabinet.flows.relying import clients
+
+    kb = bootstrap.build(Settings())
+    upgrade(kb.store.engine)
+    try:
+        made = clients.add(kb.ctx, name=name, redirect_uris=redirect_uri, public=public, requires=require,
+                           pairwise=pairwise, events_uri=events_uri)
+    except InvalidInput as exc:
+        typer.echo(f"refused: {exc.field} (https URIs, or http on 127.0.0.1/localhost; requirements from "
+                   f"{', '.join(clients.REQUIREMENTS)})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"client_id={made.client_id}")
+    if made.client_secret:
+        typer.echo(f"client_secret={made.client_secret}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """A new signing key; the old one keeps verifying (stays in the JWKS) until what it signed has expired."""
+    from kabinet.policy import OIDC_KEY_KEEP
+    from kabinet.security import keys
+
+    kb = bootstrap.build(Settings())
+    upgrade(kb.store.engine)
+    with kb.store.write() as db:
+        row = keys.rotate(db, kb.ctx.key_sealer, kb.clock.now(), OIDC_KEY_KEEP)
+    typer.echo(f"kid={row.kid}")
 
 
 def proxy_options(settings: Settings) -> dict[str, object]:

@@ -48,6 +48,13 @@ class Cooling:
     trusted: timedelta = timedelta(hours=24)
 
 
+# --- relying services (OpenID Connect, issue 11) -------------------------------------------------------------
+OIDC_CODE_TTL = timedelta(seconds=60)
+OIDC_ACCESS_TTL = timedelta(minutes=10)  # short: userinfo reads the current contacts anyway (S18)
+OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
+OIDC_REFRESH_TTL = timedelta(days=30)
+OIDC_KEY_KEEP = timedelta(days=31)  # a retired signing key stays in the JWKS longer than anything it signed
+
 # --- the service centre ------------------------------------------------------------------------------------
 OPERATOR_SESSION_IDLE = timedelta(minutes=15)
 OPERATOR_SESSION_ABSOLUTE = timedelta(hours=10)  # one working day

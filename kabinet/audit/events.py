@@ -81,6 +81,8 @@ class EventType(StrEnum):
     APPROVAL_GIVEN = "trusted:approved"
     APPROVAL_REFUSED = "trusted:refused"
     APPROVAL_CANCELLED = "trusted:approval_cancelled"
+    SERVICE_CONNECTED = "service:connected"
+    SERVICE_DISCONNECTED = "service:disconnected"
 
 
 @dataclass(frozen=True)

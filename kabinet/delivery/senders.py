@@ -2,6 +2,7 @@
 
 - ``SmtpMailer`` speaks real SMTP (aiosmtplib); ``DevMailbox`` keeps letters for ``/dev/mail``.
 - ``HttpSmsGateway`` POSTs to the gateway of API.md; ``DevSmsInbox`` keeps SMS for ``/dev/sms``.
+- ``SetPusher`` POSTs security events to relying services (their own URLs, in dev as in production).
 """
 
 from __future__ import annotations
@@ -117,6 +118,31 @@ class HttpSmsGateway:
             raise DeliveryError(f"sms: {type(exc).__name__}") from exc
         if not response.is_success:
             raise DeliveryError(f"sms: HTTP {response.status_code}")
+        return key
+
+
+class SetPusher:
+    """Security Event Tokens to relying services (RFC 8935 push delivery): one pooled client per event loop; a 2xx
+    (202 Accepted) is delivered, anything else is retried by the worker like a letter."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self._timeout = timeout
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            self._clients = {loop: httpx.AsyncClient(timeout=self._timeout)}
+        return self._clients[loop]
+
+    async def send(self, url: str, token: str, key: str) -> str:
+        try:
+            response = await self._client().post(url, content=token, headers={
+                "Content-Type": "application/secevent+jwt", "Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"push: {type(exc).__name__}") from exc
+        if not response.is_success:
+            raise DeliveryError(f"push: HTTP {response.status_code}")
         return key
 
 

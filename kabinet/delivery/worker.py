@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -21,7 +21,7 @@ from sqlalchemy import case, select
 from kabinet.clock import Clock
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
-from kabinet.delivery.senders import DeliveryError, Mailer, SmsGateway
+from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
 from kabinet.delivery.waker import Waker
 from kabinet.security.crypto import Sealer
 from kabinet.store.db import Store
@@ -56,6 +56,7 @@ class Courier:
     sms: SmsGateway
     wake: Waker
     mail_from: str
+    push: SetPusher = field(default_factory=SetPusher)
 
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
@@ -78,6 +79,8 @@ async def deliver(courier: Courier, row: Outbox) -> None:
         if row.channel == "email":
             letter = render_letter(row.template, row.locale, data)
             provider_id = await courier.mailer.send(_message(courier, row, letter), letter)
+        elif row.channel == "push":
+            provider_id = await courier.push.send(row.destination, data["set"], row.idempotency_key)
         else:
             provider_id = await courier.sms.send(row.destination, render_sms(row.template, row.locale, data),
                                             row.idempotency_key)

@@ -376,3 +376,87 @@ class Approval(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class SigningKey(Base):
+    """A key that signs ID tokens and security events (issue 11). The newest unretired one signs; a retired one
+    stays in the JWKS until every token it signed has expired (``expires_at``), so rotation breaks no client."""
+
+    __tablename__ = "signing_key"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(8))
+    private_sealed: Mapped[str] = mapped_column(Text)  # PEM, sealed with the service key
+    public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # leaves the JWKS then
+
+
+class OidcClient(Base):
+    """A relying service (``kabinet client add``). ``secret_hash`` is empty for a public client (PKCE only)."""
+
+    __tablename__ = "oidc_client"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    redirect_uris: Mapped[list[str]] = mapped_column()
+    requires: Mapped[list[str]] = mapped_column(default=list)  # "verified_email", "level:standard" …
+    subject_type: Mapped[str] = mapped_column(String(16), default="public")  # public | pairwise
+    events_uri: Mapped[str | None] = mapped_column(String(500))  # where security events are pushed
+    created_at: Mapped[datetime]
+
+
+class OidcGrant(Base):
+    """A citizen's consent to one service: the scopes it may read. Revoking it kills its tokens."""
+
+    __tablename__ = "oidc_grant"
+    __table_args__ = (UniqueConstraint("account_id", "client_id", name="uq_oidc_grant_account_client"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.id"), index=True)
+    scopes: Mapped[list[str]] = mapped_column()
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class OidcCode(Base):
+    """An authorization code: one use, a minute to live, bound to its client, redirect URI and PKCE challenge."""
+
+    __tablename__ = "oidc_code"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.id"))
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("oidc_grant.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scopes: Mapped[list[str]] = mapped_column()
+    nonce: Mapped[str | None] = mapped_column(String(200))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    auth_time: Mapped[datetime]
+    amr: Mapped[list[str]] = mapped_column(default=list)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class OidcToken(Base):
+    """An access or refresh token, stored only as a keyed hash. A refresh token is used once: the next one is
+    ``rotated_to``; using a rotated one again revokes the whole family (``grant_id``)."""
+
+    __tablename__ = "oidc_token"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    kind: Mapped[str] = mapped_column(String(8))  # access | refresh
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.id"))
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("oidc_grant.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("oidc_code.id"), index=True)
+    scopes: Mapped[list[str]] = mapped_column()
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    rotated_at: Mapped[datetime | None]

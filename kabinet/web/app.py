@@ -23,6 +23,8 @@ from kabinet.web import api_docs, dev, problems
 from kabinet.web.api import auth, contacts, operator, recovery, requests, security, trusted
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
+from kabinet.web.oidc import authorization as oidc_authorization
+from kabinet.web.oidc import endpoints as oidc_endpoints
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
@@ -67,7 +69,8 @@ def create_app(kb: Parts) -> FastAPI:
                    trusted.router,
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
-                   pages_operator.router, pages_trusted.router):
+                   pages_operator.router, pages_trusted.router, oidc_endpoints.router,
+                   oidc_authorization.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

@@ -5,23 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from kabinet.domain.requirements import unmet
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Service
 from kabinet.store.services import all_services
 
-LEVELS = ("simplified", "standard", "confirmed")
-
 
 def missing(service: Service, account: Account, verified_kinds: set[str]) -> list[str]:
-    needs = []
-    if LEVELS.index(account.level) < LEVELS.index(service.needs_level):
-        needs.append(f"level:{service.needs_level}")
-    if service.needs_email and "email" not in verified_kinds:
-        needs.append("verified_email")
-    if service.needs_phone and "phone" not in verified_kinds:
-        needs.append("verified_phone")
-    return needs
+    requires = [f"level:{service.needs_level}", *(["verified_email"] if service.needs_email else []),
+                *(["verified_phone"] if service.needs_phone else [])]
+    return unmet(requires, level=account.level, verified_kinds=verified_kinds)
 
 
 @dataclass(frozen=True)

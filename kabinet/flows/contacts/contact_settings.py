@@ -7,6 +7,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import violations
 from kabinet.domain.errors import ContactNotVerified, GuardRefused
 from kabinet.domain.ids import Id
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
@@ -34,4 +35,5 @@ def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id
                value=masked(contact), sign_in=contact.sign_in, recovery=contact.recovery)
         contact_changed(ctx, db, account, now=now, what=text("sign-in and recovery settings of {contact}",
                                                              contact=masked(contact)))
+        relying.push(ctx, db, account.id, "recovery-information-changed", now)
         return contact_view(contact)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactNotVerified
 from kabinet.domain.ids import Id
-from kabinet.flows.shared import contact_state
+from kabinet.flows.shared import contact_state, relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
@@ -28,4 +28,5 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -
                value=masked(contact), before=str(before.id) if before else None)
         contact_changed(ctx, db, account, now=now, previous=before,
                         what=text("{contact} is now primary", contact=masked(contact)))
+        relying.push(ctx, db, account.id, "identifier-changed", now)
         return contact_view(contact)

@@ -35,7 +35,7 @@ from kabinet.domain.errors import InvalidInput, LinkInvalid, ProofWrong, Recover
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import backup_codes, challenges, trusted
+from kabinet.flows.shared import backup_codes, challenges, relying, trusted
 from kabinet.flows.shared.accounts import recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import every_channel, security_notice, when
@@ -211,6 +211,7 @@ def _gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recover
     rec.expires_at = max(ready or now, now + APPROVAL_TTL if link else now) + RECOVERY_RETURN
     approval = trusted.ask(ctx, db, account, link, action="recovery", now=now, meta=meta, recovery=rec) \
         if link else None
+    relying.push(ctx, db, account.id, "recovery-activated", now)
     record(db, account, EventType.RECOVERY_HELD, at=now, meta=meta, until=ready.isoformat() if ready else None,
            trusted=link is not None)
     every_channel(ctx, db, account, now=now, template="recovery_held",
@@ -279,6 +280,7 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
                sessions_ended=ended)
         security_notice(ctx, db, account, now=now,
                         what=text("the password was reset by recovery"))
+        relying.push(ctx, db, account.id, "sessions-revoked", now)
 
 
 def _ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:

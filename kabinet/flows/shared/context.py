@@ -28,4 +28,5 @@ class FlowContext:
     totp_sealer: Sealer
     registers: IdentityRegisters
     base_url: str
+    key_sealer: Sealer  # the signing keys of ID tokens and security events (relying services)
     cooling: Cooling = field(default_factory=Cooling)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_name
-from kabinet.flows.shared import challenges
+from kabinet.flows.shared import challenges, relying
 from kabinet.flows.shared.contact_state import mark_verified, pending_contact
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
@@ -91,3 +91,4 @@ def verify(ctx: FlowContext, db: Session, account: Account, contact: Contact, *,
     if retired is not None:
         what = text("{old} replaced by {new}", old=masked(retired), new=masked(contact))
     contact_changed(ctx, db, account, now=now, what=what, removed=retired, channel=channel)
+    relying.push(ctx, db, account.id, "identifier-changed", now)

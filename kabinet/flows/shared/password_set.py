@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
 from kabinet.store.models import Account
@@ -24,3 +25,4 @@ def apply(ctx: FlowContext, db: Session, account: Account, new_hash: str, *, kee
     end_all(db, account.id, now, keep=keep)
     record(db, account, EventType.PASSWORD_CHANGED, at=now, meta=meta, actor=actor, **details)
     contact_changed(ctx, db, account, now=now, what=text("the password was changed"))
+    relying.push(ctx, db, account.id, "sessions-revoked", now)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.domain.contact_book import Check, check_text, nothing_blocks, removal_checks
 from kabinet.domain.errors import GuardRefused
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import facts
 from kabinet.flows.shared.contact_state import retire
 from kabinet.flows.shared.context import FlowContext
@@ -63,4 +64,5 @@ def remove(ctx: FlowContext, db: Session, account: Account, contact: Contact, *,
            value=masked(contact), **details)
     contact_changed(ctx, db, account, now=now, removed=contact, channel=channel,
                     what=text("{contact} removed", contact=masked(contact)))
+    relying.push(ctx, db, account.id, "identifier-changed", now)  # connected services drop it at once (S18)
     return Removed(removed=contact.id)

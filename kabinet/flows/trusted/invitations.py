@@ -32,6 +32,7 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
 from kabinet.domain.phone import Phone, parse_phone
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice, when
@@ -94,6 +95,7 @@ def accept(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
                 text("{name} will become your trusted person on {date}", name=name,
                      date=when(link.effective_at, citizen.locale)))
         security_notice(ctx, db, citizen, now=now, what=what)
+        relying.push(ctx, db, citizen.id, "recovery-information-changed", now)
         return link_view(db, link, now)
 
 

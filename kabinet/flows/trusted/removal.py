@@ -12,6 +12,7 @@ from kabinet.domain.cooling import coming
 from kabinet.domain.errors import TrustedKeepRefused, TrustedNotFound
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice, when
@@ -43,6 +44,7 @@ def remove(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
                ends_at=link.ends_at.isoformat())
         security_notice(ctx, db, account, now=now, what=text(
             "{name} will stop being your trusted person on {date}", name=name, date=when(link.ends_at, account.locale)))
+        relying.push(ctx, db, account.id, "recovery-information-changed", now)
         tell_trustee(ctx, db, trustee, now=now, template="trusted_ending",
                      data={"who": mask_name(account.full_name), "date": when(link.ends_at, trustee.locale)})
         return link_view(db, link, now)

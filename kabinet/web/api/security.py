@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.account import history
+from kabinet.flows.relying import connected
 from kabinet.web.api.problem_docs import problem_responses
-from kabinet.web.api.shapes import SessionsOut, answers
+from kabinet.web.api.shapes import ConnectedOut, SessionsOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
 router = APIRouter(prefix="/api/v1", responses=problem_responses())
@@ -35,3 +36,15 @@ def get_history(kb: Kb, session: CurrentSession, before: int | None = Query(None
                 limit: int = Query(history.PAGE, ge=1, le=200),
                 type: str | None = Query(None, max_length=48)) -> Any:
     return history.page(kb.ctx, session=session, before=before, limit=limit, type_prefix=type)
+
+
+@router.get("/connected-services", **answers(ConnectedOut))
+def connected_services(kb: Kb, session: CurrentSession) -> Any:
+    """Relying services that may sign the citizen in and read their data (issue 11)."""
+    return {"services": connected.list_connected(kb.ctx, session=session)}
+
+
+@router.delete("/connected-services/{grant_id}", status_code=204)
+def disconnect(grant_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> None:
+    """The service's access ends: every token it holds is revoked at once."""
+    connected.disconnect(kb.ctx, meta, session=session, grant_id=grant_id)

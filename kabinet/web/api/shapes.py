@@ -16,6 +16,7 @@ from kabinet.flows.access.step_up import SteppedUp
 from kabinet.flows.access.totp import TotpEnabled
 from kabinet.flows.account.services import ServiceView
 from kabinet.flows.recovery.password_reset import RecoveryView
+from kabinet.flows.relying.connected import ConnectedService
 from kabinet.flows.shared.removal import Removed
 from kabinet.flows.shared.trusted import ApprovalView, LinkView
 from kabinet.flows.shared.views import AccountView, ChallengeView, ContactView, PendingContact, SignedIn
@@ -47,6 +48,10 @@ class ServicesOut(BaseModel):
 
 class CodesOut(BaseModel):
     codes: list[str]  # shown once; ten single-use backup codes
+
+
+class ConnectedOut(BaseModel):
+    services: list[ConnectedService]
 
 
 class ApprovalOut(BaseModel):

@@ -37,18 +37,22 @@ def home(session: MaybeSession) -> RedirectResponse:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, done: str | None = None) -> HTMLResponse:
-    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done))
+def sign_in_page(request: Request, done: str | None = None, next: str = "") -> HTMLResponse:
+    """``next``: where to go once signed in — a page of this site only (a relying service's authorization)."""
+    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done),
+                  next=safe_next(next, ""))
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
 def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated[str, Form(max_length=320)] = "",
-                   password: Annotated[str, Form(max_length=1024)] = "") -> Response:
+                   password: Annotated[str, Form(max_length=1024)] = "", next: str = "") -> Response:
+    back = safe_next(next, "")
     try:
         challenge = sign_in.start(kb.ctx, meta, login=login, password=password)
     except KabinetError as exc:
-        return render(request, "sign_in.html", status=status_of(exc), login=login, problem=problem_of(request, exc))
-    return go(f"/confirm/{challenge.id}")
+        return render(request, "sign_in.html", status=status_of(exc), login=login, problem=problem_of(request, exc),
+                      next=back)
+    return go(f"/confirm/{challenge.id}" + (f"?next={quote(back, safe='')}" if back else ""))
 
 
 @router.get("/register", response_class=HTMLResponse)

@@ -72,6 +72,7 @@ DONE = {
     "confirmed": "Confirmed.",
     "recovered": "The password is changed and every session is ended. Sign in with the new password.",
     "identity": "Your identity data are saved.",
+    "disconnected": "The service is disconnected: it can no longer read your data.",
 }
 
 

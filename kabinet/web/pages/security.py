@@ -18,6 +18,7 @@ from kabinet.flows.access import change_password, totp
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import contact_list, contact_settings
 from kabinet.flows.recovery import backup_codes, identity_data
+from kabinet.flows.relying import connected
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.problems import status_of
@@ -33,7 +34,8 @@ def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict |
                   done=done_text(request, done), sessions=session_flows.list_sessions(kb.ctx, session=session),
                   contacts=contact_list.list_contacts(kb.ctx, account_id=session.account_id),
                   backup_left=backup_codes.count(kb.ctx, account_id=session.account_id),
-                  identity=identity_data.show(kb.ctx, session=session), identity_form=identity_form or {})
+                  identity=identity_data.show(kb.ctx, session=session), identity_form=identity_form or {},
+                  connected=connected.list_connected(kb.ctx, session=session))
 
 
 
@@ -64,6 +66,12 @@ def contact_roles(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, 
                   sign_in: Annotated[str, Form()] = "", recovery: Annotated[str, Form()] = "") -> Response:
     return _act(request, kb, session, "settings", lambda: contact_settings.update(
         kb, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1"))
+
+
+@router.post("/connected/{grant_id}/disconnect", dependencies=[CsrfChecked])
+def disconnect(request: Request, grant_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "disconnected",
+                lambda: connected.disconnect(kb.ctx, meta, session=session, grant_id=grant_id))
 
 
 @router.post("/password", dependencies=[CsrfChecked])

@@ -1,0 +1,52 @@
+"""Queries on relying services: clients, grants (consents), codes and tokens. Codes and tokens are found by the
+keyed hash of their value (unique indexes); a citizen's grants by account."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kabinet.store.models import OidcClient, OidcCode, OidcGrant, OidcToken
+
+
+def subscribed_clients(db: Session, account_id: uuid.UUID) -> Sequence[OidcClient]:
+    """Services this citizen has connected (grant not revoked) that take security events."""
+    return db.scalars(select(OidcClient).join(OidcGrant, OidcGrant.client_id == OidcClient.id).where(
+        OidcGrant.account_id == account_id, OidcGrant.revoked_at.is_(None), OidcClient.events_uri.is_not(None))).all()
+
+
+def grant_of(db: Session, account_id: uuid.UUID, client_id: str) -> OidcGrant | None:
+    return db.scalars(select(OidcGrant).where(OidcGrant.account_id == account_id,
+                                              OidcGrant.client_id == client_id)).first()
+
+
+def grants_of(db: Session, account_id: uuid.UUID) -> Sequence[tuple[OidcGrant, OidcClient]]:
+    rows = db.execute(select(OidcGrant, OidcClient).join(OidcClient, OidcGrant.client_id == OidcClient.id).where(
+        OidcGrant.account_id == account_id, OidcGrant.revoked_at.is_(None)).order_by(OidcGrant.created_at))
+    return [(g, c) for g, c in rows]
+
+
+def code_by_hash(db: Session, code_hash: str, *, lock: bool = False) -> OidcCode | None:
+    query = select(OidcCode).where(OidcCode.code_hash == code_hash)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalars(query).one_or_none()
+
+
+def token_by_hash(db: Session, token_hash: str, *, lock: bool = False) -> OidcToken | None:
+    query = select(OidcToken).where(OidcToken.token_hash == token_hash)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalars(query).one_or_none()
+
+
+def revoke_tokens(db: Session, now: datetime, *, grant_id: uuid.UUID | None = None,
+                  code_id: uuid.UUID | None = None) -> int:
+    """Every live token of a grant, or of one code (a code used twice: what was issued from it dies)."""
+    query = update(OidcToken).where(OidcToken.revoked_at.is_(None))
+    query = query.where(OidcToken.grant_id == grant_id) if grant_id else query.where(OidcToken.code_id == code_id)
+    return db.execute(query.values(revoked_at=now)).rowcount  # type: ignore[attr-defined, no-any-return]
