@@ -87,3 +87,28 @@ def test_audit_verify_finds_an_edited_event_and_a_removed_newest_one(tmp_path, s
     forged_run = kabinet("audit", "verify", env=env)
     assert forged_run.returncode == 1 and "at event 2" in forged_run.stdout
     kb.store.dispose()
+
+
+def test_client_add_and_keys_rotate(tmp_path):
+    from kabinet.store.models import OidcClient, SigningKey
+
+    env = {"KABINET_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "KABINET_DATA_DIR": str(tmp_path)}
+    added = kabinet("client", "add", "Запись к врачу", "--redirect-uri", "https://doctor.example/cb",
+                    "--require", "verified_email", env=env)
+    assert added.returncode == 0, added.stderr
+    lines = dict(line.split("=", 1) for line in added.stdout.split())
+    assert set(lines) == {"client_id", "client_secret"} and len(lines["client_secret"]) >= 40
+    public = kabinet("client", "add", "App", "--redirect-uri", "http://127.0.0.1:8765/cb", "--public", env=env)
+    assert public.returncode == 0 and "client_secret" not in public.stdout
+    refused = kabinet("client", "add", "Bad", "--redirect-uri", "http://doctor.example/cb", env=env)
+    assert refused.returncode == 2 and "refused" in refused.stderr  # plain http only on loopback
+    first, second = kabinet("keys", "rotate", env=env), kabinet("keys", "rotate", env=env)
+    assert first.returncode == second.returncode == 0 and first.stdout != second.stdout
+    store = Store.from_url(env["KABINET_DATABASE_URL"])
+    with store.read() as db:
+        client = db.get_one(OidcClient, lines["client_id"])
+        assert client.requires == ["verified_email"] and client.secret_hash != lines["client_secret"]
+        rows = list(db.scalars(select(SigningKey)))
+        assert len(rows) == 2 and sum(r.retired_at is None for r in rows) == 1
+        assert all("BEGIN" not in r.private_sealed for r in rows)  # sealed at rest, never plain PEM
+    store.dispose()

@@ -314,3 +314,59 @@ def test_a_service_that_needs_more_stops_on_a_page_that_says_what_to_add(live, s
     page = browser.get(url)
     assert page.status_code == 403 and "/settings/contacts" in page.text
     assert "/oidc/authorize?" in page.text  # and the way back into the flow
+
+
+def test_the_contact_page_leads_back_into_the_services_sign_in(live, sms):
+    strict = register(live, requires=["verified_email"], events=False)
+    browser = signed_in_browser(live, sms)
+    with live.kb.store.write() as db:
+        from sqlalchemy import update
+
+        from kabinet.store.models import Contact
+        db.execute(update(Contact).where(Contact.kind == "email").values(removed_at=live.kb.clock.now()))
+    url, _ = rp_client(live, strict, "openid").create_authorization_url(
+        f"{live.base}/oidc/authorize", code_verifier=secrets.token_urlsafe(48))
+    page = browser.get(url)
+    contacts_link = re.search(r'href="(/settings/contacts\?next=[^"]+)"', page.text).group(1)
+    first = browser.get(contacts_link.replace("&amp;", "&"))
+    assert first.status_code == 200 and 'href="/oidc/authorize?' in first.text
+    later = browser.get("/settings/contacts")  # after the letter and its link, the way on is still there
+    back = re.search(r'href="(/oidc/authorize\?[^"]+)"', later.text).group(1).replace("&amp;", "&")
+    assert browser.get(back).status_code == 403  # still no address: the same page says so
+    assert browser.get("/settings/contacts?next=https://evil.example/").text.count("/oidc/authorize?") == 1
+
+
+def test_two_exchanges_of_one_code_at_once_issue_tokens_once(live, sms):
+    from tests.integration.test_code_races import race
+
+    made = register(live, events=False)
+    for n in range(4):
+        code, verifier, _ = authorized(live, sms, made)
+        outcomes: list[int] = []
+        lock = threading.Lock()
+
+        def swap(code: str = code, verifier: str = verifier) -> None:
+            status = exchange(live, made, code, verifier).status_code
+            with lock:
+                outcomes.append(status)
+
+        race(swap, swap)
+        assert sorted(outcomes) == [200, 400], f"round {n}: {outcomes}"
+
+
+def test_key_rotation_keeps_old_tokens_verifiable(live, sms):
+    from kabinet.policy import OIDC_KEY_KEEP
+    from kabinet.security import keys
+
+    made = register(live, events=False)
+    code, verifier, _ = authorized(live, sms, made)
+    before = exchange(live, made, code, verifier).json()["id_token"]
+    with live.kb.store.write() as db:
+        keys.rotate(db, live.kb.ctx.key_sealer, live.kb.clock.now(), OIDC_KEY_KEEP)
+    code, verifier, _ = authorized(live, sms, made)
+    after = exchange(live, made, code, verifier).json()["id_token"]
+    keyset = jwks(live)
+    old, new = jwt.decode(before, keyset), jwt.decode(after, keyset)  # both verify against the published set
+    assert old.header["kid"] != new.header["kid"] and len(keyset.keys) == 2
+    live.kb.clock.advance(days=32)
+    assert [k.kid for k in jwks(live).keys] == [new.header["kid"]]  # the old key leaves once nothing it signed lives

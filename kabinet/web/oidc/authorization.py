@@ -19,7 +19,7 @@ from kabinet.web.templating import render
 router = APIRouter(prefix="/oidc", include_in_schema=False)
 
 # What each scope lets the service read, in words (the catalogue translates them).
-SCOPE_TEXTS = {"openid": "That it is you (an identifier only this service gets)", "profile": "Your full name",
+SCOPE_TEXTS = {"openid": "That it is you (an identifier of your account)", "profile": "Your full name",
                "email": "Your primary email address and whether it is confirmed",
                "phone": "Your primary mobile phone and whether it is confirmed"}
 NEEDS_TEXTS = {"verified_email": "a confirmed email address", "verified_phone": "a confirmed mobile phone",

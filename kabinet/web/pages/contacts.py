@@ -22,7 +22,7 @@ from kabinet.flows.contacts import (
 )
 from kabinet.flows.shared.views import ContactView
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, safe_next, to_step_up
 from kabinet.web.problems import status_of
 from kabinet.web.templating import render
 
@@ -34,12 +34,30 @@ def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = 
           form_kind: str = "", form_value: str = "", done: str | None = None) -> HTMLResponse:
     contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
     return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
-                  form_value=form_value, done=done_text(request, done), signed_in=True)
+                  form_value=form_value, done=done_text(request, done), signed_in=True,
+                  back_to_service=_service_return(request))
+
+
+RETURN = "kabinet_return"  # a relying service's sign-in waiting for a contact to be added (issue 11)
+
+
+def _service_return(request: Request) -> str | None:
+    """Where the citizen goes back once the contact a service requires is added — only a sign-in to a service."""
+    for found in (request.query_params.get("next"), request.cookies.get(RETURN)):
+        back = safe_next(found, "")
+        if back.startswith("/oidc/authorize?"):
+            return back
+    return None
 
 
 @router.get("", response_class=HTMLResponse)
 def contacts_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
-    return _list(request, kb, session, done=done)
+    page = _list(request, kb, session, done=done)
+    if (back := _service_return(request)) and request.query_params.get("next"):
+        # Kept for an hour: adding an address goes through a letter and back, and the way on must not be lost.
+        page.set_cookie(RETURN, back, max_age=3600, httponly=True, samesite="lax", path="/settings/contacts",
+                        secure=kb.settings.base_url.startswith("https://"))
+    return page
 
 
 @router.post("/add", dependencies=[CsrfChecked])

@@ -1,0 +1,68 @@
+"""Signing in to a relying service in a real Chromium (issue 11): the service sends the citizen to Kabinet, the
+cabinet's own sign-in (password, then the SMS code) comes back to the consent page, which works without
+JavaScript, and "Allow" returns to the service with a code. English and Russian; axe on the consent page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from kabinet.demo import PHONE
+from kabinet.flows.relying import clients
+from tests.e2e.conftest import PASSWORD, axe_violations, new_page, shot
+
+CALLBACK = "http://127.0.0.1:9/callback"
+
+
+def test_a_citizen_signs_in_to_a_service_and_agrees(own_server, browser):
+    server = own_server
+    made = clients.add(server.kb.ctx, name="Запись к врачу", redirect_uris=[CALLBACK])
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    url = f"{server.base}/oidc/authorize?" + urlencode({
+        "response_type": "code", "client_id": made.client_id, "redirect_uri": CALLBACK, "state": "st-1",
+        "scope": "openid email", "code_challenge": challenge, "code_challenge_method": "S256"})
+    page = new_page(browser, js=False)  # the whole way works without JavaScript
+    arrived: list[str] = []
+    page.route(f"{CALLBACK}**", lambda route: (arrived.append(route.request.url),
+                                                route.fulfill(status=200, body="the service")))
+    page.goto(url)
+    page.wait_for_url("**/sign-in?next=**")
+    page.fill("#f-login", PHONE)
+    page.fill("#f-password", PASSWORD)
+    after = server.last_id("sms")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/confirm/**")
+    page.fill("#f-code", server.code(PHONE, after))
+    page.click("form >> button:has-text('Подтвердить')")
+    page.wait_for_url("**/oidc/authorize?**")
+    assert "Запись к врачу" in page.locator("main").inner_text()
+    assert "основной адрес электронной почты" in page.locator("main").inner_text()
+    shot(page, "oidc-consent-desktop")
+    page.click("button:has-text('Разрешить')")
+    page.wait_for_url(f"{CALLBACK}**")
+    query = parse_qs(urlsplit(arrived[-1]).query)
+    assert query["state"] == ["st-1"] and len(query["code"][0]) > 20
+
+    english = new_page(browser, locale="en-US")
+    english.goto(url.replace("state=st-1", "state=st-2") + "&lang=en")
+    english.wait_for_url("**/sign-in?next=**")
+    assert english.locator("h1").inner_text() == "Sign in"
+
+
+def test_the_consent_page_passes_axe(own_server, browser):
+    server = own_server
+    made = clients.add(server.kb.ctx, name="Портал услуг", redirect_uris=[CALLBACK])
+    page = new_page(browser)
+    from tests.e2e.test_seed_walk_in_browser import sign_in
+
+    sign_in(page, server)
+    page.goto(f"{server.base}/oidc/authorize?" + urlencode({
+        "response_type": "code", "client_id": made.client_id, "redirect_uri": CALLBACK, "scope": "openid profile",
+        "code_challenge": "a" * 43, "code_challenge_method": "S256"}))
+    assert page.locator("h1").inner_text() == "Вход в сервис"
+    assert axe_violations(page) == []
+    page.goto(server.base + "/security")
+    assert "Ни один сервис не входит" in page.locator("#connected + *").inner_text()
