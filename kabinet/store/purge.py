@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 
 from kabinet.store.db import Store
-from kabinet.store.models import Approval, Challenge, IdentityRequest, Recovery
+from kabinet.store.models import Approval, Challenge, IdentityRequest, OidcCode, OidcToken, Recovery
 
 log = logging.getLogger("kabinet.purge")
 GRACE = timedelta(days=1)  # a day to read "this code has expired" rather than "not found"
@@ -25,6 +25,7 @@ class Purged:
     recoveries: int
     requests_expired: int
     approvals: int = 0
+    oidc: int = 0
 
 
 def purge(store: Store, now: datetime) -> Purged:
@@ -39,10 +40,14 @@ def purge(store: Store, now: datetime) -> Purged:
         asked = select(Approval.recovery_id).where(Approval.recovery_id.is_not(None))
         recoveries = db.execute(delete(Recovery).where(Recovery.expires_at < cutoff,
                                                        Recovery.id.not_in(asked))).rowcount
+        # Relying services' tokens once expired (a refresh token lives 30 days), then codes nothing refers to.
+        oidc = db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)).rowcount
+        referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
+        oidc += db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))).rowcount
         expired = db.execute(update(IdentityRequest).where(
             IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,
         ).values(state="expired")).rowcount
-    done = Purged(challenges, recoveries, expired, approvals)
-    log.info("purged %s challenges, %s recoveries; %s identity requests expired; %s approvals purged",
-             *vars(done).values())
+    done = Purged(challenges, recoveries, expired, approvals, oidc)
+    log.info("purged %s challenges, %s recoveries; %s identity requests expired; %s approvals, %s codes and "
+             "tokens of relying services purged", *vars(done).values())
     return done

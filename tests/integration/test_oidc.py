@@ -370,3 +370,22 @@ def test_key_rotation_keeps_old_tokens_verifiable(live, sms):
     assert old.header["kid"] != new.header["kid"] and len(keyset.keys) == 2
     live.kb.clock.advance(days=32)
     assert [k.kid for k in jwks(live).keys] == [new.header["kid"]]  # the old key leaves once nothing it signed lives
+
+
+def test_purge_removes_expired_codes_and_tokens(live, sms):
+    from sqlalchemy import func, select
+
+    from kabinet.store.models import OidcCode, OidcToken
+    from kabinet.store.purge import purge
+
+    made = register(live, events=False)
+    code, verifier, _ = authorized(live, sms, made)
+    assert exchange(live, made, code, verifier).status_code == 200
+    authorized(live, sms, made)  # a code never exchanged
+    live.kb.clock.advance(days=2)
+    assert purge(live.kb.store, live.kb.clock.now()).oidc == 2  # the unused code, the 10-minute access token
+    live.kb.clock.advance(days=30)
+    assert purge(live.kb.store, live.kb.clock.now()).oidc == 2  # the refresh token, then the code it came from
+    with live.kb.store.read() as db:
+        assert db.scalar(select(func.count()).select_from(OidcToken)) == 0
+        assert db.scalar(select(func.count()).select_from(OidcCode)) == 0
