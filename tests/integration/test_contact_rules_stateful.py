@@ -30,6 +30,7 @@ from kabinet.flows.contacts import (
 )
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import facts
+from kabinet.flows.shared.views import ChallengeView
 from kabinet.security.sessions import open_session
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact, Event
@@ -127,7 +128,7 @@ class ContactRules(RuleBasedStateMachine):
         if contact is None:
             return
         ch = self.attempt(remove_contact.start, contact_id=str(contact.id))
-        if isinstance(ch, dict) and ch["channel"] == "sms":
+        if isinstance(ch, ChallengeView) and ch.channel == "sms":  # (a dict before issue 7: removals never ran)
             code = code_of(self.kb, str(ch.id))
             self.attempt(lambda ctx, meta, session: challenges.confirm(ctx, meta, str(ch.id), code, session))
 
