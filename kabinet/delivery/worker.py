@@ -18,6 +18,7 @@ from email.utils import formatdate
 
 from sqlalchemy import case, select
 
+from kabinet.audit.verify import breaks
 from kabinet.clock import Clock
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
@@ -35,6 +36,9 @@ LEASE = timedelta(minutes=2)
 IN_FLIGHT = 16  # sends under way at once per worker
 POLL_S = 1.0  # a worker also looks for due retries this often
 PURGE_EVERY = timedelta(hours=1)
+# Every account's history chain, walked once a day (the first walk ten minutes after start, not at every start).
+CHAIN_CHECK_EVERY = timedelta(days=1)
+CHAIN_CHECK_FIRST = timedelta(minutes=10)
 
 
 # "failed" is a temporary failure waiting for its retry (API.md's delivery states); both are due in turn.
@@ -149,11 +153,14 @@ async def run(courier: Courier, stop: threading.Event) -> None:
     a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
     woken = courier.wake.attach()
     sending: set[asyncio.Task[None]] = set()
-    next_purge = courier.clock.now()
+    next_purge, next_check = courier.clock.now(), courier.clock.now() + CHAIN_CHECK_FIRST
     while not stop.is_set():
         if courier.clock.now() >= next_purge:
             next_purge = courier.clock.now() + PURGE_EVERY
             await asyncio.to_thread(_purge, courier)
+        if courier.clock.now() >= next_check:
+            next_check = courier.clock.now() + CHAIN_CHECK_EVERY
+            asyncio.get_running_loop().run_in_executor(None, check_chains, courier)  # long: sending goes on
         woken.clear()  # before claiming: a commit from now on is seen by the wait below
         try:
             for row in claim(courier, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
@@ -174,6 +181,21 @@ def _purge(courier: Courier) -> None:
         purge(courier.store, courier.clock.now())
     except Exception:  # a purge that fails is tried again next hour; sending goes on
         log.exception("purge failed")
+
+
+def check_chains(courier: Courier) -> int:
+    """The scheduled ``kabinet audit verify``: each break is an error in the log (for the alerting that watches
+    it); how many were found."""
+    found = 0
+    try:
+        for broken in breaks(courier.store):
+            found += 1
+            log.error("history chain broken: account %s at event %s", broken.account_id,
+                      broken.seq or "head (newest missing)")
+        log.info("history chains checked: %s broken", found)
+    except Exception:
+        log.exception("history chain check failed")
+    return found
 
 
 def start_thread(courier: Courier) -> tuple[threading.Thread, threading.Event]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from kabinet.domain.errors import EmailInvalid
+from kabinet.domain.scripts import mixes_scripts
 
 MAX_LENGTH = 254  # RFC 5321 path limit, less the angle brackets
 
@@ -27,9 +28,6 @@ PROVIDER_TITLES: dict[str, str] = {"mail.ru": "Mail.ru", "yandex": "Яндекс
 # Control and format characters, line and paragraph separators: refused anywhere, ends included, because
 # str.strip() would quietly drop a trailing "\n" or U+2028 that a header writer might not.
 _BREAKING = frozenset({"Cc", "Cf", "Zl", "Zp"})
-# Japanese is written in Han, Hiragana and Katakana at once (and Korean, Chinese mix in Hangul, Bopomofo),
-# so these count as one script; the homoglyph risk we guard against is Latin against Cyrillic or Greek.
-_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "IDEOGRAPHIC", "HANGUL", "BOPOMOFO"})
 
 
 def provider_of(domain_ascii: str) -> str:
@@ -77,18 +75,9 @@ def is_mail_ru(email: Email) -> bool:
     return email.provider == "mail.ru"
 
 
-def _script(ch: str) -> str | None:
-    """The writing system of one character, or ``None`` for those that go with any (digits, hyphens,
-    combining marks). The stdlib has no Script property; the first word of the Unicode name is close."""
-    if ch == "-" or unicodedata.category(ch) in ("Nd", "Mn", "Me"):
-        return None
-    script = unicodedata.name(ch, "?").split()[0]
-    return "CJK" if script in _EAST_ASIAN else script
-
-
 def _mixed_script(domain: str) -> bool:
     """True if some label mixes scripts: "mаil.ru" with a Cyrillic "а" looks like mail.ru but is not."""
-    return any(len({_script(ch) for ch in label} - {None}) > 1 for label in domain.split("."))
+    return any(mixes_scripts(label) for label in domain.split("."))
 
 
 def _validate(raw: str) -> tuple[str, str, str]:

@@ -42,6 +42,11 @@ class PhoneNotMobile(InvalidInput):
     title = "A mobile number is needed: a text message will be sent to it"
 
 
+class PhoneForeign(InvalidInput):
+    code = "phone.foreign"
+    title = "Codes are sent only to mobile numbers of Russia (+7)"
+
+
 class EmailInvalid(InvalidInput):
     code = "email.invalid"
     title = "The email address is not valid"

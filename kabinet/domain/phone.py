@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from kabinet.domain.errors import PhoneInvalid, PhoneNotMobile
+from kabinet.domain.errors import PhoneForeign, PhoneInvalid, PhoneNotMobile
 
 MAX_LENGTH = 32
 # Only what people type between digits. Letters are refused because phonenumbers would silently read
@@ -22,6 +22,9 @@ _ALLOWED = frozenset("0123456789+-() .")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2212")  # copied from formatted text: ‐ ‑ ‒ – — −
 _BREAKING = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, invisible format marks, line separators
 _MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# Codes go by SMS only to these country calling codes: the portal's citizens have Russian numbers, and SMS pumping
+# (a stranger making us text premium foreign ranges) is cheapest to stop at the door (issue 8).
+SMS_COUNTRY_CODES = frozenset({7})
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
 _KEEP_HEAD, _KEEP_TAIL = 3, 2  # digits of the national number left visible in a mask (152-FZ)
 
@@ -90,7 +93,8 @@ def _clean(text: str) -> str:
 def parse_phone(text: str, *, region: str = "RU", mobile_only: bool = True) -> Phone:
     """Any common way of writing a number → :class:`Phone`.
 
-    ``mobile_only`` because codes go by SMS, and SMS only reaches mobiles; sign-in lookups pass
+    ``mobile_only`` because codes go by SMS, and SMS only reaches mobiles — and only those of
+    ``SMS_COUNTRY_CODES`` (``phone.foreign`` otherwise); sign-in lookups pass
     ``False`` so a citizen typing a landline gets "wrong login", not a hint about phone types.
     """
     raw = _clean(text or "")
@@ -102,4 +106,6 @@ def parse_phone(text: str, *, region: str = "RU", mobile_only: bool = True) -> P
         raise PhoneInvalid(field="phone")
     if mobile_only and phonenumbers.number_type(number) not in _MOBILE:
         raise PhoneNotMobile(field="phone")
+    if mobile_only and number.country_code not in SMS_COUNTRY_CODES:
+        raise PhoneForeign(field="phone")
     return Phone(phonenumbers.format_number(number, PhoneNumberFormat.E164))

@@ -21,7 +21,8 @@ PROBLEM = "application/problem+json"
 
 # The HTTP status of every error code: the one place HTTP meets the domain's errors.
 STATUS: dict[str, int] = {
-    "error": 400, "input.invalid": 422, "phone.invalid": 422, "phone.not_mobile": 422, "email.invalid": 422,
+    "error": 400, "input.invalid": 422, "phone.invalid": 422, "phone.not_mobile": 422, "phone.foreign": 422,
+    "email.invalid": 422,
     "snils.invalid": 422, "snils.checksum": 422, "passport.invalid": 422, "birth_date.invalid": 422,
     "password.weak": 422, "name.invalid": 422, "identity.not_confirmed": 422,
     "auth.failed": 401, "auth.required": 401,
@@ -108,7 +109,8 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         return problem(request, NotFound())
     body = {"type": "about:blank", "code": f"http.{exc.status_code}", "title": str(exc.detail),
             "status": exc.status_code, "reference": new_reference()}
-    return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM)
+    # A 405 carries ``Allow`` (RFC 9110 §15.5.6); whatever headers the error brings are kept.
+    return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM, headers=exc.headers)
 
 
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -128,3 +128,11 @@ def test_the_413_answer_carries_the_security_headers_and_the_callers_language(cl
                            headers={"content-type": "application/json"})
     assert response.status_code == 413 and response.headers["x-frame-options"] == "DENY"
     assert response.json()["title"] == "Слишком большой запрос"
+
+
+def test_a_wrong_method_is_405_with_allow(client):
+    api = client.put("/api/v1/sign-in", json={})
+    assert api.status_code == 405 and api.headers["allow"] == "POST"
+    assert api.headers["content-type"] == "application/problem+json"
+    page = client.put("/sign-in")
+    assert page.status_code == 405 and "GET" in page.headers["allow"]

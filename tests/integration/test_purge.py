@@ -33,3 +33,36 @@ def test_expired_challenges_and_recoveries_go_and_requests_expire(kb, clock):
     assert purge(kb.store, clock.now()).requests_expired == 1
     with kb.store.read() as db:
         assert db.scalars(select(IdentityRequest)).one().state == "expired"
+
+
+def test_the_worker_walks_every_history_chain_on_schedule_and_logs_a_break(kb, clock, caplog):
+    import asyncio
+    import threading
+
+    from sqlalchemy import update
+
+    from kabinet.delivery import worker
+    from kabinet.demo import seed
+    from kabinet.store.models import Event
+
+    seed(kb, "demo-password-1")
+    assert worker.check_chains(kb.courier) == 0
+    with kb.store.write() as db:
+        db.execute(update(Event).where(Event.seq == 1).values(type="account:edited"))
+    stop = threading.Event()
+    with caplog.at_level("ERROR", logger="kabinet.worker"):
+        thread = threading.Thread(target=lambda: asyncio.run(worker.run(kb.courier, stop)))
+        start = worker.CHAIN_CHECK_FIRST
+        worker.CHAIN_CHECK_FIRST = -worker.CHAIN_CHECK_FIRST  # due at once for this run
+        try:
+            thread.start()
+            for _ in range(100):
+                if "history chain broken" in caplog.text:
+                    break
+                threading.Event().wait(0.05)
+        finally:
+            stop.set()
+            kb.courier.wake.set()
+            thread.join(10)
+            worker.CHAIN_CHECK_FIRST = start
+    assert "history chain broken" in caplog.text and "at event 1" in caplog.text

@@ -23,3 +23,26 @@ def test_filter_masks_uvicorn_access_record_arguments():
 def test_control_characters_a_stranger_typed_stay_escaped():
     assert redact("/api/v1/x\x1b[31mred\x00\u2028end") == "/api/v1/x\\x1b[31mred\\x00\\u2028end"
     assert redact("/история") == "/история"  # printable text is left alone
+
+
+def test_addresses_and_numbers_are_masked_even_inside_a_traceback():
+    import io
+    import logging
+
+    from kabinet.logs import FORMAT, RedactingFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter(FORMAT))
+    log = logging.getLogger("kabinet.test.pii")
+    log.addHandler(handler)
+    try:
+        raise RuntimeError('duplicate key value: Key (kind, value)=(email, ivan.ivanov@mail.ru), phone +79001234567')
+    except RuntimeError:
+        log.exception("write failed for %s", "89161234567")
+    log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "ivan.ivanov@mail.ru" not in out and "i***@mail.ru" in out
+    assert "79001234567" not in out and "-67" in out
+    assert "89161234567" not in out and "-67" in out
+    assert out.count("\n") == 1  # the traceback stays on the record's one line

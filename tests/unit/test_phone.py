@@ -79,10 +79,10 @@ def test_length_limit_counts_the_stripped_text():
 
 
 def test_foreign_numbers_with_a_plus():
-    uk = parse_phone("+44 7911 123456")
+    uk = parse_phone("+44 7911 123456", mobile_only=False)  # as a login: codes never go abroad (issue 8)
     assert uk.e164 == "+447911123456"
     assert (uk.display, uk.masked) == ("+44 7911 123456", "+44 791* ****56")
-    assert parse_phone("810 44 7911 123456").e164 == "+447911123456"  # Russian international prefix
+    assert parse_phone("810 44 7911 123456", mobile_only=False).e164 == "+447911123456"  # Russian intl prefix
 
 
 def test_kazakh_plus_seven_is_shown_the_russian_way():
@@ -92,7 +92,7 @@ def test_kazakh_plus_seven_is_shown_the_russian_way():
 
 
 def test_region_is_used_for_numbers_without_a_plus():
-    assert parse_phone("07911 123456", region="GB").e164 == "+447911123456"
+    assert parse_phone("07911 123456", region="GB", mobile_only=False).e164 == "+447911123456"
     with pytest.raises(PhoneInvalid):
         parse_phone("07911 123456")  # not a Russian number
 
@@ -134,3 +134,12 @@ def test_any_way_of_writing_gives_the_same_e164(national, prefix, brackets, sepa
     text = prefix + (f"({code})" if brackets else code) + separators[0]
     text += "".join(digit + sep for digit, sep in zip(rest[:-1], separators[1:], strict=True)) + rest[-1]
     assert parse_phone(text).e164 == "+7" + national
+
+
+def test_codes_go_only_to_russian_mobiles():
+    from kabinet.domain.errors import PhoneForeign
+
+    for foreign in ("+1 202 555 0143", "+44 7911 123456", "+49 1512 3456789", "+380 50 123 4567"):
+        with pytest.raises(PhoneForeign):
+            parse_phone(foreign)
+        assert parse_phone(foreign, mobile_only=False).e164.startswith("+")  # a login is still looked up

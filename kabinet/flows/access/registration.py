@@ -7,7 +7,7 @@ this number") while the caller sees the very same challenge: nobody learns which
 from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.errors import NameInvalid
+from kabinet.domain.names import parse_name
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges
@@ -20,16 +20,9 @@ from kabinet.store.contacts import claim_value, verified_owner
 from kabinet.store.models import Account, Challenge, Contact
 
 
-def clean_name(full_name: str) -> str:
-    name = " ".join(full_name.split())
-    if not 2 <= len(name) <= 200 or any(not (ch.isalpha() or ch in " -'.") for ch in name):
-        raise NameInvalid(field="full_name")
-    return name
-
-
 def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name: str) -> ChallengeView:
     number = parse_phone(phone)
-    name = clean_name(full_name)
+    name = parse_name(full_name)
     check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
     ctx.limiter.hit("register.ip", meta.ip or "-")
     password_hash = hash_password(password)  # slow on purpose; routes run this off the event loop

@@ -40,7 +40,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if not is_page(request):
         return await problems.on_http_error(request, exc)
     title = title_of(NotFound(), locale_of(request)) if exc.status_code == 404 else str(exc.detail)
-    return _page(request, title, exc.status_code)
+    page = _page(request, title, exc.status_code)
+    page.headers.update(exc.headers or {})  # a 405 says which methods are allowed (RFC 9110 §15.5.6)
+    return page
 
 
 async def on_crash(request: Request, exc: Exception) -> Response:
