@@ -248,8 +248,9 @@ class RulesOverHttp(RuleBasedStateMachine):
 def test_the_rules_hold_over_http_after_every_step_and_every_race(migrated: str) -> None:
     RulesOverHttp.migrated = migrated
     RulesOverHttp.steps = 0
-    runs, length = (2000, 50) if NIGHTLY else (6, 12)
+    runs, length = (int(os.environ.get("KABINET_STATEFUL_RUNS", "2000")), 50) if NIGHTLY else (6, 12)
     RulesOverHttp.TestCase.settings = settings(max_examples=runs, stateful_step_count=length, deadline=None,
                                                suppress_health_check=list(HealthCheck), derandomize=not NIGHTLY)
     RulesOverHttp.TestCase().runTest()
     assert RulesOverHttp.steps >= 20  # it really walked
+    print(f"\nrules over HTTP: {RulesOverHttp.steps} steps in {runs} sequences")
