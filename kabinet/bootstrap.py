@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import CHAIN_KEY
 from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
+from kabinet.delivery.dkim_sign import DkimSigner
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
 from kabinet.delivery.waker import Waker
 from kabinet.delivery.worker import Courier
@@ -86,7 +87,9 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
         base_url=settings.base_url, key_sealer=Sealer(key, "signing-keys"), cooling=_cooling(settings),
     )
     courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
-                      sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from)
+                      sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from,
+                      dkim=DkimSigner.from_file(settings.dkim_key, settings.dkim_selector, settings.mail_from)
+                      if settings.dkim_key else None, bounce_domain=settings.bounce_domain)
     _wake_worker_on_commit(store, courier.wake)
     return Kabinet(settings=settings, ctx=ctx, courier=courier)
 

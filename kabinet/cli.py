@@ -27,6 +27,8 @@ client_app = typer.Typer(no_args_is_help=True, help="Relying services (OpenID Co
 app.add_typer(client_app, name="client")
 keys_app = typer.Typer(no_args_is_help=True, help="Keys that sign ID tokens and security events.")
 app.add_typer(keys_app, name="keys")
+dkim_app = typer.Typer(no_args_is_help=True, help="DKIM signatures on letters.")
+app.add_typer(dkim_app, name="dkim")
 
 
 def _logging() -> None:
@@ -111,6 +113,41 @@ def keys_rotate() -> None:
     with kb.store.write() as db:
         row = keys.rotate(db, kb.ctx.key_sealer, kb.clock.now(), OIDC_KEY_KEEP)
     typer.echo(f"kid={row.kid}")
+
+
+@dkim_app.command("keygen")
+def dkim_keygen(out: str = typer.Option(..., help="Where to write the new private key (PEM, mode 0600)."),
+                selector: str | None = typer.Option(None, help="The selector (default KABINET_DKIM_SELECTOR).")
+                ) -> None:
+    """A new DKIM key; prints the DNS TXT record to publish. Then set KABINET_DKIM_KEY to the file."""
+    from pathlib import Path
+
+    from kabinet.delivery.dkim_sign import keygen
+
+    settings = Settings()
+    try:
+        record = keygen(Path(out), selector or settings.dkim_selector, settings.mail_from.rpartition("@")[2])
+    except FileExistsError:
+        typer.echo(f"refused: {out} exists (a key is never overwritten)", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(record)
+
+
+@app.command()
+def bounces(recipient: str | None = typer.Option(None, help="The envelope recipient (bounce+<id>@…), when the "
+                                                            "mail server passes it.")) -> None:
+    """Read one bounce (DSN) or complaint (ARF) on stdin — for a mail server's pipe — and record the letter's fate.
+    Exit 0 whether or not it matched a letter (a mail server must not retry the pipe); prints what was done."""
+    from kabinet.domain.dsn import read
+    from kabinet.flows.contacts import letter_fate
+
+    _logging()
+    feedback = read(sys.stdin.buffer.read(), recipient)
+    if feedback is None:
+        typer.echo("ignored: not a hard bounce or a complaint")
+        return
+    done = letter_fate.record_feedback(bootstrap.build(Settings()).ctx, feedback)
+    typer.echo(f"letter {done.outbox_id}: {done.state}" if done else "ignored: no such letter")
 
 
 def proxy_options(settings: Settings) -> dict[str, object]:

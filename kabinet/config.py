@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     cooling_contact_hours: float = 24
     cooling_recovery_hours: float = 24
     cooling_trusted_hours: float = 24
+    # Letters (issue 14): a PEM private key and its selector sign every letter (DKIM, for the domain of mail_from);
+    # bounces come back to bounce+<letter>@bounce_domain (VERP; default: the domain of mail_from).
+    dkim_key: Path | None = None
+    dkim_selector: str = "kabinet"
+    bounce_domain: str | None = None
 
     @property
     def db_url(self) -> str:

@@ -21,6 +21,8 @@ CODE = re.compile(r"(?:Код подтверждения|confirmation code): (\d
 class Received:
     to: list[str]
     message: EmailMessage
+    mail_from: str = ""  # the envelope sender (VERP)
+    raw: bytes = b""  # the bytes as received (DKIM is checked on these)
 
     @property
     def subject(self) -> str:
@@ -50,13 +52,27 @@ class SmtpSink:
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: bool = False  # answer 451 to every letter, to test retries
+    unknown: set[str] = field(default_factory=set)  # answer 550 at RCPT: "no such mailbox"
+    defer_once: set[str] = field(default_factory=set)  # answer 451 at DATA once, then take it
+    deferred: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "451 4.3.0 try again later"
+        if once := self.defer_once & set(envelope.rcpt_tos):
+            self.defer_once -= once
+            self.deferred.extend(once)
+            return "451 4.7.1 greylisted, try again later"
         msg = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
-            self.messages.append(Received(list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
+            self.messages.append(Received(list(envelope.rcpt_tos), msg, envelope.mail_from,  # type: ignore[arg-type]
+                                          envelope.original_content or envelope.content))
         return "250 OK"
 
     def to(self, address: str) -> list[Received]:
@@ -67,6 +83,7 @@ class SmtpSink:
         with self.lock:
             self.messages.clear()
         self.refuse = False
+        self.unknown, self.defer_once, self.deferred = set(), set(), []
 
 
 def start_smtp() -> tuple[Controller, SmtpSink]:

@@ -81,6 +81,9 @@ class EventType(StrEnum):
     APPROVAL_GIVEN = "trusted:approved"
     APPROVAL_REFUSED = "trusted:refused"
     APPROVAL_CANCELLED = "trusted:approval_cancelled"
+    LETTER_BOUNCED = "contact:letter_bounced"
+    LETTER_COMPLAINED = "contact:letter_complained"
+    LETTER_REJECTED = "contact:letter_rejected"
     SERVICE_CONNECTED = "service:connected"
     SERVICE_DISCONNECTED = "service:disconnected"
 

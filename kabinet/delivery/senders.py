@@ -21,7 +21,9 @@ from kabinet.store.models import DevMessage
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage, letter: Letter) -> str: ...
+    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
+        """``raw``: the exact bytes to send (signed); ``envelope_from``: where bounces go (VERP)."""
+        ...
 
 
 class SmsGateway(Protocol):
@@ -29,7 +31,13 @@ class SmsGateway(Protocol):
 
 
 class DeliveryError(Exception):
-    """A send that may work if tried again later."""
+    """A send that failed. ``permanent``: the receiver refused it for good (an SMTP 5xx at RCPT or DATA, an SMS
+    gateway's 4xx) — trying again would only hurt the sender's reputation; otherwise it may work later.
+    ``reason`` is the receiver's own words (kept for the citizen's page; masked in logs)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, reason: str = "") -> None:
+        super().__init__(message)
+        self.permanent, self.reason = permanent, reason
 
 
 class SmtpMailer:
@@ -58,39 +66,54 @@ class SmtpMailer:
         return aiosmtplib.SMTP(hostname=self._host, port=self._port, use_tls=self._tls, timeout=self._timeout,
                                username=self._user, password=self._password)
 
-    async def send(self, message: EmailMessage, letter: Letter) -> str:
+    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
         idle, slots = self._pool()
         async with slots:
             client = idle.pop() if idle else self._new()
             try:
-                await self._send_on(client, message)
+                await self._send_on(client, envelope_from, str(message["To"]), raw)
             finally:
                 if client.is_connected:
                     idle.append(client)
         return str(message["Message-ID"])
 
-    async def _send_on(self, client: aiosmtplib.SMTP, message: EmailMessage) -> None:
+    async def _send_on(self, client: aiosmtplib.SMTP, envelope_from: str, to: str, raw: bytes) -> None:
         for attempt in (1, 2):
             try:
                 if not client.is_connected:
                     await client.connect()
-                await client.send_message(message)
+                await client.sendmail(envelope_from, [to], raw)
                 return
             except aiosmtplib.SMTPServerDisconnected as exc:
                 client.close()
                 if attempt == 2:
                     raise DeliveryError("smtp: SMTPServerDisconnected") from exc
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients[0] if exc.recipients else None
+                code, text = (refused.code, refused.message) if refused else (0, "")
+                await _reset(client)
+                raise DeliveryError(f"smtp: RCPT {code}", permanent=code >= 500, reason=text) from exc
+            except aiosmtplib.SMTPResponseException as exc:
+                await _reset(client)
+                raise DeliveryError(f"smtp: {exc.code}", permanent=exc.code >= 500, reason=exc.message) from exc
             except (aiosmtplib.SMTPException, OSError) as exc:
-                if not isinstance(exc, aiosmtplib.SMTPResponseException):
-                    client.close()  # a broken connection is opened afresh next time
+                client.close()  # a broken connection is opened afresh next time
                 raise DeliveryError(f"smtp: {type(exc).__name__}") from exc
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    """After a refused letter the connection stays usable for the next one, once reset."""
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
 
 
 class DevMailbox:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def send(self, message: EmailMessage, letter: Letter) -> str:
+    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
         with self._store.write() as db:
             db.add(DevMessage(channel="email", to=str(message["To"]), subject=letter.subject, text=letter.text,
                               html=letter.html, links=letter.links, at=_parse_date(message)))
@@ -116,8 +139,10 @@ class HttpSmsGateway:
             response = await self._client().post(self._url, json={"to": to, "text": text, "id": key})
         except httpx.HTTPError as exc:
             raise DeliveryError(f"sms: {type(exc).__name__}") from exc
-        if not response.is_success:
-            raise DeliveryError(f"sms: HTTP {response.status_code}")
+        if not response.is_success:  # a 4xx will not change by retrying (but a 429 will)
+            permanent = 400 <= response.status_code < 500 and response.status_code != 429
+            raise DeliveryError(f"sms: HTTP {response.status_code}", permanent=permanent,
+                                reason=response.text[:200])
         return key
 
 

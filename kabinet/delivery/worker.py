@@ -14,19 +14,21 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, update
 
 from kabinet.audit.verify import breaks
 from kabinet.clock import Clock
+from kabinet.delivery.dkim_sign import DkimSigner
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
 from kabinet.delivery.waker import Waker
 from kabinet.security.crypto import Sealer
 from kabinet.store.db import Store
-from kabinet.store.models import Outbox
+from kabinet.store.models import Contact, Outbox
 from kabinet.store.purge import purge
 
 log = logging.getLogger("kabinet.worker")
@@ -61,6 +63,8 @@ class Courier:
     wake: Waker
     mail_from: str
     push: SetPusher = field(default_factory=SetPusher)
+    dkim: DkimSigner | None = None  # every letter signed when a key is configured
+    bounce_domain: str | None = None  # VERP: bounces come back to bounce+<row id>@this (default: mail_from's)
 
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
@@ -82,14 +86,20 @@ async def deliver(courier: Courier, row: Outbox) -> None:
     try:
         if row.channel == "email":
             letter = render_letter(row.template, row.locale, data)
-            provider_id = await courier.mailer.send(_message(courier, row, letter), letter)
+            message = _message(courier, row, letter)
+            raw = message.as_bytes(policy=SMTP)
+            provider_id = await courier.mailer.send(message, letter, raw=courier.dkim.sign(raw) if courier.dkim
+                                                    else raw, envelope_from=_envelope_from(courier, row))
         elif row.channel == "push":
             provider_id = await courier.push.send(row.destination, data["set"], row.idempotency_key)
         else:
             provider_id = await courier.sms.send(row.destination, render_sms(row.template, row.locale, data),
                                             row.idempotency_key)
     except DeliveryError as exc:
-        _failed(courier, row.id, str(exc))
+        if exc.permanent:
+            _rejected(courier, row.id, str(exc), exc.reason)
+        else:
+            _failed(courier, row.id, str(exc))
         return
     except Exception as exc:  # a template or data fault: retry later, end as dead, never loop forever
         log.exception("delivery %s broke", row.id)
@@ -110,6 +120,24 @@ def _message(courier: Courier, row: Outbox, letter) -> EmailMessage:  # type: ig
     msg.set_content(letter.text)
     msg.add_alternative(letter.html, subtype="html")
     return msg
+
+
+def _envelope_from(courier: Courier, row: Outbox) -> str:
+    """VERP: a bounce that arrives days later names the letter it is about (``kabinet bounces``)."""
+    domain = courier.bounce_domain or courier.mail_from.rpartition("@")[2] or "kabinet.localhost"
+    return f"bounce+{row.id}@{domain}"
+
+
+def _rejected(courier: Courier, row_id: int, error: str, reason: str) -> None:
+    """Refused for good by the receiver: never retried; the receiver's words are kept for the citizen's page
+    (and masked in the log, as every log line is)."""
+    with courier.store.write() as db:
+        row = db.get_one(Outbox, row_id)
+        row.state, row.last_error = "rejected", f"{error}: {reason}"[:500]
+        row.data = {k: v for k, v in row.data.items() if k != "_sealed"}
+        if row.channel == "email" and row.contact_id is not None:  # the next letter must not go the same way
+            db.execute(update(Contact).where(Contact.id == row.contact_id).values(bounced_at=courier.clock.now()))
+    log.warning("delivery %s rejected: %s %s", row_id, error, reason)
 
 
 def _sent(courier: Courier, row_id: int, provider_id: str) -> None:

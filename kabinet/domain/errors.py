@@ -240,6 +240,11 @@ class NoSecondChannel(KabinetError):
     title = "There is no other phone or app to send a confirmation code to"
 
 
+class ContactBounced(KabinetError):
+    code = "contact.bounced"
+    title = "Letters to this address come back: check it for a typo, or add another address"
+
+
 class ContactTaken(KabinetError):
     """Told only to whoever just proved control of the contact (the right code), so nothing leaks."""
 

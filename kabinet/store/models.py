@@ -96,6 +96,10 @@ class Contact(Base):
     # Set when an operator saw the citizen's document and the citizen typed back a code sent here at the counter:
     # such a contact is not "new" for the cooling-off rules (issue 15), and recovers alone for a while.
     vouched_at: Mapped[datetime | None]
+    # Letters here come back (a hard bounce, or refused for good at RCPT): an unverified address gets no more, a
+    # verified one is skipped for notices while another verified address exists (issue 14). Cleared when a
+    # letter gets through again or the address is confirmed anew.
+    bounced_at: Mapped[datetime | None]
     # Set on the new value of a Change: when it is verified it takes the old one's place.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
 
@@ -169,7 +173,8 @@ class Outbox(Base):
     template: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(5))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(String(8), default="queued")
+    # queued | sent | failed (retrying) | dead | rejected (refused for good) | bounced | complained
+    state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(500))

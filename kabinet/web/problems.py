@@ -31,7 +31,7 @@ STATUS: dict[str, int] = {
     "not_found": 404,
     "recovery.visit_required": 409, "identity.locked": 409, "contact.not_verified": 409,
     "contact.already_added": 409, "contact.guard": 409, "contact.no_confirmation_channel": 409,
-    "contact.taken": 409, "conflict": 409, "contact.already_verified": 409,
+    "contact.taken": 409, "contact.bounced": 409, "conflict": 409, "contact.already_verified": 409,
     "challenge.expired": 410, "challenge.used": 410, "challenge.too_many_attempts": 410,
     "recovery.proof_wrong": 400, "challenge.code_wrong": 400, "link.invalid": 400,
     "request.too_large": 413,

@@ -80,7 +80,7 @@ def test_a_password_change_completes_only_after_the_trusted_persons_approval(cli
     probe = Citizen(client, kb, sms, mail)
     assert probe.post("/api/v1/sign-in", {"login": PHONE, "password": NEW_PASSWORD}).status_code == 401
     ivan.deliver()
-    assert "Иванов И. И." in sms.to(PETROV)[-1]["text"] and "смену пароля" in sms.to(PETROV)[-1]["text"]
+    assert any("Иванов И. И." in m["text"] and "смену пароля" in m["text"] for m in sms.to(PETROV))
     decided = approve(petrov, PETROV)
     assert decided["state"] == "approved" and decided["action"] == "password"
     assert probe.post("/api/v1/sign-in", {"login": PHONE, "password": PASSWORD}).status_code == 401
@@ -106,7 +106,7 @@ def test_a_refusal_stops_the_password_change_and_the_citizen_hears_of_it(client,
     assert probe.post("/api/v1/sign-in", {"login": PHONE, "password": NEW_PASSWORD}).status_code == 401
     assert probe.post("/api/v1/sign-in", {"login": PHONE, "password": PASSWORD}).status_code == 202
     ivan.deliver()
-    assert "отказалось" in mail.to(EMAIL)[-1].text
+    assert any("отказалось" in m.text for m in mail.to(EMAIL))  # letters of one drain arrive in any order
     assert "trusted:refused" in history_types(ivan)
     assert ivan.get("/api/v1/trusted").json()["asked"] == []
 
@@ -150,7 +150,7 @@ def test_a_recovery_with_one_stolen_channel_cancelled_from_another_never_complet
     early = thief.post(f"/api/v1/recovery/{started['recovery_id']}/password", {"password": NEW_PASSWORD})
     assert early.status_code == 409 and early.json()["code"] == "recovery.waiting"
     token = cancel_link(citizen, "petr@example.ru")  # the mailbox the thief does not hold
-    assert "/recover/cancel" in sms.to("+79165551234")[-1]["text"]  # the phone is told too
+    assert any("/recover/cancel" in m["text"] for m in sms.to("+79165551234"))  # the phone is told too
     assert client.post("/api/v1/recovery/cancel", json={"token": token}).status_code == 200
     assert client.post("/api/v1/recovery/cancel", json={"token": token}).json()["code"] == "link.invalid"
     clock.advance(hours=25)
@@ -187,7 +187,8 @@ def test_a_recovery_with_two_proofs_still_needs_the_trusted_person(client, kb, s
     started = stranger.post("/api/v1/recovery", {"login": PHONE}).json()
     first = stranger.confirm(started["challenge"], stranger.code_for(PHONE)).json()
     stranger.deliver()
-    code = re.search(r"(\d{6})", mail.to(EMAIL)[-1].text).group(1)
+    code = next(m.group(1) for letter in reversed(mail.to(EMAIL))
+                if (m := re.search(r"Код подтверждения: (\d{6})", letter.text)))
     second = stranger.confirm(first["challenge"], code).json()
     assert second["next"] == "wait" and second["approval"] == "waiting" and second["ready_at"] is None
     rid = started["recovery_id"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.errors import ContactAlreadyVerified, ResendTooSoon
+from kabinet.domain.errors import ContactAlreadyVerified, ContactBounced, ResendTooSoon
 from kabinet.domain.ids import Id
 from kabinet.flows.shared import challenges, new_contacts
 from kabinet.flows.shared.accounts import account_step
@@ -34,6 +34,8 @@ def run(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is not None:
             raise ContactAlreadyVerified()
+        if contact.kind == "email" and contact.bounced_at is not None:
+            raise ContactBounced()  # another letter would come back too, and hurt the next one's chances
         purpose = "verify_email" if contact.kind == "email" else "verify_phone"
         last = last_for_contact(db, contact.id, purpose)
         sent_at = last.last_sent_at if last else None

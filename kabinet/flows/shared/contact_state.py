@@ -17,6 +17,7 @@ def mark_verified(db: Session, contact: Contact, now: datetime) -> Contact | Non
     """Verify ``contact``; when it is the new value of a Change, retire the old one and hand over its
     roles. Returns the retired contact, if any."""
     contact.verified_at = contact.last_confirmed_at = now
+    contact.bounced_at = None  # a link or code that came back proves letters arrive now
     contact.sign_in = contact.recovery = True
     others = [c for c in present_contacts(db, contact.account_id) if c.id != contact.id and c.kind == contact.kind]
     old = next((c for c in others if c.id == contact.replaces_id), None)

@@ -27,6 +27,19 @@ def masked(contact: Contact) -> str:
     return mask_destination("sms" if contact.kind == "phone" else "email", contact.value) or ""
 
 
+def reachable(contacts: list[Contact]) -> list[Contact]:
+    """Verified contacts to tell, less addresses whose letters come back while another verified address works
+    (issue 14) — never leaving a citizen with no address at all: a bounced only address is still tried."""
+    verified = [c for c in contacts if c.verified_at is not None]
+    working = any(c.kind == "email" and not c.bounced_at for c in verified)
+    return [c for c in verified if not (c.kind == "email" and c.bounced_at and working)]
+
+
+def reachable_email(contacts: list[Contact], primary: Contact) -> Contact:
+    """The primary address, or while its letters come back, another verified one that works."""
+    return next((c for c in contacts if c.kind == "email" and c.verified_at and not c.bounced_at), primary)
+
+
 def not_me_link(ctx: FlowContext, db: Session, account: Account, now: datetime) -> tuple[str, str]:
     """A single-use link that ends every session of the account (rule 5); the URL and its sealed token."""
     token = new_token()
@@ -44,11 +57,14 @@ def contact_changed(
     address that contact data changed."""
     locale = account.locale
     tell = _teller(ctx, db, account, now)
-    primaries = [c for c in present_contacts(db, account.id) if c.is_primary and c.verified_at is not None]
-    for contact in [*primaries, *([previous] if previous is not None else [])]:
+    present = present_contacts(db, account.id)
+    primaries = [c for c in present if c.is_primary and c.verified_at is not None]
+    if (email := next((c for c in primaries if c.kind == "email"), None)) is not None and email.bounced_at:
+        primaries = [c for c in primaries if c is not email] + [reachable_email(present, email)]
+    for contact in [*primaries, *([previous] if previous is not None and not previous.bounced_at else [])]:
         if contact is not removed:
             tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
-    if removed is not None and removed.kind == "email" and removed.verified_at is not None:
+    if removed is not None and removed.kind == "email" and removed.verified_at is not None and not removed.bounced_at:
         tell(removed, "email_removed", {"account_name": account.full_name,
                                         "channel": translate(locale, CHANNELS[channel])})
 
@@ -58,9 +74,8 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
     data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
     a reissued number's new owner learns nothing of the citizen."""
     tell = _teller(ctx, db, account, now)
-    for contact in present_contacts(db, account.id):
-        if contact.verified_at is not None:
-            tell(contact, "security_notice", {"what": what.render(account.locale)})
+    for contact in reachable(present_contacts(db, account.id)):
+        tell(contact, "security_notice", {"what": what.render(account.locale)})
 
 
 def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
@@ -81,7 +96,7 @@ def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datet
                   secret: dict[str, str]) -> None:
     """One message to every verified channel, each with its own ``secret`` (a cancel link): a recovery held for
     the cooling-off is told everywhere, because whoever started it holds one of them (issue 15)."""
-    for contact in present_contacts(db, account.id):
+    for contact in reachable(present_contacts(db, account.id)):
         if contact.verified_at is not None:
             enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                     template=template, contact_id=contact.id, now=now, locale=account.locale,

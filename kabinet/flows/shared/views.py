@@ -29,6 +29,8 @@ class DeliveryView:
     state: str
     at: datetime
     attempts: int
+    reason: str | None = None  # the receiving server's words, when it refused or bounced the letter
+    retry_at: datetime | None = None  # for a letter being retried ("failed")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class ContactView:
     recovery: bool
     replaces: uuid.UUID | None
     last_delivery: DeliveryView | None
+    bounced: bool = False  # letters here come back (issue 14)
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def contact_view(contact: Contact, last: Outbox | None = None) -> ContactView:
         id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
         verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
         sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,
-        last_delivery=delivery_view(last),
+        last_delivery=delivery_view(last), bounced=contact.bounced_at is not None,
     )
 
 
@@ -89,7 +92,10 @@ def _provider(contact: Contact) -> str | None:
 def delivery_view(row: Outbox | None) -> DeliveryView | None:
     if row is None:
         return None
-    return DeliveryView(state=row.state, at=row.sent_at or row.created_at, attempts=row.attempts)
+    refused = row.state in ("rejected", "bounced", "complained")
+    return DeliveryView(state=row.state, at=row.sent_at or row.created_at, attempts=row.attempts,
+                        reason=row.last_error if refused else None,
+                        retry_at=row.next_attempt_at if row.state == "failed" else None)
 
 
 @dataclass(frozen=True)
