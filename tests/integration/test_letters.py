@@ -161,3 +161,15 @@ def test_dkim_keygen_prints_the_record_and_never_overwrites(tmp_path: Path):
     again = subprocess.run([sys.executable, "-m", "kabinet.cli", "dkim", "keygen", "--out", str(out)], env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 2 and "never overwritten" in again.stderr
+
+
+def test_the_operator_sees_the_same_fate(client, kb, sms, mail):
+    from tests.integration.test_centre import operator
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    mail.unknown = {TYPO}
+    ivan.post("/api/v1/contacts", {"kind": "email", "value": TYPO})
+    ivan.deliver()
+    visit = operator(client, kb, sms, mail).open_visit().json()["visit"]
+    typo = next(c for c in visit["account"]["contacts"] if c["value"].endswith("@example.org"))
+    assert typo["last_delivery"] == "rejected" and typo["bounced"] is True
