@@ -161,8 +161,11 @@ class ProofWrong(KabinetError):
 
 
 class RateLimited(KabinetError):
+    """``retry_after`` in seconds (also the ``Retry-After`` header); ``limit``: which rule, so the citizen is told
+    what the limit is about; the web edge words the wait in the reader's language."""
+
     code = "rate_limited"
-    title = "Too many attempts. Try again in {retry_after} s"
+    title = "Too many {about}. Try again in {wait}."
 
 
 class SessionNotFound(KabinetError):
@@ -200,7 +203,7 @@ class CodeWrong(KabinetError):
 
 class ResendTooSoon(KabinetError):
     code = "challenge.resend_too_soon"
-    title = "You can resend in {resend_after} s"
+    title = "You can send it again in {wait}."
 
 
 class LinkInvalid(KabinetError):
@@ -233,6 +236,21 @@ class GuardRefused(KabinetError):
 
     code = "contact.guard"
     title = "This contact cannot be removed now"
+
+
+class SettingRefused(GuardRefused):
+    """A sign-in/recovery setting that would leave the account without a way in (issue 13: its own words, not a
+    removal's). ``violations`` names the rule; the title says which."""
+
+    code = "contact.setting_refused"
+    title = ("Not saved: the account would be left without a contact to sign in with. Turn sign-in on for another "
+             "confirmed contact first")
+
+
+class RecoverySettingRefused(SettingRefused):
+    code = "contact.recovery_setting_refused"
+    title = ("Not saved: the account would be left without a way to recover access. Turn recovery on for another "
+             "confirmed contact first")
 
 
 class NoSecondChannel(KabinetError):

@@ -28,7 +28,7 @@ class RateLimiter:
         """Count one event; raise ``RateLimited`` when the window is already full."""
         item = self._items[rule]
         if self.enabled and not self._limiter.hit(item, rule, key):
-            raise RateLimited(retry_after=self._retry_after(item, rule, key))
+            raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
 
     def hit_all(self, pairs: list[tuple[str, str]]) -> None:
         """Count one event in each (rule, key) only when every one has room: a refusal spends nothing."""
@@ -45,7 +45,7 @@ class RateLimiter:
         """Raise ``RateLimited`` when the next event would be refused, without counting one."""
         item = self._items[rule]
         if self.enabled and not self._limiter.test(item, rule, key):
-            raise RateLimited(retry_after=self._retry_after(item, rule, key))
+            raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
 
     def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:
         reset = self._limiter.get_window_stats(item, rule, key).reset_time

@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -75,6 +76,10 @@ def create_app(kb: Parts) -> FastAPI:
     if kb.settings.dev:
         app.include_router(dev.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    icon = Path(__file__).parent / "static" / "favicon.ico"
+    app.add_api_route("/favicon.ico", lambda: FileResponse(icon, media_type="image/x-icon",
+                                                           headers={"Cache-Control": "public, max-age=604800"}),
+                      include_in_schema=False)
     # The last added runs first: headers wrap every answer, the 413 and the cross-site refusal included.
     app.add_middleware(CrossSiteApiWrites, cookie=COOKIE)
     app.add_middleware(BodyLimit, limit=64 * 1024)

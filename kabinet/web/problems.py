@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from babel.dates import format_timedelta
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +33,9 @@ STATUS: dict[str, int] = {
     "not_found": 404,
     "recovery.visit_required": 409, "identity.locked": 409, "contact.not_verified": 409,
     "contact.already_added": 409, "contact.guard": 409, "contact.no_confirmation_channel": 409,
-    "contact.taken": 409, "contact.bounced": 409, "conflict": 409, "contact.already_verified": 409,
+    "contact.taken": 409, "contact.bounced": 409,
+    "contact.setting_refused": 409, "contact.recovery_setting_refused": 409, "conflict": 409,
+    "contact.already_verified": 409,
     "challenge.expired": 410, "challenge.used": 410, "challenge.too_many_attempts": 410,
     "recovery.proof_wrong": 400, "challenge.code_wrong": 400, "link.invalid": 400,
     "request.too_large": 413,
@@ -48,9 +52,36 @@ def status_of(error: KabinetError) -> int:
     return STATUS[error.code]
 
 
+# What each rate limit is about, in words (issue 13): "Too many wrong passwords for this account. Try again in …".
+LIMITS_ABOUT: dict[str, str] = {
+    "sign_in.login": "wrong passwords for this account", "sign_in.ip": "wrong passwords from your network",
+    "code.check.ip": "wrong codes from your network", "code.check.account": "wrong codes for this account",
+    "send.owner.destination": "codes sent to this number within an hour",
+    "send.owner.account": "codes sent for this account within an hour",
+    "send.register.destination": "registration codes sent to this number",
+    "send.register.prefix": "registration codes sent to numbers like this one",
+    "send.recovery.destination": "recovery codes sent to this contact",
+    "send.recovery.account": "recovery codes sent for this account today",
+    "send.anonymous.ip": "codes requested from your network",
+    "send.new_contact.destination": "codes sent to this new number",
+    "send.new_contact.account": "new numbers added today",
+    "code.send.destination": "letters sent to this address within an hour",
+    "mail.unverified.account": "letters to unconfirmed addresses today",
+    "recovery.ip": "recoveries started from your network", "recovery.login": "recoveries of this account",
+    "register.ip": "registrations from your network",
+}
+
+
 def title_of(error: KabinetError, locale: str) -> str:
-    """The error's title in the caller's language, its ``{fields}`` filled from the error's values."""
-    return translate(locale, error.title, error.extra)
+    """The error's title in the caller's language, its ``{fields}`` filled from the error's values; a wait is
+    said in words ("56 minutes", "56 минут"), not seconds."""
+    values = dict(error.extra)
+    seconds = values.get("retry_after", values.get("resend_after"))
+    if isinstance(seconds, int | float):
+        values["wait"] = format_timedelta(timedelta(seconds=max(1, int(seconds))), locale=locale, threshold=1.5)
+    if error.code == "rate_limited":
+        values["about"] = translate(locale, LIMITS_ABOUT.get(str(values.get("limit")), "attempts"))
+    return translate(locale, error.title, values)
 
 
 def locale_of(request: Request) -> str:

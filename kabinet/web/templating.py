@@ -21,7 +21,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     locale = locale_of(request)
     html = _env.get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
-        csrf_field=csrf.FIELD, csrf_token=csrf.token_for(request), **context,
+        csrf_field=csrf.FIELD, csrf_token=csrf.token_for(request), status=status, **context,
     )
     response = HTMLResponse(html, status_code=status)
     secure = request.app.state.kb.settings.secure_cookies

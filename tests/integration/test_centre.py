@@ -112,7 +112,7 @@ def test_an_operator_unlinks_the_mail_ru_address_with_a_reason_and_the_citizen_s
     assert removed["details"]["document"].startswith("•• •• ••••56")
     client.cookies.clear()
     page = client.get("/history", headers=ivan.auth).text
-    assert "оператор · МФЦ Тверской" in page and "Гражданин больше не пользуется этим ящиком" in page
+    assert "Оператор · МФЦ Тверской" in page and "Гражданин больше не пользуется этим ящиком" in page
     ivan.deliver()
     letter = mail.to(EMAIL)[-1]
     assert "центре обслуживания" in letter.text  # the removed address hears where it happened

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import violations
-from kabinet.domain.errors import ContactNotVerified, GuardRefused
+from kabinet.domain.errors import ContactNotVerified, RecoverySettingRefused, SettingRefused
 from kabinet.domain.ids import Id
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, facts
@@ -29,8 +29,10 @@ def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id
         if (contact.sign_in, contact.recovery) == before:
             return contact_view(contact)
         broken = violations([facts(c) for c in present_contacts(db, account.id)], has_totp=bool(account.totp_secret))
-        if broken:
-            raise GuardRefused(violations=broken)  # the transaction rolls back: nothing changed
+        if broken:  # the transaction rolls back: nothing changed
+            refusal = RecoverySettingRefused if "no_recovery_channel" in broken and "no_sign_in_contact" not in broken \
+                else SettingRefused
+            raise refusal(violations=broken, field="roles")
         record(db, account, EventType.CONTACT_SETTINGS, at=now, meta=meta, contact=str(contact.id),
                value=masked(contact), sign_in=contact.sign_in, recovery=contact.recovery)
         contact_changed(ctx, db, account, now=now, what=text("sign-in and recovery settings of {contact}",

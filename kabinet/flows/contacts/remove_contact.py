@@ -37,9 +37,13 @@ def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id:
         return Checklist(can_remove=nothing_blocks(found), checks=checks_view(found, meta.locale))
 
 
-def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView:
+def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView | Removed:
+    """A code to another contact — except for an address or number never confirmed: nobody can use it, so it
+    goes at once and costs no code from the hourly budget (issue 13)."""
     with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
+        if contact.verified_at is None:
+            return remove(ctx, db, account, contact, meta=meta, now=now)
         refuse_if_unsafe(db, account, contact, meta.locale)
         ch = confirmation(ctx, db, account, session, contact, meta=meta, purpose="remove_contact")
         record(db, account, EventType.CONTACT_REMOVAL_REQUESTED, at=now, meta=meta, contact=str(contact.id),

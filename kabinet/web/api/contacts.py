@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kabinet.flows.account import export as export_flow
@@ -21,6 +23,7 @@ from kabinet.flows.contacts import (
     test_notice,
     verify_email,
 )
+from kabinet.flows.shared.removal import Removed
 from kabinet.flows.shared.views import PendingContact
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
@@ -87,9 +90,13 @@ def checklist(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSessio
     return remove_contact.checklist(kb.ctx, meta, session=session, contact_id=contact_id)
 
 
-@router.delete("/contacts/{contact_id}", status_code=202, **answers(ChallengeOut, 202))
+@router.delete("/contacts/{contact_id}", status_code=202, **answers(ChallengeOut, 202, (200, Removed)))
 def remove(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
-    return {"challenge": remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)}
+    """``202`` a code to another contact; ``200 {"removed"}`` at once for a contact never confirmed."""
+    started = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
+    if isinstance(started, Removed):
+        return JSONResponse(jsonable_encoder(started), status_code=200)
+    return {"challenge": started}
 
 
 @router.post("/contacts/{contact_id}/change", status_code=202, **answers(ChallengeOut, 202))

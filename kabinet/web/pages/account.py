@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kabinet.domain.errors import KabinetError
 from kabinet.flows.account import export, history, services, support_request
+from kabinet.web import history_labels
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.i18n import gettext
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 def history_page(request: Request, kb: Kb, session: Citizen, type: str = "", before: int | None = None
                  ) -> HTMLResponse:
     page = history.page(kb.ctx, session=session, before=before, limit=50, type_prefix=type[:48] or None)
-    return render(request, "history.html", page=page, type=type, signed_in=True)
+    return render(request, "history.html", page=page, type=type, signed_in=True, labels=history_labels)
 
 
 @router.get("/services", response_class=HTMLResponse)

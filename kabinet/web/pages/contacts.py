@@ -71,7 +71,10 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     except StepUpRequired:
         return to_step_up(LIST)
     except KabinetError as exc:
-        return _list(request, kb, session, problem=problem_of(request, exc), status=status_of(exc), form_kind=kind,
+        problem = problem_of(request, exc)
+        if problem["field"] in (None, "value"):  # "already yours", "taken", a limit: said under the field typed in
+            problem["field"] = "phone" if kind == "phone" else "email"
+        return _list(request, kb, session, problem=problem, status=status_of(exc), form_kind=kind,
                      form_value=phone if kind == "phone" else email)
     return go(f"{LIST}?done=email_added")
 

@@ -25,7 +25,7 @@ def _page(request: Request, title: str, status: int) -> Response:
     reference = new_reference()
     log.info("page error %s ref=%s %s %s", status, reference, request.method, request.url.path)
     return render(request, "error.html", status=status, title=title, reference=reference,
-                  signed_in=request.cookies.get("kabinet_session") is not None)
+                  signed_in=request.cookies.get("kabinet_session") is not None)  # the heading follows the status
 
 
 async def on_kabinet_error(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,100 @@
+"""The cabinet as a newcomer finds it (issue 13): each refusal said in words under its field, waits in minutes and
+hours with what the limit is about, a never-confirmed address removed without a code, settings refused in their own
+words, history in words in both languages, error pages that say what happened."""
+
+from __future__ import annotations
+
+import re
+
+from kabinet.audit.events import EventType
+from kabinet.demo import EMAIL, PHONE
+from kabinet.texts import translations
+from tests.integration.helpers import PASSWORD, contacts, demo_citizen
+
+
+def page(client, ivan, path: str, **kw) -> str:
+    client.cookies.set("kabinet_session", ivan.token)
+    return client.get(path, **kw).text
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_adding_an_address_already_on_the_account_says_so_under_the_field(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    html = page(client, ivan, "/settings/contacts")
+    answer = client.post("/settings/contacts/add", data={"kind": "email", "email": EMAIL, "csrf_token": csrf(html)})
+    assert answer.status_code == 409
+    field = re.search(r'<div class="field field--error">.*?</div>', answer.text, re.S)
+    assert field and 'name="email"' in field.group(0) and "уже есть в вашей учётной записи" in field.group(0)
+
+
+def test_a_setting_that_would_leave_no_way_in_is_refused_in_its_own_words(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    phone, email = contacts(ivan)["+7 900 123-45-67"]["id"], contacts(ivan)[EMAIL]["id"]
+    assert ivan.client.patch(f"/api/v1/contacts/{email}", json={"sign_in": False},
+                             headers=ivan.auth).status_code == 200
+    refused = ivan.client.patch(f"/api/v1/contacts/{phone}", json={"sign_in": False}, headers=ivan.auth)
+    assert refused.status_code == 409 and refused.json()["code"] == "contact.setting_refused"
+    assert "не останется контакта для входа" in refused.json()["title"] and "удалить" not in refused.json()["title"]
+    html = page(client, ivan, "/security")
+    answer = client.post(f"/security/contacts/{phone}", data={"sign_in": "", "recovery": "1",
+                                                             "csrf_token": csrf(html)})
+    assert "не останется контакта для входа" in answer.text
+
+
+def test_waits_are_said_in_words_with_what_the_limit_is_about(client, kb, sms, mail):
+    demo_citizen(client, kb, sms, mail)
+    client.cookies.clear()
+    for _ in range(5):
+        client.post("/api/v1/sign-in", json={"login": PHONE, "password": "not the password 1"})
+    wall = client.post("/api/v1/sign-in", json={"login": PHONE, "password": PASSWORD},
+                       headers={"Accept-Language": "ru"})
+    assert wall.status_code == 429 and int(wall.headers["retry-after"]) > 60
+    assert re.fullmatch(r"Слишком много попыток: неверные пароли для этой учётной записи\. "
+                        r"Повторите через \d+ минут[аы]?\.", wall.json()["title"]), wall.json()["title"]
+    english = client.post("/api/v1/sign-in", json={"login": PHONE, "password": PASSWORD},
+                          headers={"Accept-Language": "en"}).json()["title"]
+    assert re.fullmatch(r"Too many wrong passwords for this account\. Try again in \d+ minutes?\.", english)
+
+
+def test_a_never_confirmed_address_goes_without_a_code(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    typo = ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan.ivanov@yandx.ru"}).json()["contact"]
+    ivan.deliver()
+
+    def codes() -> int:
+        return sum("Код подтверждения" in m["text"] for m in sms.to(PHONE))
+
+    sent = codes()
+    gone = ivan.delete(f"/api/v1/contacts/{typo['id']}")
+    assert gone.status_code == 200 and gone.json() == {"removed": typo["id"]}
+    ivan.deliver()
+    assert codes() == sent  # no code spent from the hourly budget
+    assert "ivan.ivanov@yandx.ru" not in contacts(ivan)
+
+
+def test_every_event_has_a_label_in_both_languages_and_the_history_page_uses_them(client, kb, sms, mail):
+    from kabinet.web.history_labels import ACTORS, DETAILS, EVENTS
+
+    russian = translations("ru")
+    assert set(EVENTS) == {str(t) for t in EventType}
+    for label in [*EVENTS.values(), *ACTORS.values(), *DETAILS.values()]:
+        assert not re.fullmatch(r"[a-z_]+:[a-z_:]+|[a-z]+\+[a-z]+", label) and russian.gettext(label) != label, label
+    ivan = demo_citizen(client, kb, sms, mail)
+    ru = page(client, ivan, "/history")
+    en = page(client, ivan, "/history?lang=en")
+    for raw in ("sign_in:completed", "session:step_up", "password+sms", ">sms<", ">citizen<", ">demo<"):
+        assert raw not in ru and raw not in en, raw
+    assert "Вход выполнен" in ru and "Signed in" in en
+    assert "пароль и код из СМС" in ru and "password and SMS code" in en
+
+
+def test_an_error_page_says_what_happened(client, kb, sms, mail):
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "не сохранились" not in missing.text and "Страница не найдена" in missing.text
+    h1 = re.search(r"<h1>(.*?)</h1>", missing.text, re.S).group(1)
+    assert len(h1.split()) <= 4  # a heading, not a sentence
+    assert client.get("/favicon.ico").status_code == 200
