@@ -18,3 +18,10 @@ def mask_name(full_name: str) -> str:
     """"Иванов Иван Иванович" → "Иванов И. И.": enough to recognise one's own account, little to a stranger."""
     surname, *rest = full_name.split()
     return " ".join([surname, *(f"{part[0]}." for part in rest)])
+
+
+def mask_name_strictly(full_name: str) -> str:
+    """"Иванов Иван Иванович" → "И*** И. И.": for a mailbox that may have a new owner by now (a removed address
+    is told it was unlinked; its reader learns the holder's initials, not their surname)."""
+    surname, *rest = full_name.split()
+    return " ".join([f"{surname[0]}***", *(f"{part[0]}." for part in rest)])

@@ -45,6 +45,22 @@ def mail_page(request: Request, kb: Kb) -> HTMLResponse:
     return render(request, "dev_mail.html", messages=_messages(kb, "email"))
 
 
+# A letter's own HTML, framed by /dev/mail: its inline styles allowed here, and nothing else (no script, no
+# request anywhere, a sandbox), so the preview looks as a mail client shows it (issue 13).
+LETTER_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                             "frame-ancestors 'self'; sandbox",
+                  "X-Frame-Options": "SAMEORIGIN"}
+
+
+@router.get("/mail/{message_id}.html", response_class=HTMLResponse)
+def letter_html(message_id: int, kb: Kb) -> HTMLResponse:
+    with kb.ctx.store.read() as db:
+        row = db.get(DevMessage, message_id)
+    if row is None or row.channel != "email" or not row.html:
+        return HTMLResponse("", status_code=404)
+    return HTMLResponse(row.html, headers=LETTER_HEADERS)
+
+
 @router.get("/sms", response_class=HTMLResponse)
 def sms_page(request: Request, kb: Kb) -> HTMLResponse:
     return render(request, "dev_sms.html", messages=_messages(kb, "sms"))

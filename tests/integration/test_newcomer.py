@@ -98,3 +98,52 @@ def test_an_error_page_says_what_happened(client, kb, sms, mail):
     h1 = re.search(r"<h1>(.*?)</h1>", missing.text, re.S).group(1)
     assert len(h1.split()) <= 4  # a heading, not a sentence
     assert client.get("/favicon.ico").status_code == 200
+
+
+def test_letters_name_the_holder_without_a_double_stop_and_a_removed_address_learns_only_initials(client, kb, sms,
+                                                                                                    mail):
+    from tests.integration.helpers import add_verified_email
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    add_verified_email(ivan, "ivan.ivanov@yandex.ru")
+    letter = mail.to("ivan.ivanov@yandex.ru")[0].text
+    assert "(владелец: Иванов И. И.)" in letter and ".." not in letter
+    mail_ru = contacts(ivan)[EMAIL]["id"]
+    ivan.post(f"/api/v1/contacts/{contacts(ivan)['ivan.ivanov@yandex.ru']['id']}/primary")
+    asked = ivan.delete(f"/api/v1/contacts/{mail_ru}").json()["challenge"]
+    assert ivan.confirm(asked, ivan.code_for(PHONE)).status_code == 200
+    ivan.deliver()
+    removed = next(m for m in mail.to(EMAIL) if "отвязали" in m.text).text
+    assert "И*** И. И." in removed and "Иванов" not in removed and ".." not in removed
+
+
+def test_the_seeds_path_settings_then_contact_data(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    html = page(client, ivan, "/settings/contacts")
+    nav = re.search(r'<nav aria-label="Разделы" class="nav">(.*?)</nav>', html, re.S).group(1)
+    assert ">Настройки<" in nav and "Контактные данные" not in nav
+    sub = re.search(r'<nav aria-label="Настройки" class="subnav">(.*?)</nav>', html, re.S).group(1)
+    assert "Настройки →" in sub and 'aria-current="page">Контактные данные<' in sub.replace("\n", "")
+    assert 'aria-current="page">Безопасность<' in page(client, ivan, "/security").replace("\n", "")
+
+
+def test_the_dev_mailbox_shows_a_letter_with_its_own_styles(settings, clock, sms, mail):
+    from fastapi.testclient import TestClient
+
+    from kabinet import bootstrap
+    from kabinet.web.app import create_app
+
+    kb = bootstrap.build(settings.model_copy(update={"dev": True, "smtp_url": "dev"}), clock=clock)
+    with TestClient(create_app(kb), base_url="http://testserver") as client:
+        ivan = demo_citizen(client, kb, sms, mail)
+        assert ivan.post("/api/v1/notifications/test").status_code == 202
+        ivan.deliver()
+        box = client.get("/dev/mail").text
+        src = re.search(r'<iframe class="letter-html" sandbox src="(/dev/mail/\d+\.html)"', box).group(1)
+        letter = client.get(src)
+        assert letter.status_code == 200 and 'style="' in letter.text
+        policy = letter.headers["content-security-policy"]
+        assert "style-src 'unsafe-inline'" in policy and "frame-ancestors 'self'" in policy and "sandbox" in policy
+        assert "script-src" not in policy and letter.headers["x-frame-options"] == "SAMEORIGIN"
+        assert client.get("/dev/mail/999999.html").status_code == 404
+    kb.store.dispose()

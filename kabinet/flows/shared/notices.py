@@ -12,7 +12,7 @@ from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
 from kabinet.delivery.outbox import enqueue
-from kabinet.domain.masks import mask_destination
+from kabinet.domain.masks import mask_destination, mask_name_strictly
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
@@ -65,7 +65,7 @@ def contact_changed(
         if contact is not removed:
             tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
     if removed is not None and removed.kind == "email" and removed.verified_at is not None and not removed.bounced_at:
-        tell(removed, "email_removed", {"account_name": account.full_name,
+        tell(removed, "email_removed", {"account_name": mask_name_strictly(account.full_name),
                                         "channel": translate(locale, CHANNELS[channel])})
 
 
