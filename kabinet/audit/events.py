@@ -84,6 +84,7 @@ class EventType(StrEnum):
     LETTER_BOUNCED = "contact:letter_bounced"
     LETTER_COMPLAINED = "contact:letter_complained"
     LETTER_REJECTED = "contact:letter_rejected"
+    LANGUAGE_CHOSEN = "account:language"
     SERVICE_CONNECTED = "service:connected"
     SERVICE_DISCONNECTED = "service:disconnected"
 

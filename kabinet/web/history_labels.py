@@ -64,6 +64,7 @@ EVENTS: dict[str, str] = {
     "contact:letter_bounced": "A letter came back",
     "contact:letter_complained": "A letter was marked as spam",
     "contact:letter_rejected": "A letter was refused",
+    "account:language": "Language of messages changed",
     "service:connected": "Service connected",
     "service:disconnected": "Service disconnected",
 }

@@ -147,3 +147,24 @@ def test_the_dev_mailbox_shows_a_letter_with_its_own_styles(settings, clock, sms
         assert "script-src" not in policy and letter.headers["x-frame-options"] == "SAMEORIGIN"
         assert client.get("/dev/mail/999999.html").status_code == 404
     kb.store.dispose()
+
+
+def test_the_language_is_a_setting_of_the_account_used_for_every_message(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    html = page(client, ivan, "/settings/contacts?lang=en")  # the switch, signed in
+    assert ivan.get("/api/v1/me").json()["locale"] == "en"
+    added = client.post("/settings/contacts/add", data={"kind": "email", "email": "ivan.ivanov@yandex.ru",
+                                                        "csrf_token": csrf(html)}, headers={"Accept-Language": "ru"},
+                        follow_redirects=False)
+    assert added.status_code == 303
+    ivan.deliver()
+    assert mail.to("ivan.ivanov@yandex.ru")[-1].subject == "Confirm your email address"  # a letter, in English
+    asked = ivan.client.post("/api/v1/step-up", headers={**ivan.auth, "Accept-Language": "ru"})
+    assert asked.status_code == 202, asked.text
+    ivan.deliver()
+    assert "confirmation code" in sms.to(PHONE)[-1]["text"]  # a code, in English too, from a Russian browser
+    assert ">Yandex<" in page(client, ivan, "/settings/contacts").replace("</span>", "<")
+    back = ivan.client.patch("/api/v1/me", json={"locale": "ru"}, headers=ivan.auth)
+    assert back.status_code == 200 and back.json()["locale"] == "ru"
+    types = [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
+    assert types.count("account:language") == 2

@@ -139,7 +139,10 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
     _spend(ctx, ch, meta.ip)
     ch.sends += 1
     ch.last_sent_at = now
-    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": meta.locale,
+    # The account's language when there is an account (a setting, issue 13); the caller's before there is one.
+    owner = db.get(Account, ch.account_id) if ch.account_id else None
+    locale = owner.locale if owner is not None else meta.locale
+    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
               "account_id": ch.account_id, "contact_id": ch.contact_id}
     if ch.payload.get("decoy"):
         return
@@ -150,7 +153,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
         return
     code = new_code()
     ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)
-    action = translate(meta.locale, ACTIONS.get(ch.purpose, ACTIONS["step_up"]))
+    action = translate(locale, ACTIONS.get(ch.purpose, ACTIONS["step_up"]))
     enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=ctx.outbox_sealer,
             **common)
 

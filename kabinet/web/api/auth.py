@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.encoders import jsonable_encoder
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from kabinet.flows.access import change_password, registration, sign_in, step_up, totp
 from kabinet.flows.access import sessions as session_flows
+from kabinet.flows.account import language
 from kabinet.flows.recovery import not_me
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
@@ -86,6 +87,16 @@ def sign_out(kb: Kb, meta: RequestMeta, session: CurrentSession, response: Respo
 @router.get("/me", **answers(AccountView))
 def me(kb: Kb, session: CurrentSession) -> Any:
     return account_view(load_account(kb.ctx, session.account_id))
+
+
+class MeIn(BaseModel):
+    locale: Literal["ru", "en"]
+
+
+@router.patch("/me", **answers(AccountView))
+def change_me(body: MeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
+    """The account's language: every code, letter and notice is sent in it (issue 13)."""
+    return language.choose(kb.ctx, meta, session=session, locale=body.locale)
 
 
 class PasswordChangeIn(BaseModel):

@@ -10,9 +10,10 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
+from kabinet.flows.account import language
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
-from kabinet.web.deps import optional_session
+from kabinet.web.deps import Kb, RequestMeta, optional_session
 from kabinet.web.i18n import gettext
 from kabinet.web.problems import locale_of, title_of
 
@@ -21,9 +22,12 @@ class SignInFirst(Exception):
     """Raised by ``signed_in`` when a page needs a session; answered with a redirect to the sign-in page."""
 
 
-def signed_in(session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
+def signed_in(request: Request, kb: Kb, meta: RequestMeta,
+              session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
     if session is None:
         raise SignInFirst()
+    if (chosen := request.query_params.get("lang")) in ("ru", "en"):  # the switch sets the account's language
+        language.choose(kb.ctx, meta, session=session, locale=chosen)
     return session
 
 
