@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from kabinet.domain.errors import EmailInvalid
+from kabinet.domain.errors import EmailInvalid, EmailLocalNotAscii
 from kabinet.domain.scripts import mixes_scripts
 
 MAX_LENGTH = 254  # RFC 5321 path limit, less the angle brackets
@@ -90,6 +90,9 @@ def _validate(raw: str) -> tuple[str, str, str]:
             test_environment=False, globally_deliverable=True,
         )
     except EmailNotValidError as exc:
+        local = raw.rpartition("@")[0]
+        if local and not local.isascii():  # say why, not just "not valid" (issue 13)
+            raise EmailLocalNotAscii(field="email") from exc
         raise EmailInvalid(field="email") from exc
     return result.local_part, result.domain, result.ascii_domain
 

@@ -52,6 +52,15 @@ class EmailInvalid(InvalidInput):
     title = "The email address is not valid"
 
 
+class EmailLocalNotAscii(EmailInvalid):
+    """Internationalised local parts need SMTPUTF8 at every relay on the way; many mail servers still refuse it, so a
+    letter there would often never arrive — said plainly instead of "not valid"."""
+
+    code = "email.local_not_ascii"
+    title = ("Letters cannot yet be sent to addresses with non-Latin letters before the @. Use an address whose "
+             "name is in Latin letters (the domain may be in Cyrillic, like почта.рф)")
+
+
 class SnilsInvalid(InvalidInput):
     code = "snils.invalid"
     title = "The SNILS is not valid: 11 digits written as 123-456-789 01"

@@ -168,3 +168,12 @@ def test_the_language_is_a_setting_of_the_account_used_for_every_message(client,
     assert back.status_code == 200 and back.json()["locale"] == "ru"
     types = [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
     assert types.count("account:language") == 2
+
+
+def test_unicode_domains_are_shown_in_unicode_and_a_non_latin_name_is_refused_in_words(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    added = ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan@почта.рф"})
+    assert added.status_code == 201 and added.json()["contact"]["provider"] == "почта.рф"
+    refused = ivan.post("/api/v1/contacts", {"kind": "email", "value": "иван@почта.рф"})
+    assert refused.status_code == 422 and refused.json()["code"] == "email.local_not_ascii"
+    assert "латиницей" in refused.json()["errors"][0]["message"]

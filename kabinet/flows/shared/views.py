@@ -83,10 +83,17 @@ def challenge_view(ch: Challenge) -> ChallengeView:
 
 
 def _provider(contact: Contact) -> str | None:
+    """A known provider's name, else the domain itself — as people write it (почта.рф, not xn--80a1acny.xn--p1ai)."""
     if contact.kind != "email":
         return None
-    key = provider_of(contact.value.rpartition("@")[2])
-    return PROVIDER_TITLES.get(key, key)
+    domain = contact.value.rpartition("@")[2]
+    key = provider_of(domain)
+    if key in PROVIDER_TITLES:
+        return PROVIDER_TITLES[key]
+    try:
+        return key.encode("ascii").decode("idna")
+    except UnicodeError:
+        return key
 
 
 def delivery_view(row: Outbox | None) -> DeliveryView | None:
