@@ -30,6 +30,7 @@ class Check:
     ok: bool
     blocking: bool = True
     fix: str | None = None
+    variant: str = ""  # which words fit the situation (issue 13): "only_one", "switch_on" …
 
 
 def _others(book: Sequence[Facts], target: Facts) -> list[Facts]:
@@ -41,12 +42,17 @@ def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> l
     others = _others(book, target)
     same_kind = [c for c in others if c.kind == target.kind]
     serves = target.verified
+    # A confirmed contact with sign-in (recovery) switched off: the fix is that setting, not a new contact.
+    sign_in_off, recovery_off = bool(others) and not any(c.sign_in for c in others), \
+        bool(others) and not any(c.recovery for c in others)
     return [
-        Check("other_sign_in", not (serves and target.sign_in) or any(c.sign_in for c in others), fix="add_contact"),
+        Check("other_sign_in", not (serves and target.sign_in) or any(c.sign_in for c in others),
+              fix="sign_in_settings" if sign_in_off else "add_contact", variant="switch_on" if sign_in_off else ""),
         Check("other_recovery", not (serves and target.recovery) or any(c.recovery for c in others),
-              fix="recovery_settings"),
+              fix="recovery_settings" if recovery_off else "add_contact", variant="" if recovery_off else "add"),
         Check("not_primary", not (target.primary and same_kind),
-              fix=f"make_primary:{same_kind[0].id}" if same_kind else None),
+              fix=f"make_primary:{same_kind[0].id}" if same_kind else None,
+              variant="only_one" if target.primary and not same_kind else ("" if target.primary else "not_primary")),
         Check("second_factor", has_totp or target.kind != "phone" or not serves
               or any(c.kind == "phone" for c in others), fix="add_phone"),
         Check("export", True, blocking=False, fix="export"),
@@ -110,7 +116,17 @@ CHECK_TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Words for a situation the plain pair above would misdescribe (issue 13), by (check, ok, variant).
+CHECK_VARIANTS: dict[tuple[str, bool, str], str] = {
+    ("not_primary", True, "not_primary"): "This is not the primary contact",
+    ("not_primary", True, "only_one"): "It is the primary one, and there is no other of its kind to take over",
+    ("other_sign_in", False, "switch_on"):
+        "This is your last sign-in method: first turn sign-in on for another confirmed contact",
+    ("other_recovery", False, "add"): "This is your only recovery channel: first add and confirm another contact",
+}
+
+
 def check_text(check: Check) -> str:
-    """The message id of what this check says."""
+    """The message id of what this check says, in words that fit the situation."""
     ok, not_ok = CHECK_TEXTS[check.id]
-    return ok if check.ok else not_ok
+    return CHECK_VARIANTS.get((check.id, check.ok, check.variant), ok if check.ok else not_ok)

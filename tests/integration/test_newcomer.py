@@ -177,3 +177,16 @@ def test_unicode_domains_are_shown_in_unicode_and_a_non_latin_name_is_refused_in
     refused = ivan.post("/api/v1/contacts", {"kind": "email", "value": "иван@почта.рф"})
     assert refused.status_code == 422 and refused.json()["code"] == "email.local_not_ascii"
     assert "латиницей" in refused.json()["errors"][0]["message"]
+
+
+def test_the_checklist_says_what_fits_and_leads_to_the_right_place(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    phone, email = contacts(ivan)["+7 900 123-45-67"]["id"], contacts(ivan)[EMAIL]["id"]
+    checks = {c["id"]: c for c in ivan.get(f"/api/v1/contacts/{phone}/checklist").json()["checks"]}
+    assert checks["not_primary"]["message"] == "Это основной контакт, но другого такого, чтобы его заменить, нет"
+    ivan.client.patch(f"/api/v1/contacts/{email}", json={"sign_in": False}, headers=ivan.auth)
+    checks = {c["id"]: c for c in ivan.get(f"/api/v1/contacts/{phone}/checklist").json()["checks"]}
+    assert checks["other_sign_in"]["ok"] is False and checks["other_sign_in"]["fix"] == "sign_in_settings"
+    assert "включите вход для другого подтверждённого контакта" in checks["other_sign_in"]["message"]
+    html = page(client, ivan, f"/settings/contacts/{phone}/remove")
+    assert 'href="/security#recovery">Настройки входа<' in html
