@@ -190,3 +190,16 @@ def test_the_checklist_says_what_fits_and_leads_to_the_right_place(client, kb, s
     assert "включите вход для другого подтверждённого контакта" in checks["other_sign_in"]["message"]
     html = page(client, ivan, f"/settings/contacts/{phone}/remove")
     assert 'href="/security#recovery">Настройки входа<' in html
+
+
+def test_resend_waits_are_shown_beside_the_address(client, kb, sms, mail, clock):
+    ivan = demo_citizen(client, kb, sms, mail)
+    ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan.new@example.org"})
+    html = page(client, ivan, "/settings/contacts")
+    item = re.search(r'<li class="card contact" data-value="ivan.new@example.org">.*?</li>', html, re.S).group(0)
+    assert re.search(r"<button[^>]*disabled>Отправить ещё раз</button>", item)
+    assert "Отправить ещё раз можно в" in item and "data-resend-at=" in item
+    clock.advance(seconds=61)
+    item = re.search(r'<li class="card contact" data-value="ivan.new@example.org">.*?</li>',
+                     page(client, ivan, "/settings/contacts"), re.S).group(0)
+    assert re.search(r"<button[^>]*>Отправить ещё раз</button>", item) and "disabled" not in item

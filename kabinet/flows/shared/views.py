@@ -47,6 +47,7 @@ class ContactView:
     replaces: uuid.UUID | None
     last_delivery: DeliveryView | None
     bounced: bool = False  # letters here come back (issue 14)
+    resend_after: datetime | None = None  # an unconfirmed contact's next letter or code may go from then (issue 13)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ def account_view(account: Account) -> AccountView:
     return AccountView(id=account.id, full_name=account.full_name, level=account.level, locale=account.locale)
 
 
-def contact_view(contact: Contact, last: Outbox | None = None) -> ContactView:
-    return ContactView(
+def contact_view(contact: Contact, last: Outbox | None = None, resend_after: datetime | None = None) -> ContactView:
+    return ContactView(resend_after=resend_after,
         id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
         verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
         sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,

@@ -35,7 +35,7 @@ def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = 
     contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
     return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
                   form_value=form_value, done=done_text(request, done), signed_in=True,
-                  back_to_service=_service_return(request))
+                  back_to_service=_service_return(request), now=kb.ctx.clock.now())
 
 
 RETURN = "kabinet_return"  # a relying service's sign-in waiting for a contact to be added (issue 11)
