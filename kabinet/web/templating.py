@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -21,6 +22,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     locale = locale_of(request)
     html = _env.get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
+        place=lambda code: Locale.parse(locale).territories.get(code) if code else None,
         csrf_field=csrf.FIELD, csrf_token=csrf.token_for(request), status=status, **context,
     )
     response = HTMLResponse(html, status_code=status)

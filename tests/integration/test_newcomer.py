@@ -203,3 +203,27 @@ def test_resend_waits_are_shown_beside_the_address(client, kb, sms, mail, clock)
     item = re.search(r'<li class="card contact" data-value="ivan.new@example.org">.*?</li>',
                      page(client, ivan, "/settings/contacts"), re.S).group(0)
     assert re.search(r"<button[^>]*>Отправить ещё раз</button>", item) and "disabled" not in item
+
+
+def test_sessions_show_a_place_from_an_offline_geoip_database(client, kb, sms, mail):
+    from sqlalchemy import update
+
+    from kabinet.store.models import Session as UserSession
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    with kb.store.write() as db:
+        db.execute(update(UserSession).values(ip="77.88.55.88"))  # as if signed in from a Russian address
+    listed = ivan.get("/api/v1/sessions").json()["sessions"]
+    assert listed[0]["country"] == "RU"
+    assert "Россия" in page(client, ivan, "/security") and "Russia" in page(client, ivan, "/security?lang=en")
+    with kb.store.write() as db:
+        db.execute(update(UserSession).values(ip="10.1.2.3"))
+    assert ivan.get("/api/v1/sessions").json()["sessions"][0]["country"] is None  # private: unknown
+    assert "место неизвестно" in page(client, ivan, "/security?lang=ru")
+
+
+def test_an_invalid_link_page_offers_a_new_letter(client):
+    client.cookies.set("kabinet_csrf", "x")
+    answer = client.post("/verify-email", data={"token": "not-a-token", "csrf_token": "x"})
+    assert answer.status_code == 400
+    assert 'href="/settings/contacts">Запросить новое письмо<' in answer.text

@@ -20,7 +20,7 @@ RANKS: list[tuple[str, int]] = [
     ("kabinet.store", 1),
     ("kabinet.audit", 2),
     ("kabinet.security", 3),
-    ("kabinet.delivery", 4), ("kabinet.identity_registers", 4),
+    ("kabinet.delivery", 4), ("kabinet.identity_registers", 4), ("kabinet.places", 4),
     ("kabinet.flows", 5),
     ("kabinet.web.main", 7),
     ("kabinet.web", 6),

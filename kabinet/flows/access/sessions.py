@@ -27,19 +27,20 @@ class SessionView:
     user_agent: str | None
     device: str
     method: str
+    country: str | None = None  # ISO code from an offline GeoIP database; None: private or unknown (S15)
 
 
 def list_sessions(ctx: FlowContext, *, session: UserSession) -> list[SessionView]:
     now = ctx.clock.now()
     with ctx.store.read() as db:
         rows = live(db, session.account_id, now, SESSION_IDLE)
-    return [_view(row, current=row.id == session.id) for row in rows]
+    return [_view(row, current=row.id == session.id, country=ctx.places.country(row.ip)) for row in rows]
 
 
-def _view(row: UserSession, *, current: bool) -> SessionView:
+def _view(row: UserSession, *, current: bool, country: str | None = None) -> SessionView:
     return SessionView(id=row.id, current=current, created_at=row.created_at, last_seen_at=row.last_seen_at,
                        ip=row.ip, user_agent=row.user_agent, device=describe_device(row.user_agent),
-                       method=row.auth_method)
+                       method=row.auth_method, country=country)
 
 
 def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: Id) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from kabinet.clock import Clock
 from kabinet.identity_registers import IdentityRegisters
+from kabinet.places import GeoPlaces, Places
 from kabinet.policy import Cooling
 from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
@@ -30,3 +31,4 @@ class FlowContext:
     base_url: str
     key_sealer: Sealer  # the signing keys of ID tokens and security events (relying services)
     cooling: Cooling = field(default_factory=Cooling)
+    places: Places = field(default_factory=GeoPlaces)  # where a session's address is (offline GeoIP)
