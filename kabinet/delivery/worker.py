@@ -27,6 +27,7 @@ from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
 from kabinet.delivery.waker import Waker
 from kabinet.security.crypto import Sealer
+from kabinet.security.tokens import Hasher
 from kabinet.store.db import Store
 from kabinet.store.models import Contact, Outbox
 from kabinet.store.purge import purge
@@ -64,7 +65,8 @@ class Courier:
     mail_from: str
     push: SetPusher = field(default_factory=SetPusher)
     dkim: DkimSigner | None = None  # every letter signed when a key is configured
-    bounce_domain: str | None = None  # VERP: bounces come back to bounce+<row id>@this (default: mail_from's)
+    bounce_domain: str | None = None  # VERP: bounces come back to bounce+<row id>-<mac>@this (default: mail_from's)
+    hasher: Hasher | None = None  # signs the VERP address, so a forged bounce cannot name someone else's letter
 
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
@@ -123,9 +125,15 @@ def _message(courier: Courier, row: Outbox, letter) -> EmailMessage:  # type: ig
 
 
 def _envelope_from(courier: Courier, row: Outbox) -> str:
-    """VERP: a bounce that arrives days later names the letter it is about (``kabinet bounces``)."""
+    """VERP: a bounce that arrives days later names the letter it is about (``kabinet bounces``) — signed, because
+    letter ids are sequential: without the mark anyone could mail a forged bounce for someone else's letter."""
     domain = courier.bounce_domain or courier.mail_from.rpartition("@")[2] or "kabinet.localhost"
-    return f"bounce+{row.id}@{domain}"
+    mark = f"-{verp_mark(courier.hasher, row.id)}" if courier.hasher else ""
+    return f"bounce+{row.id}{mark}@{domain}"
+
+
+def verp_mark(hasher: Hasher, row_id: int) -> str:
+    return hasher.digest("verp", str(row_id))[:12]
 
 
 def _rejected(courier: Courier, row_id: int, error: str, reason: str) -> None:

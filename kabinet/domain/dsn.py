@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage, Message
 
-_VERP = re.compile(r"bounce\+(\d+)@", re.IGNORECASE)
+_VERP = re.compile(r"bounce\+(\d+)(?:-([0-9a-f]{12}))?@", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^@<>\s]+)@[^<>\s]+>")
 
 
@@ -21,32 +21,34 @@ class Feedback:
     outbox_id: int | None  # from the VERP address
     status: str  # "5.1.1", or "abuse" for a complaint
     diagnostic: str  # the receiving server's words
+    verp_mark: str | None = None  # the VERP address's signature: an id without a good one is not believed
 
 
 def read(raw: bytes, recipient: str | None = None) -> Feedback | None:
     """``None`` for anything that is not a hard bounce or a complaint (a "delayed" notice, a reply, spam)."""
     msg = message_from_bytes(raw, policy=policy.default)
-    verp = _verp(recipient, msg)
+    verp, mark = _verp(recipient, msg)
     if msg.get_content_type() != "multipart/report":
         return None
     report = (msg.get_param("report-type") or "").lower()
     key = _original_key(msg)
     if report == "feedback-report":
-        return Feedback("complained", key, verp, "abuse", _field(msg, "feedback-report", "feedback-type") or "abuse")
+        return Feedback("complained", key, verp, "abuse", _field(msg, "feedback-report", "feedback-type") or "abuse",
+                        mark)
     if report != "delivery-status":
         return None
     action, status = _field(msg, "delivery-status", "action"), _field(msg, "delivery-status", "status")
     if (action or "").lower() != "failed" or not (status or "").startswith("5"):
         return None  # delayed, relayed, delivered, or a temporary failure: the worker's retries handle those
     diagnostic = _field(msg, "delivery-status", "diagnostic-code") or ""
-    return Feedback("bounced", key, verp, status or "", diagnostic.partition(";")[2].strip() or diagnostic)
+    return Feedback("bounced", key, verp, status or "", diagnostic.partition(";")[2].strip() or diagnostic, mark)
 
 
-def _verp(recipient: str | None, msg: Message) -> int | None:
+def _verp(recipient: str | None, msg: Message) -> tuple[int | None, str | None]:
     for candidate in (recipient, msg.get("X-Original-To"), msg.get("Delivered-To"), msg.get("To")):
         if candidate and (m := _VERP.search(str(candidate))):
-            return int(m.group(1))
-    return None
+            return int(m.group(1)), (m.group(2) or "").lower() or None
+    return None, None
 
 
 def _parts(msg: Message, subtype: str) -> list[Message]:

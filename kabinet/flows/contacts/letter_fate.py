@@ -8,6 +8,7 @@ citizen must learn at once, beside the address, that it does not work."""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 
@@ -31,11 +32,15 @@ class Recorded:
 
 
 def record_feedback(ctx: FlowContext, feedback: Feedback) -> Recorded | None:
-    """``None`` when no letter of ours matches (the report is dropped, nothing changes)."""
+    """``None`` when no letter of ours matches (the report is dropped, nothing changes). A letter is found by its
+    Message-ID (random, unguessable) or by a VERP address whose mark checks out — never by a bare id."""
     found: list[Outbox] = []
 
+    trusted_id = feedback.outbox_id if feedback.outbox_id is not None and feedback.verp_mark and hmac.compare_digest(
+        ctx.hasher.digest("verp", str(feedback.outbox_id))[:12], feedback.verp_mark) else None
+
     def owner(db: Session) -> uuid.UUID | None:
-        row = letter(db, key=feedback.outbox_key, row_id=feedback.outbox_id)
+        row = letter(db, key=feedback.outbox_key, row_id=trusted_id)
         if row is not None:
             found.append(row)
         return row.account_id if row is not None else None
