@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.oauth import BadClient
 from kabinet.flows.relying import authorize
@@ -27,9 +27,12 @@ NEEDS_TEXTS = {"verified_email": "a confirmed email address", "verified_phone": 
                "level:confirmed": "a confirmed account (identity confirmed in person)"}
 
 
-def _away(location: str) -> RedirectResponse:
-    """To the relying service's registered redirect URI (checked before any redirect is made)."""
-    return RedirectResponse(location, status_code=303)
+def _away(request: Request, location: str) -> HTMLResponse:
+    """To the relying service's registered redirect URI (checked before any redirect is made) — by a page that
+    refreshes to it, not a 303: after a form (the consent, or the sign-in that led here) the site's own CSP
+    ``form-action 'self'`` makes a browser refuse a redirect to another origin; a refresh is a new navigation, and
+    the page keeps a link for a browser that does not follow it."""
+    return render(request, "oidc_return.html", location=location, signed_in=True)
 
 
 def _decide(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession, params: dict[str, str],
@@ -39,7 +42,7 @@ def _decide(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession, 
     except BadClient:
         return render(request, "oidc_bad_client.html", status=400, signed_in=session is not None)
     except authorize.Refused as refused:
-        return _away(refused.location)
+        return _away(request, refused.location)
     back = f"/oidc/authorize?{request.url.query}" if decision is None else "/oidc/authorize?" + _query(req)
     if session is None:
         return go(f"/sign-in?next={quote(back, safe='')}")
@@ -49,11 +52,11 @@ def _decide(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession, 
                       lacking=[NEEDS_TEXTS[n] for n in lacking])
     try:
         if decision == "deny":
-            return _away(authorize.deny(req))
+            return _away(request, authorize.deny(req))
         if decision == "allow" or authorize.agreed(kb.ctx, session.account_id, req):
-            return _away(authorize.approve(kb.ctx, meta, session=session, req=req))
+            return _away(request, authorize.approve(kb.ctx, meta, session=session, req=req))
     except authorize.Refused as refused:
-        return _away(refused.location)
+        return _away(request, refused.location)
     return render(request, "oidc_consent.html", signed_in=True, req=req, params=req.params(),
                   scopes=[SCOPE_TEXTS[s] for s in req.scopes])
 
