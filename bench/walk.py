@@ -377,6 +377,7 @@ async def main() -> None:
         result["flow"] = await phase_flow(args, inbox, rest[4:])
         result["cycle"], result["reads"] = await phase_cycle_and_reads(args, inbox, cycle_users)
         result["rss_mb"] = rss_mb(args.server_pid)
+        result["outbox"] = await outbox_drained(args, data)
         result["server_problems"] = problems(os.path.join(data, "server.log"))
     finally:
         server.terminate()
@@ -386,6 +387,20 @@ async def main() -> None:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
+
+
+async def outbox_drained(args, data: str, limit_s: float = 60) -> dict:
+    """How long the outbox took to empty after the last phase, and what was left (the server's /metrics): an
+    outbox that keeps up leaves nothing and drains at once."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=args.base, timeout=10) as http:
+        while True:
+            text = (await http.get("/metrics")).text
+            waiting = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                          if line.startswith("kabinet_outbox_waiting{"))
+            if waiting == 0 or time.monotonic() - started > limit_s:
+                return {"left": int(waiting), "drain_s": round(time.monotonic() - started, 2)}
+            await asyncio.sleep(0.25)
 
 
 async def phase_flow_warmup(args, inbox: Inbox, users: list[int]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import case, select, update
 from kabinet.audit.verify import breaks
 from kabinet.clock import Clock
 from kabinet.delivery.dkim_sign import DkimSigner
+from kabinet.delivery.metrics import DELIVERIES
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
@@ -99,14 +100,18 @@ async def deliver(courier: Courier, row: Outbox) -> None:
                                             row.idempotency_key)
     except DeliveryError as exc:
         if exc.permanent:
+            DELIVERIES.labels(row.channel, "rejected").inc()
             _rejected(courier, row.id, str(exc), exc.reason)
         else:
+            DELIVERIES.labels(row.channel, "failed").inc()
             _failed(courier, row.id, str(exc))
         return
     except Exception as exc:  # a template or data fault: retry later, end as dead, never loop forever
         log.exception("delivery %s broke", row.id)
+        DELIVERIES.labels(row.channel, "failed").inc()
         _failed(courier, row.id, f"error: {type(exc).__name__}")
         return
+    DELIVERIES.labels(row.channel, "sent").inc()
     _sent(courier, row.id, provider_id)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kabinet.store.models import Outbox
@@ -13,3 +15,12 @@ def letter(db: Session, *, key: str | None, row_id: int | None) -> Outbox | None
     row = db.scalars(select(Outbox).where(Outbox.idempotency_key == key)).first() if key else None
     row = row or (db.get(Outbox, row_id) if row_id is not None else None)
     return row if row is not None and row.channel == "email" else None
+
+
+def backlog(db: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
+    """Messages waiting, by channel and state, and when the oldest was queued (both on the due index)."""
+    due = ("queued", "failed")
+    rows = db.execute(select(Outbox.channel, Outbox.state, func.count()).where(Outbox.state.in_(due))
+                      .group_by(Outbox.channel, Outbox.state)).all()
+    oldest = db.scalar(select(func.min(Outbox.created_at)).where(Outbox.state.in_(due)))
+    return {(channel, state): count for channel, state, count in rows}, oldest

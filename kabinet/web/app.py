@@ -20,7 +20,7 @@ from kabinet import flows  # noqa: F401 - registers every flow's confirm handler
 from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
-from kabinet.web import api_docs, dev, problems
+from kabinet.web import api_docs, dev, metrics, problems
 from kabinet.web.api import auth, contacts, operator, recovery, requests, security, trusted
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
@@ -71,7 +71,7 @@ def create_app(kb: Parts) -> FastAPI:
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
                    pages_operator.router, pages_trusted.router, oidc_endpoints.router,
-                   oidc_authorization.router):
+                   oidc_authorization.router, metrics.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

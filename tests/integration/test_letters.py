@@ -190,3 +190,23 @@ def test_the_operator_sees_the_same_fate(client, kb, sms, mail):
     visit = operator(client, kb, sms, mail).open_visit().json()["visit"]
     typo = next(c for c in visit["account"]["contacts"] if c["value"].endswith("@example.org"))
     assert typo["last_delivery"] == "rejected" and typo["bounced"] is True
+
+
+def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms, mail, clock):
+    ivan = demo_citizen(client, kb, sms, mail)
+    mail.refuse = True
+    assert ivan.post("/api/v1/notifications/test").status_code == 202
+    ivan.deliver()  # a 451: failed, waiting for its retry
+    clock.advance(seconds=5)
+    text = client.get("/metrics").text
+    assert 'kabinet_outbox_waiting{channel="email",state="failed"} 1.0' in text
+    assert "kabinet_outbox_oldest_age_seconds 5.0" in text
+    assert 'kabinet_outbox_deliveries_total{channel="email",outcome="failed"}' in text
+    from starlette.requests import Request
+
+    from kabinet.web.metrics import metrics
+
+    public = Request({"type": "http", "method": "GET", "path": "/metrics", "headers": [], "client": ("8.8.8.8", 5)})
+    assert metrics(public, kb).status_code == 404  # the public never sees it
+    private = Request({"type": "http", "method": "GET", "path": "/metrics", "headers": [], "client": ("10.0.0.7", 5)})
+    assert metrics(private, kb).status_code == 200
