@@ -19,8 +19,8 @@ def test_every_phase_completes_and_the_outbox_drains(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     run = subprocess.run(
-        [sys.executable, "-m", "bench.walk", "--base", f"http://127.0.0.1:{port}", "--users", "60", "--concurrency", "2",
-         "--read-clients", "4", "--workers", "1", "--signin-seconds", "1", "--flow-seconds", "2",
+        [sys.executable, "-m", "bench.walk", "--base", f"http://127.0.0.1:{port}", "--users", "60",
+         "--concurrency", "2", "--read-clients", "4", "--workers", "1", "--signin-seconds", "1", "--flow-seconds", "2",
          "--cycle-seconds", "2", "--read-seconds", "1", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
