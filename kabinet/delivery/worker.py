@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.verify import breaks
 from kabinet.clock import Clock
 from kabinet.delivery.dkim_sign import DkimSigner
-from kabinet.delivery.metrics import DELIVERIES
+from kabinet.delivery.metrics import DELIVERIES, LATENCY
 from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
@@ -126,10 +126,11 @@ def record(courier: Courier, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     now = courier.clock.now()
-    with courier.store.write() as db:
+    with courier.store.write() as db:  # one read of the batch's rows, one executemany of their changes
+        rows = {r.id: r for r in db.scalars(select(Outbox).where(Outbox.id.in_([o.row_id for o in outcomes])))}
         for outcome in outcomes:
-            row = db.get_one(Outbox, outcome.row_id)
-            {"sent": _sent, "failed": _failed, "rejected": _rejected}[outcome.state](db, row, outcome, now)
+            {"sent": _sent, "failed": _failed, "rejected": _rejected}[outcome.state](
+                db, rows[outcome.row_id], outcome, now)
     for outcome in outcomes:
         if outcome.state != "sent":
             log.warning("delivery %s %s: %s %s", outcome.row_id, outcome.state, outcome.detail, outcome.reason)
@@ -171,6 +172,7 @@ def _rejected(db: Session, row: Outbox, outcome: Outcome, now: datetime) -> None
 
 
 def _sent(db: Session, row: Outbox, outcome: Outcome, now: datetime) -> None:
+    LATENCY.labels(row.channel).observe(max(0.0, (now - row.created_at).total_seconds()))
     row.state, row.sent_at, row.provider_id = "sent", now, outcome.detail[:200]
     row.data = {k: v for k, v in row.data.items() if k != "_sealed"}  # the code is no one's business now
 

@@ -1,5 +1,6 @@
 """``/metrics`` in Prometheus' text format (issue 12): the outbox as an operator watches it — messages waiting by
-channel and state, the age of the oldest one due, and this process's sends, failures and refusals by channel.
+channel and state, the age of the oldest one due, and this process's sends, failures and refusals by channel, and
+how long a message waited from queued to sent.
 Answered only to loopback and private addresses (a monitoring network), never to the public."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from kabinet.delivery.metrics import DELIVERIES
+from kabinet.delivery.metrics import DELIVERIES, LATENCY
 from kabinet.store.outbox import backlog
 from kabinet.web.deps import Kb
 
@@ -41,4 +42,5 @@ def metrics(request: Request, kb: Kb) -> Response:
     Gauge("kabinet_outbox_oldest_age_seconds", "Age of the oldest message waiting", registry=registry).set(
         (now - oldest).total_seconds() if oldest else 0)
     registry.register(DELIVERIES)
+    registry.register(LATENCY)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -202,6 +202,7 @@ def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms,
     assert 'kabinet_outbox_waiting{channel="email",state="failed"} 1.0' in text
     assert "kabinet_outbox_oldest_age_seconds 5.0" in text
     assert 'kabinet_outbox_deliveries_total{channel="email",outcome="failed"}' in text
+    assert 'kabinet_outbox_delivery_seconds_count{channel="sms"}' in text  # the sign-in code, sent
     from starlette.requests import Request
 
     from kabinet.web.metrics import metrics
