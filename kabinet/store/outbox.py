@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -24,3 +25,12 @@ def backlog(db: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
                       .group_by(Outbox.channel, Outbox.state)).all()
     oldest = db.scalar(select(func.min(Outbox.created_at)).where(Outbox.state.in_(due)))
     return {(channel, state): count for channel, state, count in rows}, oldest
+
+
+def unsent_notice(db: Session, contact_id: uuid.UUID, template: str) -> Outbox | None:
+    """A notice to this contact not yet claimed by any worker, locked so none claims it while it is extended
+    (``SKIP LOCKED``: one a worker is claiming right now is left alone, and a new notice is queued instead)."""
+    return db.scalars(select(Outbox).where(Outbox.contact_id == contact_id, Outbox.template == template,
+                                           Outbox.state == "queued", Outbox.attempts == 0)
+                      .order_by(Outbox.id.desc()).limit(1).with_for_update(skip_locked=True)
+                      .execution_options(populate_existing=True)).first()

@@ -211,3 +211,41 @@ def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms,
     assert metrics(public, kb).status_code == 404  # the public never sees it
     private = Request({"type": "http", "method": "GET", "path": "/metrics", "headers": [], "client": ("10.0.0.7", 5)})
     assert metrics(private, kb).status_code == 200
+
+
+def test_changes_close_together_make_one_notice_per_contact_and_none_is_lost(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    ivan.deliver()
+    sms.clear()
+    email = contacts(ivan)[EMAIL]["id"]
+    assert ivan.client.patch(f"/api/v1/contacts/{email}", json={"recovery": False}, headers=ivan.auth).status_code \
+        == 200
+    assert ivan.post("/api/v1/backup-codes").status_code == 201  # a second change before anything was sent
+    assert ivan.client.patch(f"/api/v1/contacts/{email}", json={"recovery": True}, headers=ivan.auth).status_code \
+        == 200
+    ivan.deliver()
+    notices = [m["text"] for m in sms.to("+79001234567")]
+    assert len(notices) == 2  # contact changes merged into one SMS, the security notice (another kind) its own
+    merged = next(t for t in notices if t.count("настройки входа и восстановления") == 2)
+    assert "not-me" in merged
+    assert any("резервные коды" in t for t in notices)
+    with kb.store.read() as db:
+        rows = db.scalars(select(Outbox).where(Outbox.destination == "+79001234567")).all()
+        assert {r.state for r in rows} == {"sent"}
+
+
+def test_a_notice_a_worker_has_claimed_is_never_extended(client, kb, sms, mail):
+    from kabinet.delivery.worker import claim
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    ivan.deliver()
+    sms.clear()
+    email = contacts(ivan)[EMAIL]["id"]
+    ivan.client.patch(f"/api/v1/contacts/{email}", json={"recovery": False}, headers=ivan.auth)
+    claimed = claim(kb.courier)  # a worker took it and is sending it
+    assert claimed
+    ivan.client.patch(f"/api/v1/contacts/{email}", json={"recovery": True}, headers=ivan.auth)
+    with kb.store.read() as db:
+        waiting = db.scalars(select(Outbox).where(Outbox.destination == "+79001234567",
+                                                  Outbox.template == "contact_changed")).all()
+    assert len(waiting) == 2  # the second change got its own notice, the claimed one was left alone

@@ -18,6 +18,7 @@ from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact
+from kabinet.store.outbox import unsent_notice
 from kabinet.texts import Text, translate
 
 CHANNELS = {"self-service": "in the personal account", "operator": "at a service centre"}
@@ -78,6 +79,10 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
         tell(contact, "security_notice", {"what": what.render(account.locale)})
 
 
+# Notices that can say several changes at once; a removed address's own notice and codes never merge.
+MERGEABLE = frozenset({"contact_changed", "security_notice"})
+
+
 def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
     """Queues one notice to one contact, in the account's language, each with the same single-use
     "this wasn't me" link (made once per change)."""
@@ -85,6 +90,12 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> C
     at = when(now, account.locale)
 
     def tell(contact: Contact, template: str, data: dict) -> None:
+        if template in MERGEABLE and (waiting := unsent_notice(db, contact.id, template)) is not None \
+                and waiting.data.get("what") and data.get("what"):
+            # The same notice to the same contact is still waiting: one message says both changes (issue 12: fewer,
+            # better messages). Nothing is dropped; its "this wasn't me" link covers the account either way.
+            waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}"}
+            return
         enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                 template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
                 data={**data, "when": at}, secret={"not_me_url": base + token}, sealer=ctx.outbox_sealer)
