@@ -85,6 +85,7 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
                                                                            enabled=settings.rate_limits),
         outbox_sealer=outbox_sealer, totp_sealer=Sealer(key, "totp"), registers=DevRegisters(),
         base_url=settings.base_url, key_sealer=Sealer(key, "signing-keys"), cooling=_cooling(settings),
+        notice_delay=timedelta(seconds=settings.notice_delay_s),
     )
     courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
                       sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from,

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     cooling_trusted_hours: float = 24
     # Letters (issue 14): a PEM private key and its selector sign every letter (DKIM, for the domain of mail_from);
     # bounces come back to bounce+<letter>@bounce_domain (VERP; default: the domain of mail_from).
+    # Notices wait this long before they are sent, so changes made close together go out as one message (issue 12).
+    notice_delay_s: float = 3
     dkim_key: Path | None = None
     dkim_selector: str = "kabinet"
     bounce_domain: str | None = None

@@ -97,7 +97,7 @@ def sms(sms_gateway: tuple[str, SmsSink]) -> Iterator[SmsSink]:
 def settings(db_url: str, tmp_path: Path, smtp: tuple[str, SmtpSink], sms_gateway: tuple[str, SmsSink]) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path, smtp_url=smtp[0], sms_gateway=sms_gateway[0],
                     secret_key="11" * 32, outbox="off", dev=False, base_url="http://testserver",
-                    redis_url=None)
+                    redis_url=None, notice_delay_s=0)  # tests drain at once; the delay has its own test
 
 
 @pytest.fixture

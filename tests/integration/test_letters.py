@@ -249,3 +249,25 @@ def test_a_notice_a_worker_has_claimed_is_never_extended(client, kb, sms, mail):
         waiting = db.scalars(select(Outbox).where(Outbox.destination == "+79001234567",
                                                   Outbox.template == "contact_changed")).all()
     assert len(waiting) == 2  # the second change got its own notice, the claimed one was left alone
+
+
+def test_notices_wait_a_moment_so_changes_made_together_go_out_as_one(settings, clock, sms, mail):
+    from fastapi.testclient import TestClient
+
+    from kabinet.web.app import create_app
+
+    kb = bootstrap.build(settings.model_copy(update={"notice_delay_s": 3}), clock=clock)
+    with TestClient(create_app(kb), base_url="http://testserver") as client:
+        ivan = demo_citizen(client, kb, sms, mail)
+        ivan.deliver()
+        sms.clear()
+        email = contacts(ivan)[EMAIL]["id"]
+        for recovery in (False, True, False):
+            client.patch(f"/api/v1/contacts/{email}", json={"recovery": recovery}, headers=ivan.auth)
+            ivan.deliver()  # a notice is not due yet: nothing goes
+        assert sms.to("+79001234567") == []
+        clock.advance(seconds=3)
+        ivan.deliver()
+    [notice] = sms.to("+79001234567")
+    assert notice["text"].count("настройки входа и восстановления") == 3  # three changes, one message
+    kb.store.dispose()

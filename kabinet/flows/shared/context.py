@@ -8,6 +8,7 @@ Built once by the composition root (``kabinet.bootstrap``); tests build theirs w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from kabinet.clock import Clock
 from kabinet.identity_registers import IdentityRegisters
@@ -32,3 +33,4 @@ class FlowContext:
     key_sealer: Sealer  # the signing keys of ID tokens and security events (relying services)
     cooling: Cooling = field(default_factory=Cooling)
     places: Places = field(default_factory=GeoPlaces)  # where a session's address is (offline GeoIP)
+    notice_delay: timedelta = timedelta(0)  # notices wait this long, so close changes merge into one message

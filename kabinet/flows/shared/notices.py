@@ -96,9 +96,12 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> C
             # better messages). Nothing is dropped; its "this wasn't me" link covers the account either way.
             waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}"}
             return
-        enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
-                template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
-                data={**data, "when": at}, secret={"not_me_url": base + token}, sealer=ctx.outbox_sealer)
+        row = enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                      template=template, contact_id=contact.id, now=now, locale=account.locale,
+                      account_id=account.id, data={**data, "when": at}, secret={"not_me_url": base + token},
+                      sealer=ctx.outbox_sealer)
+        if template in MERGEABLE:  # a moment for the next change to join it (never a code or a link: those go now)
+            row.next_attempt_at = now + ctx.notice_delay
 
     return tell
 
