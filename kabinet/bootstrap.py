@@ -109,7 +109,9 @@ def _wake_worker_on_commit(store: Store, wake: Waker) -> None:
 
     @event.listens_for(sessions, "before_flush")
     def _mark(session: Session, _ctx: object, _instances: object) -> None:
-        if any(isinstance(obj, Outbox) for obj in session.new):
+        # Only a message due now wakes it: a notice that waits to merge is found by the next poll, and waking for it
+        # would only run an empty claim (a write transaction) against the requests' writes.
+        if any(isinstance(obj, Outbox) and obj.next_attempt_at <= obj.created_at for obj in session.new):
             session.info["outbox"] = True
 
     @event.listens_for(sessions, "after_commit")
