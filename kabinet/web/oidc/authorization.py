@@ -5,10 +5,11 @@ service and set of scopes, then sent back to the service with a one-time code. A
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kabinet.domain.oauth import BadClient
 from kabinet.flows.relying import authorize
@@ -62,8 +63,6 @@ def _decide(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession, 
 
 
 def _query(req: authorize.AuthRequest) -> str:
-    from urllib.parse import urlencode
-
     return urlencode(req.params())
 
 
@@ -75,7 +74,5 @@ def authorize_page(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSe
 @router.post("/authorize", dependencies=[CsrfChecked])
 async def authorize_submit(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
                            decision: Annotated[str, Form(max_length=8)] = "") -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     form = {k: str(v) for k, v in (await request.form()).items() if k not in ("decision", "csrf_token")}
     return await run_in_threadpool(_decide, request, kb, meta, session, form, decision or "deny")
