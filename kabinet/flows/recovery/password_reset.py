@@ -30,13 +30,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.cooling import Added, is_new, recovery_wait, usable_from
+from kabinet.domain.cooling import is_new, recovery_wait, usable_from
 from kabinet.domain.errors import InvalidInput, LinkInvalid, ProofWrong, RecoveryNotFound, RecoveryWaiting
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
 from kabinet.flows.shared import backup_codes, challenges, relying, trusted
-from kabinet.flows.shared.accounts import recovery_target, write_step
+from kabinet.flows.shared.accounts import added, recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import every_channel, security_notice, when
 from kabinet.flows.shared.views import ChallengeView, challenge_view
@@ -130,20 +130,14 @@ def _decoy(ctx: FlowContext, login: str) -> dict[str, Any]:
     return {"channel": "sms", "destination": f"+79{digits:09d}"}
 
 
-def _added(db: Session, contact: Contact) -> Added:
-    account = db.get_one(Account, contact.account_id)
-    return Added(verified_at=contact.verified_at, account_created_at=account.created_at,
-                 vouched_at=contact.vouched_at)
-
-
 def _is_new(ctx: FlowContext, db: Session, contact: Contact) -> bool:
-    return is_new(_added(db, contact), ctx.clock.now(), ctx.cooling.contact)
+    return is_new(added(db.get_one(Account, contact.account_id), contact), ctx.clock.now(), ctx.cooling.contact)
 
 
 def _too_new(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
              contact: Contact) -> Challenge:
     """The caller sees the usual answer; the new contact hears why no code came and from when it will serve."""
-    until = usable_from(_added(db, contact), ctx.cooling.contact)
+    until = usable_from(added(account, contact), ctx.cooling.contact)
     record(db, account, EventType.RECOVERY_TOO_NEW, at=now, meta=meta, channel=contact.kind)
     return challenges.issue(ctx, db, now=now, meta=meta, purpose="recovery", account=account,
                             channel="sms" if contact.kind == "phone" else "email", destination=contact.value,

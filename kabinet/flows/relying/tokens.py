@@ -8,7 +8,7 @@ Access and refresh tokens are opaque, stored only as keyed hashes; the ID token 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -146,7 +146,7 @@ def _with_id_token(ctx: FlowContext, db: Session, tokens: TokenSet, client: Oidc
               "iat": int(now.timestamp()), "exp": int((now + OIDC_ID_TOKEN_TTL).timestamp()), "acr": account.level,
               **extra}
     id_token = keys.sign(db, ctx.key_sealer, now, claims)
-    return TokenSet(**{**tokens.__dict__, "id_token": id_token})
+    return replace(tokens, id_token=id_token)
 
 
 def _code_owner(db: Session, digest: str) -> uuid.UUID | None:

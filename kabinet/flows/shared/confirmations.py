@@ -14,7 +14,7 @@ from kabinet.domain.contact_book import confirmation_channel
 from kabinet.domain.cooling import Added, may_confirm_removal
 from kabinet.domain.errors import ContactTooNew, NoSecondChannel
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import facts
+from kabinet.flows.shared.accounts import added, facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.security.sessions import rotate
 from kabinet.store.contacts import present_contacts
@@ -49,10 +49,6 @@ def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserS
                             channel="totp" if phone is None else "sms", destination=phone.value if phone else None,
                             account=account, session=session, contact_id=contact.id, payload=payload)
 
-
-def added(account: Account, contact: Contact) -> Added:
-    return Added(verified_at=contact.verified_at, account_created_at=account.created_at,
-                 vouched_at=contact.vouched_at)
 
 
 def mark_fresh(step: challenges.Step, account: Account, channel: str, *, new_token: bool = False) -> str | None:

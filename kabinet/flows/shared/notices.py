@@ -85,9 +85,16 @@ MERGEABLE = frozenset({"contact_changed", "security_notice"})
 
 def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
     """Queues one notice to one contact, in the account's language, each with the same single-use
-    "this wasn't me" link (made once per change)."""
-    base, token = not_me_link(ctx, db, account, now)
+    "this wasn't me" link — made once per change, and only if a notice of it is queued (not when every one of them
+    joins a notice already waiting, which carries a link of its own)."""
     at = when(now, account.locale)
+    made: list[str] = []
+
+    def not_me_url() -> str:
+        if not made:
+            base, token = not_me_link(ctx, db, account, now)
+            made.append(base + token)
+        return made[0]
 
     def tell(contact: Contact, template: str, data: dict) -> None:
         if template in MERGEABLE and (waiting := unsent_notice(db, contact.id, template)) is not None \
@@ -98,7 +105,7 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> C
             return
         row = enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                       template=template, contact_id=contact.id, now=now, locale=account.locale,
-                      account_id=account.id, data={**data, "when": at}, secret={"not_me_url": base + token},
+                      account_id=account.id, data={**data, "when": at}, secret={"not_me_url": not_me_url()},
                       sealer=ctx.outbox_sealer)
         if template in MERGEABLE:  # a moment for the next change to join it (never a code or a link: those go now)
             row.next_attempt_at = now + ctx.notice_delay
@@ -110,12 +117,11 @@ def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datet
                   secret: dict[str, str]) -> None:
     """One message to every verified channel, each with its own ``secret`` (a cancel link): a recovery held for
     the cooling-off is told everywhere, because whoever started it holds one of them (issue 15)."""
-    for contact in reachable(present_contacts(db, account.id)):
-        if contact.verified_at is not None:
-            enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
-                    template=template, contact_id=contact.id, now=now, locale=account.locale,
-                    account_id=account.id, data={**data, "when": when(now, account.locale)}, secret=secret,
-                    sealer=ctx.outbox_sealer)
+    for contact in reachable(present_contacts(db, account.id)):  # verified ones only
+        enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                template=template, contact_id=contact.id, now=now, locale=account.locale,
+                account_id=account.id, data={**data, "when": when(now, account.locale)}, secret=secret,
+                sealer=ctx.outbox_sealer)
 
 
 def when(moment: datetime, locale: str) -> str:

@@ -20,15 +20,13 @@ from kabinet.flows.shared import challenges, password_set
 from kabinet.flows.shared.accounts import account_step, second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.flows.shared.trusted import ApprovalView, approval_view
+from kabinet.flows.shared.trusted import ACTIONS, ApprovalView, approval_view
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.store.models import Account, Approval, Challenge, Recovery
 from kabinet.store.models import Session as UserSession
 from kabinet.store.recovery import lock as lock_recovery
 from kabinet.store.trusted import approval_parties, lock_approval
 from kabinet.texts import text, translate
-
-WHAT = {"password": "the password change", "recovery": "the recovery of access"}
 
 
 def start_approve(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: Id) -> ChallengeView:
@@ -77,8 +75,8 @@ def refuse(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: I
                citizen=mask_name(citizen.full_name))
         record(db, citizen, EventType.APPROVAL_REFUSED, at=now, meta=meta, actor=TRUSTED_PERSON,
                action=approval.action, trustee=mask_name(me.full_name))
-        security_notice(ctx, db, citizen, now=now, what=text("your trusted person refused {what}",
-                                                             what=translate(citizen.locale, WHAT[approval.action])))
+        security_notice(ctx, db, citizen, now=now, what=text("your trusted person refused to approve {what}",
+                                                             what=translate(citizen.locale, ACTIONS[approval.action])))
         return approval_view(db, approval)
 
 

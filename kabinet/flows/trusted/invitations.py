@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
-from kabinet.domain.cooling import coming, in_force, is_adult
+from kabinet.domain.cooling import coming, is_adult
 from kabinet.domain.errors import (
     TrustedNotConfirmed,
     TrustedNotFound,
@@ -32,7 +32,7 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
 from kabinet.domain.phone import Phone, parse_phone
-from kabinet.flows.shared import relying
+from kabinet.flows.shared import relying, trusted
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice, when
@@ -81,7 +81,7 @@ def accept(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
             raise TrustedUnderage()
         if len(trusted_by(db, me.id, now)) >= TRUSTED_PER_TRUSTEE:
             raise TrustedTooMany(limit=TRUSTED_PER_TRUSTEE)
-        current = next((x for x in links_of(db, citizen.id) if in_force(link_times(x), now)), None)
+        current = trusted.current(db, citizen.id, now)
         link.state, link.trustee_id, link.accepted_at = "active", me.id, now
         link.effective_at = now if current is None else now + ctx.cooling.trusted
         if current is not None:

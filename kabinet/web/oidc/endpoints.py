@@ -53,7 +53,11 @@ def discovery(kb: Kb) -> dict[str, Any]:
 @router.get("/oidc/jwks")
 def jwks(kb: Kb) -> dict[str, Any]:
     now = kb.ctx.clock.now()
-    with kb.ctx.store.write() as db:  # the first key is made on first need
+    with kb.ctx.store.read() as db:  # relying services fetch this often: a read, not a write transaction
+        published = keys.jwks(db, now)
+    if published["keys"]:
+        return published
+    with kb.ctx.store.write() as db:  # the very first key, made on first need
         keys.current(db, kb.ctx.key_sealer, now)
         return keys.jwks(db, now)
 

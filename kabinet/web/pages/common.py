@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
 from kabinet.flows.account import language
+from kabinet.flows.shared.views import ChallengeView
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
 from kabinet.web.deps import Kb, RequestMeta, optional_session
@@ -94,6 +95,6 @@ def run_action(action: Callable[[], object], *, back: str, done: str,
         return to_step_up(back)
     except KabinetError as exc:
         return on_refusal(exc)
-    if challenge := getattr(result, "challenge", None):
+    if challenge := result if isinstance(result, ChallengeView) else getattr(result, "challenge", None):
         return go(f"/confirm/{challenge.id}")
     return go(f"{back}?done={done}")

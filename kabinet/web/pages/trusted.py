@@ -85,8 +85,8 @@ def keep(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Cit
 @router.post("/requests/{approval_id}/approve", dependencies=[CsrfChecked])
 def approve(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     """On to the code page: the code goes to the trusted person's own app or phone."""
-    return _act(request, kb, session, "approved", lambda: _Asked(approvals.start_approve(
-        kb.ctx, meta, session=session, approval_id=approval_id)))
+    return _act(request, kb, session, "approved", lambda: approvals.start_approve(
+        kb.ctx, meta, session=session, approval_id=approval_id))
 
 
 @router.post("/requests/{approval_id}/refuse", dependencies=[CsrfChecked])
@@ -105,10 +105,3 @@ def cancel_asked(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, 
 def cancel_recovery(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     return _act(request, kb, session, "cancelled", lambda: password_reset.cancel_own(
         kb.ctx, meta, account_id=session.account_id, recovery_id=recovery_id))
-
-
-class _Asked:
-    """A started approval, shaped as ``run_action`` expects of a step that asks for a code."""
-
-    def __init__(self, challenge: object) -> None:
-        self.challenge = challenge
