@@ -22,6 +22,7 @@ import collections
 import json
 import math
 import os
+import random
 import re
 import shutil
 import socket
@@ -197,11 +198,40 @@ def rss_mb(pid: int) -> list[float]:
     return [round(x, 1) for x in out]
 
 
-async def measured(pid: int, body) -> tuple[dict, object]:
-    t0, c0 = time.perf_counter(), cpu_of_tree(pid)
+def server_cpu(pids: list[int]) -> float:
+    return sum(cpu_of_tree(pid) for pid in pids)
+
+
+def database_cpu() -> float:
+    """CPU of every PostgreSQL process on this machine (the bench's store is the only one busy during a run): with
+    PostgreSQL part of a step's work is done there, and a comparison must not leave it out."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    head, fields = f.read().rsplit(")", 1)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if head.endswith("(postgres"):
+                fields_ = fields.split()
+                total += (int(fields_[11]) + int(fields_[12])) / TICK
+    return total
+
+
+async def measured(args, body) -> tuple[dict, object]:
+    """Wall time and the server's CPU (web processes and any ``kabinet worker``) for one phase, which ends when the
+    outbox has sent everything the phase queued: the messages a phase causes are charged to it, not to the next."""
+    t0, c0, d0 = time.perf_counter(), server_cpu(args.server_pids), database_cpu() if args.database_url else 0
     result = await body()
-    wall, cpu = time.perf_counter() - t0, cpu_of_tree(pid) - c0
-    return {"wall_s": round(wall, 2), "server_cpu_s": round(cpu, 2)}, result
+    active = time.perf_counter() - t0
+    drain = await outbox_drained(args)
+    wall, cpu = time.perf_counter() - t0, server_cpu(args.server_pids) - c0
+    spent = {"wall_s": round(wall, 2), "active_s": round(active, 2), "drain_s": drain["drain_s"],
+             "left": drain["left"], "server_cpu_s": round(cpu, 2)}
+    if args.database_url:
+        spent["database_cpu_s"] = round(database_cpu() - d0, 2)
+    return spent, result
 
 
 async def phase_signin(args, inbox: Inbox, users: list[int]) -> dict:
@@ -221,9 +251,9 @@ async def phase_signin(args, inbox: Inbox, users: list[int]) -> dict:
             finally:
                 await c.close()
 
-    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
+    cpu, _ = await measured(args, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
     done = len(lat["sign_in"])
-    return {"completed": done, "per_s": round(done / cpu["wall_s"], 2), "latency": stats(lat["sign_in"]),
+    return {"completed": done, "per_s": round(done / cpu["active_s"], 2), "latency": stats(lat["sign_in"]),
             "server_cpu_ms_per_signin": round(1000 * cpu["server_cpu_s"] / max(done, 1), 1), "errors": dict(errors),
             "cpu": cpu}
 
@@ -252,9 +282,9 @@ async def phase_flow(args, inbox: Inbox, users: list[int]) -> dict:
         while queue and time.perf_counter() < deadline:
             await one(queue.popleft())
 
-    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
-    return {"completed": done[0], "per_s": round(done[0] / cpu["wall_s"], 2),
-            "requests_per_s": round(requests[0] / cpu["wall_s"], 1),
+    cpu, _ = await measured(args, lambda: asyncio.gather(*(worker() for _ in range(args.concurrency))))
+    return {"completed": done[0], "per_s": round(done[0] / cpu["active_s"], 2),
+            "requests_per_s": round(requests[0] / cpu["active_s"], 1),
             "server_cpu_ms_per_flow": round(1000 * cpu["server_cpu_s"] / max(done[0], 1), 1),
             "steps": {s: stats(lat[s]) for s in FLOW_STEPS}, "errors": dict(errors), "cpu": cpu}
 
@@ -283,8 +313,8 @@ async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[d
             current, n = new, n + 1
             count[0] += 1
 
-    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(loop(i, c) for i, c in citizens)))
-    cycle = {"completed": count[0], "per_s": round(count[0] / cpu["wall_s"], 2),
+    cpu, _ = await measured(args, lambda: asyncio.gather(*(loop(i, c) for i, c in citizens)))
+    cycle = {"completed": count[0], "per_s": round(count[0] / cpu["active_s"], 2),
              "server_cpu_ms_per_cycle": round(1000 * cpu["server_cpu_s"] / max(count[0], 1), 1),
              "steps": {s: stats(lat[s]) for s in CYCLE_STEPS}, "errors": dict(errors), "cpu": cpu}
 
@@ -302,10 +332,10 @@ async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[d
                 read_errors[f"http-{r.status_code}"] += 1
 
     readers = [c for _, c in citizens] * max(1, args.read_clients // len(citizens))
-    cpu, _ = await measured(args.server_pid, lambda: asyncio.gather(*(read_loop(c) for c in readers)))
+    cpu, _ = await measured(args, lambda: asyncio.gather(*(read_loop(c) for c in readers)))
     for _, c in citizens:
         await c.close()
-    return cycle, {"clients": len(readers), "completed": len(reads), "per_s": round(len(reads) / cpu["wall_s"], 1),
+    return cycle, {"clients": len(readers), "completed": len(reads), "per_s": round(len(reads) / cpu["active_s"], 1),
                    "latency": stats(reads), "server_cpu_ms_per_read": round(1000 * cpu["server_cpu_s"] /
                                                                           max(len(reads), 1), 2),
                    "errors": dict(read_errors), "cpu": cpu}
@@ -327,23 +357,42 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(args, sms_url: str, smtp_url: str, data: str) -> subprocess.Popen:
-    """Seed a fresh SQLite file and start ``kabinet serve`` pointed at this driver's sinks."""
+def start_server(args, sms_url: str, smtp_url: str, data: str) -> list[subprocess.Popen]:
+    """Start ``kabinet serve`` (and ``kabinet worker`` with ``--outbox worker``) pointed at this driver's sinks, on a
+    fresh seeded SQLite file or on the PostgreSQL store ``bench.population`` filled."""
     env = {**os.environ, "KABINET_DATA_DIR": data, "KABINET_SMTP_URL": smtp_url, "KABINET_SMS_GATEWAY": sms_url,
-           "KABINET_RATE_LIMITS": "0", "KABINET_BASE_URL": args.base, "KABINET_DEV": "0"}
+           "KABINET_RATE_LIMITS": "0", "KABINET_BASE_URL": args.base, "KABINET_DEV": "0",
+           "KABINET_OUTBOX": "off" if args.outbox == "worker" else "inline"}
     env.pop("KABINET_DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "bench.seed", str(args.users)], env=env, check=True)
+    if args.database_url:
+        env["KABINET_DATABASE_URL"] = args.database_url
+    else:
+        subprocess.run([sys.executable, "-m", "bench.seed", str(args.users)], env=env, check=True)
     port = str(urlsplit(args.base).port)
     log = open(os.path.join(data, "server.log"), "w")  # noqa: SIM115 - lives as long as the server
-    server = subprocess.Popen([sys.executable, "-m", "kabinet.cli", "serve", "--port", port, "--workers",
-                               str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(100):
+    procs = [subprocess.Popen([sys.executable, "-m", "kabinet.cli", "serve", "--port", port, "--workers",
+                               str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)]
+    if args.outbox == "worker":
+        procs.append(subprocess.Popen([sys.executable, "-m", "kabinet.cli", "worker"], env=env, stdout=log,
+                                      stderr=subprocess.STDOUT))
+    for _ in range(150):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", int(port))) == 0:
-                return server
+                return procs
         time.sleep(0.2)
-    server.kill()
+    for proc in procs:
+        proc.kill()
     sys.exit("the server did not start")
+
+
+def pick_users(args) -> list[int]:
+    """The citizens this run drives: 0..users-1 of a seeded SQLite store, or, in a PostgreSQL population of N, a
+    random sample spread over all of it (a realistic spread over the indexes) from residue ``--round`` mod 8, so
+    runs of one store never reuse a citizen an earlier run changed."""
+    if not args.population:
+        return list(range(args.users))
+    pool = range(args.round % 8, args.population, 8)
+    return random.Random(args.round).sample(pool, min(args.users, len(pool)))
 
 
 async def main() -> None:
@@ -358,30 +407,42 @@ async def main() -> None:
     ap.add_argument("--cycle-seconds", type=float, default=10)
     ap.add_argument("--read-seconds", type=float, default=6)
     ap.add_argument("--json", default="")
+    ap.add_argument("--database-url", default="", help="a PostgreSQL store filled by bench.population (default: "
+                    "a fresh SQLite file seeded with --users citizens)")
+    ap.add_argument("--population", type=int, default=0, help="how many citizens that store holds")
+    ap.add_argument("--round", type=int, default=0, help="0-7: which citizens of the population this run uses")
+    ap.add_argument("--outbox", choices=("inline", "worker"), default="inline",
+                    help="inline: each web process sends; worker: a separate `kabinet worker` does (production)")
     args = ap.parse_args()
+    if args.database_url and not args.population:
+        sys.exit("--database-url needs --population (how many citizens bench.population put there)")
     if not (urlsplit(args.base).hostname or "").startswith("127."):
         sys.exit("refusing: --base must be a loopback address")
     inbox = Inbox(asyncio.get_running_loop())
     sms_url, smtp_url = start_sinks(inbox)
     data = tempfile.mkdtemp(prefix="kabinet-bench.")
-    server = start_server(args, sms_url, smtp_url, data)
-    args.server_pid = server.pid
+    procs = start_server(args, sms_url, smtp_url, data)
+    args.server_pids = [proc.pid for proc in procs]
     try:
-        users = list(range(args.users))
+        users = pick_users(args)
         cycle_users, rest = users[-args.concurrency:], users[: -args.concurrency]
         result: dict = {"meta": {"when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                  "cpus": os.cpu_count(), "concurrency": args.concurrency,
-                                 "server": f"kabinet serve --workers {args.workers} (uvicorn), SQLite"}}
+                                 "server": f"kabinet serve --workers {args.workers} (uvicorn)"
+                                           + (" + kabinet worker" if args.outbox == "worker" else ""),
+                                 "store": "PostgreSQL" if args.database_url else "SQLite",
+                                 "population": args.population or args.users}}
         await phase_flow_warmup(args, inbox, rest[:4])
         result["signin"] = await phase_signin(args, inbox, rest[4:][::-1])
         result["flow"] = await phase_flow(args, inbox, rest[4:])
         result["cycle"], result["reads"] = await phase_cycle_and_reads(args, inbox, cycle_users)
-        result["rss_mb"] = rss_mb(args.server_pid)
-        result["outbox"] = await outbox_drained(args, data)
+        result["rss_mb"] = [mb for pid in args.server_pids for mb in rss_mb(pid)]
+        result["outbox"] = await outbox_drained(args)
         result["server_problems"] = problems(os.path.join(data, "server.log"))
     finally:
-        server.terminate()
-        server.wait(10)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
         shutil.rmtree(data, ignore_errors=True)
     print(json.dumps(result, indent=1))
     if args.json:
@@ -389,7 +450,7 @@ async def main() -> None:
             json.dump(result, f, indent=1)
 
 
-async def outbox_drained(args, data: str, limit_s: float = 60) -> dict:
+async def outbox_drained(args, limit_s: float = 60) -> dict:
     """How long the outbox took to empty after the last phase, and what was left (the server's /metrics): an
     outbox that keeps up leaves nothing and drains at once."""
     started = time.monotonic()
@@ -400,7 +461,7 @@ async def outbox_drained(args, data: str, limit_s: float = 60) -> dict:
                           if line.startswith("kabinet_outbox_waiting{"))
             if waiting == 0 or time.monotonic() - started > limit_s:
                 return {"left": int(waiting), "drain_s": round(time.monotonic() - started, 2)}
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.1)
 
 
 async def phase_flow_warmup(args, inbox: Inbox, users: list[int]) -> None:

@@ -30,6 +30,7 @@ from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
 from kabinet.store.db import Store
 from kabinet.store.models import Outbox
+from kabinet.store.wakeups import notify_workers
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def _wake_worker_on_commit(store: Store, wake: Waker) -> None:
         # Only a message due now wakes it: a notice that waits to merge is found by the next poll, and waking for it
         # would only run an empty claim (a write transaction) against the requests' writes.
         if any(isinstance(obj, Outbox) and obj.next_attempt_at <= obj.created_at for obj in session.new):
+            if not session.info.get("outbox"):
+                notify_workers(session.connection())  # `kabinet worker` processes hear it at commit
             session.info["outbox"] = True
 
     @event.listens_for(sessions, "after_commit")

@@ -128,7 +128,7 @@ def record(
         account_id=account.id, seq=seq, at=at, actor=actor.kind, actor_id=actor.id, type=str(type_),
         details=details, ip=meta.ip, user_agent=meta.user_agent, prev_hash=account.event_head,
     )
-    event.hash = _digest(event, chain_key(db))
+    event.hash = event_digest(event, chain_key(db))
     account.event_seq, account.event_head = seq, event.hash
     db.add(event)
     return event
@@ -145,7 +145,7 @@ def chain_key(db: Session) -> bytes:
 CHAIN_KEY = "history_chain_key"
 
 
-def _digest(event: Event, key: bytes) -> str:
+def event_digest(event: Event, key: bytes) -> str:
     body = [event.seq, event.at.isoformat(), event.actor, event.actor_id, event.type, event.details,
             event.ip, event.user_agent, event.prev_hash]
     text = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
@@ -159,7 +159,8 @@ def first_break(events: Iterable[Event], key: bytes, *, head: str | None = None,
     last, seen = "", 0
     for event in events:
         seen += 1
-        if event.seq != seen or event.prev_hash != last or not hmac.compare_digest(_digest(event, key), event.hash):
+        if event.seq != seen or event.prev_hash != last or not hmac.compare_digest(event_digest(event, key),
+                                                                                  event.hash):
             return event.seq
         last = event.hash
     if (head is not None and last != head) or (count is not None and seen != count):

@@ -33,6 +33,7 @@ from kabinet.security.tokens import Hasher
 from kabinet.store.db import Store
 from kabinet.store.models import Contact, Outbox
 from kabinet.store.purge import purge
+from kabinet.store.wakeups import listen
 
 log = logging.getLogger("kabinet.worker")
 MAX_ATTEMPTS = 6
@@ -207,6 +208,7 @@ async def run(courier: Courier, stop: threading.Event) -> None:
     """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once; claim again as soon as
     a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
     woken = courier.wake.attach()
+    listen(courier.store.engine, courier.wake.set, stop)  # PostgreSQL: requests in other processes wake it too
     sending: set[asyncio.Task[Outcome]] = set()
     finished: list[Outcome] = []
 

@@ -115,11 +115,11 @@ class Challenge(Base):
     channel: Mapped[str] = mapped_column(String(8))
     destination: Mapped[str | None] = mapped_column(String(320))
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     attempts_left: Mapped[int] = mapped_column(Integer)
     sends: Mapped[int] = mapped_column(Integer, default=0)
     last_sent_at: Mapped[datetime | None]
-    consumed_at: Mapped[datetime | None]
+    consumed_at: Mapped[datetime | None] = mapped_column(index=True)  # the hourly purge finds them by it
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
 
@@ -253,7 +253,7 @@ class Recovery(Base):
     first_contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     proofs: Mapped[list[str]] = mapped_column(default=list)
     attempts_left: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     # Held (issue 15): proven by one channel only, it waits until ``ready_at``; with a trusted person it also
@@ -443,7 +443,7 @@ class OidcCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     auth_time: Mapped[datetime]
     amr: Mapped[list[str]] = mapped_column(default=list)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     used_at: Mapped[datetime | None]
 
 
@@ -462,6 +462,6 @@ class OidcToken(Base):
     code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("oidc_code.id"), index=True)
     scopes: Mapped[list[str]] = mapped_column()
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     revoked_at: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
