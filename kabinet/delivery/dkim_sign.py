@@ -9,7 +9,6 @@ import base64
 import os
 from pathlib import Path
 
-import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -27,6 +26,8 @@ class DkimSigner:
 
     def sign(self, raw: bytes) -> bytes:
         """The letter with a ``DKIM-Signature`` header in front: send these exact bytes."""
+        import dkim  # only where a key is configured: dkimpy and dnspython are ~3 MB in every web worker otherwise
+
         signature = dkim.sign(raw, self.selector, self.domain, self._key, canonicalize=(b"relaxed", b"relaxed"),
                               include_headers=[*SIGNED, *SIGNED])
         return signature + raw

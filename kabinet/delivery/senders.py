@@ -8,20 +8,20 @@
 from __future__ import annotations
 
 import asyncio
-from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import httpx
 
+from kabinet.delivery.compose import Envelope
 from kabinet.delivery.render import Letter
 from kabinet.store.db import Store
 from kabinet.store.models import DevMessage
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
+    async def send(self, letter: Letter, envelope: Envelope, *, raw: bytes, envelope_from: str) -> str:
         """``raw``: the exact bytes to send (signed); ``envelope_from``: where bounces go (VERP)."""
         ...
 
@@ -66,16 +66,16 @@ class SmtpMailer:
         return aiosmtplib.SMTP(hostname=self._host, port=self._port, use_tls=self._tls, timeout=self._timeout,
                                username=self._user, password=self._password)
 
-    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
+    async def send(self, letter: Letter, envelope: Envelope, *, raw: bytes, envelope_from: str) -> str:
         idle, slots = self._pool()
         async with slots:
             client = idle.pop() if idle else self._new()
             try:
-                await self._send_on(client, envelope_from, str(message["To"]), raw)
+                await self._send_on(client, envelope_from, envelope.to, raw)
             finally:
                 if client.is_connected:
                     idle.append(client)
-        return str(message["Message-ID"])
+        return envelope.message_id
 
     async def _send_on(self, client: aiosmtplib.SMTP, envelope_from: str, to: str, raw: bytes) -> None:
         for attempt in (1, 2):
@@ -113,11 +113,11 @@ class DevMailbox:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def send(self, message: EmailMessage, letter: Letter, *, raw: bytes, envelope_from: str) -> str:
+    async def send(self, letter: Letter, envelope: Envelope, *, raw: bytes, envelope_from: str) -> str:
         with self._store.write() as db:
-            db.add(DevMessage(channel="email", to=str(message["To"]), subject=letter.subject, text=letter.text,
-                              html=letter.html, links=letter.links, at=_parse_date(message)))
-        return str(message["Message-ID"])
+            db.add(DevMessage(channel="email", to=envelope.to, subject=letter.subject, text=letter.text,
+                              html=letter.html, links=letter.links, at=envelope.at))
+        return envelope.message_id
 
 
 class HttpSmsGateway:
@@ -180,9 +180,3 @@ class DevSmsInbox:
         with self._store.write() as db:
             db.add(DevMessage(channel="sms", to=to, text=text, links=[], at=self._clock.now()))  # type: ignore[attr-defined]
         return key
-
-
-def _parse_date(message: EmailMessage):  # type: ignore[no-untyped-def]
-    from email.utils import parsedate_to_datetime
-
-    return parsedate_to_datetime(str(message["Date"]))

@@ -13,15 +13,13 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.verify import breaks
 from kabinet.clock import Clock
+from kabinet.delivery.compose import Envelope, compose
 from kabinet.delivery.dkim_sign import DkimSigner
 from kabinet.delivery.metrics import DELIVERIES, LATENCY
 from kabinet.delivery.outbox import unseal
@@ -41,6 +39,7 @@ BACKOFF_S = (10, 30, 120, 600, 1800)
 LEASE = timedelta(minutes=2)
 IN_FLIGHT = 16  # sends under way at once per worker
 POLL_S = 1.0  # a worker also looks for due retries this often
+GATHER_S = 0.05  # a finished send waits this long for others of its batch, to share their transaction
 PURGE_EVERY = timedelta(hours=1)
 # Every account's history chain, walked once a day (the first walk ten minutes after start, not at every start).
 CHAIN_CHECK_EVERY = timedelta(days=1)
@@ -73,17 +72,23 @@ class Courier:
 
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
-    now = courier.clock.now()
-    urgent = case((Outbox.template.in_(INTERACTIVE), 0), else_=1)
+    """Take up to ``limit`` due rows (codes and links first) in a transaction of their own."""
     with courier.store.write() as db:
-        rows = list(db.scalars(
-            select(Outbox).where(Outbox.state.in_(DUE), Outbox.next_attempt_at <= now)
-            .order_by(urgent, Outbox.id).limit(limit).with_for_update(skip_locked=True)
-        ))
-        for row in rows:
-            row.attempts += 1
-            row.next_attempt_at = now + LEASE
-    return rows
+        return _claim(db, courier.clock.now(), limit)
+
+
+def _claim(db: Session, now: datetime, limit: int) -> list[Outbox]:
+    """One statement: push the due rows' next attempt a lease ahead and hand them back (``UPDATE … RETURNING``;
+    the inner ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers take different rows)."""
+    if limit <= 0:
+        return []
+    urgent = case((Outbox.template.in_(INTERACTIVE), 0), else_=1)
+    due = (select(Outbox.id).where(Outbox.state.in_(DUE), Outbox.next_attempt_at <= now)
+           .order_by(urgent, Outbox.id).limit(limit).with_for_update(skip_locked=True))
+    rows = db.scalars(update(Outbox).where(Outbox.id.in_(due.scalar_subquery()))
+                      .values(attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE).returning(Outbox)
+                      .execution_options(synchronize_session=False)).all()
+    return sorted(rows, key=lambda r: (r.template not in INTERACTIVE, r.id))
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Outcome:
     """What one send came to; recorded with the others of its batch in one transaction (issue 12: a transaction
     per message was a third of a message's cost)."""
 
-    row_id: int
+    row: Outbox  # as claimed (its attempts already counted)
     state: str  # sent | failed | rejected
     detail: str  # the provider's id, or the error
     reason: str = ""  # a refusal's words
@@ -102,9 +107,9 @@ async def deliver(courier: Courier, row: Outbox) -> Outcome:
     try:
         if row.channel == "email":
             letter = render_letter(row.template, row.locale, data)
-            message = _message(courier, row, letter)
-            raw = message.as_bytes(policy=SMTP)
-            provider_id = await courier.mailer.send(message, letter, raw=courier.dkim.sign(raw) if courier.dkim
+            envelope = _envelope(courier, row)
+            raw = compose(letter, envelope)
+            provider_id = await courier.mailer.send(letter, envelope, raw=courier.dkim.sign(raw) if courier.dkim
                                                     else raw, envelope_from=_envelope_from(courier, row))
         elif row.channel == "push":
             provider_id = await courier.push.send(row.destination, data["set"], row.idempotency_key)
@@ -112,43 +117,55 @@ async def deliver(courier: Courier, row: Outbox) -> Outcome:
             provider_id = await courier.sms.send(row.destination, render_sms(row.template, row.locale, data),
                                             row.idempotency_key)
     except DeliveryError as exc:
-        outcome = Outcome(row.id, "rejected" if exc.permanent else "failed", str(exc), exc.reason)
+        outcome = Outcome(row, "rejected" if exc.permanent else "failed", str(exc), exc.reason)
     except Exception as exc:  # a template or data fault: retry later, end as dead, never loop forever
         log.exception("delivery %s broke", row.id)
-        outcome = Outcome(row.id, "failed", f"error: {type(exc).__name__}")
+        outcome = Outcome(row, "failed", f"error: {type(exc).__name__}")
     else:
-        outcome = Outcome(row.id, "sent", provider_id)
+        outcome = Outcome(row, "sent", provider_id)
     DELIVERIES.labels(row.channel, outcome.state).inc()
     return outcome
 
 
 def record(courier: Courier, outcomes: list[Outcome]) -> None:
     """Every outcome of a batch in one write transaction."""
+    if outcomes:
+        with courier.store.write() as db:
+            _record(db, outcomes, courier.clock.now())
+
+
+def turn(courier: Courier, outcomes: list[Outcome], room: int) -> list[Outbox]:
+    """One write transaction per turn of the worker: record what finished, claim what is due."""
+    if not outcomes and room <= 0:
+        return []
+    now = courier.clock.now()
+    with courier.store.write() as db:
+        _record(db, outcomes, now)
+        return _claim(db, now, room)
+
+
+def _record(db: Session, outcomes: list[Outcome], now: datetime) -> None:
+    """One executemany of the batch's changes by id (the claimed rows carry what the rules need: no re-read)."""
     if not outcomes:
         return
-    now = courier.clock.now()
-    with courier.store.write() as db:  # one read of the batch's rows, one executemany of their changes
-        rows = {r.id: r for r in db.scalars(select(Outbox).where(Outbox.id.in_([o.row_id for o in outcomes])))}
-        for outcome in outcomes:
-            {"sent": _sent, "failed": _failed, "rejected": _rejected}[outcome.state](
-                db, rows[outcome.row_id], outcome, now)
+    changes = [{"id": o.row.id, **{"sent": _sent, "failed": _failed, "rejected": _rejected}[o.state](o, now)}
+               for o in outcomes]
+    for keys in {tuple(sorted(c)) for c in changes}:  # rows changing the same columns go in one executemany
+        db.execute(update(Outbox), [c for c in changes if tuple(sorted(c)) == keys])
+    bounced = [o.row.contact_id for o in outcomes if o.state == "rejected" and o.row.channel == "email"
+               and o.row.contact_id is not None]
+    if bounced:  # the next letter must not go the same way
+        db.execute(update(Contact).where(Contact.id.in_(bounced)).values(bounced_at=now))
     for outcome in outcomes:
         if outcome.state != "sent":
-            log.warning("delivery %s %s: %s %s", outcome.row_id, outcome.state, outcome.detail, outcome.reason)
+            log.warning("delivery %s %s: %s %s", outcome.row.id, outcome.state, outcome.detail, outcome.reason)
 
 
-def _message(courier: Courier, row: Outbox, letter) -> EmailMessage:  # type: ignore[no-untyped-def]
-    msg = EmailMessage()
-    msg["From"] = courier.mail_from
-    msg["To"] = row.destination
-    msg["Subject"] = letter.subject
-    msg["Date"] = formatdate(courier.clock.now().timestamp(), usegmt=True)
+def _envelope(courier: Courier, row: Outbox) -> Envelope:
     # One Message-ID per outbox row, the same on every retry: a receiver that got it once drops the copy.
-    msg["Message-ID"] = f"<{row.idempotency_key}@{courier.mail_from.rpartition('@')[2] or 'kabinet.localhost'}>"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(letter.text)
-    msg.add_alternative(letter.html, subtype="html")
-    return msg
+    domain = courier.mail_from.rpartition("@")[2] or "kabinet.localhost"
+    return Envelope(sender=courier.mail_from, to=row.destination, at=courier.clock.now(),
+                    message_id=f"<{row.idempotency_key}@{domain}>")
 
 
 def _envelope_from(courier: Courier, row: Outbox) -> str:
@@ -163,30 +180,29 @@ def verp_mark(hasher: Hasher, row_id: int) -> str:
     return hasher.digest("verp", str(row_id))[:12]
 
 
-def _rejected(db: Session, row: Outbox, outcome: Outcome, now: datetime) -> None:
+def _wiped(row: Outbox) -> dict:
+    return {k: v for k, v in row.data.items() if k != "_sealed"}  # the code is no one's business now
+
+
+def _rejected(outcome: Outcome, now: datetime) -> dict:
     """Refused for good by the receiver: never retried; the receiver's words are kept for the citizen's page
     (and masked in the log, as every log line is)."""
-    row.state, row.last_error = "rejected", f"{outcome.detail}: {outcome.reason}"[:500]
-    row.data = {k: v for k, v in row.data.items() if k != "_sealed"}
-    if row.channel == "email" and row.contact_id is not None:  # the next letter must not go the same way
-        db.execute(update(Contact).where(Contact.id == row.contact_id).values(bounced_at=now))
+    return {"state": "rejected", "last_error": f"{outcome.detail}: {outcome.reason}"[:500],
+            "data": _wiped(outcome.row)}
 
 
-def _sent(db: Session, row: Outbox, outcome: Outcome, now: datetime) -> None:
+def _sent(outcome: Outcome, now: datetime) -> dict:
+    row = outcome.row
     LATENCY.labels(row.channel).observe(max(0.0, (now - row.created_at).total_seconds()))
-    row.state, row.sent_at, row.provider_id = "sent", now, outcome.detail[:200]
-    row.data = {k: v for k, v in row.data.items() if k != "_sealed"}  # the code is no one's business now
+    return {"state": "sent", "sent_at": now, "provider_id": outcome.detail[:200], "data": _wiped(row)}
 
 
-def _failed(db: Session, row: Outbox, outcome: Outcome, now: datetime) -> None:
-    row.last_error = outcome.detail[:500]
+def _failed(outcome: Outcome, now: datetime) -> dict:
+    row = outcome.row
     if row.attempts >= MAX_ATTEMPTS:
-        row.state = "dead"
-        row.data = {k: v for k, v in row.data.items() if k != "_sealed"}
-    else:
-        row.state = "failed"
-        delay = BACKOFF_S[min(row.attempts, len(BACKOFF_S)) - 1]
-        row.next_attempt_at = now + timedelta(seconds=delay)
+        return {"state": "dead", "last_error": outcome.detail[:500], "data": _wiped(row)}
+    delay = BACKOFF_S[min(row.attempts, len(BACKOFF_S)) - 1]
+    return {"state": "failed", "last_error": outcome.detail[:500], "next_attempt_at": now + timedelta(seconds=delay)}
 
 
 async def drain_once(courier: Courier) -> int:
@@ -205,8 +221,13 @@ def drain(courier: Courier) -> int:
 
 
 async def run(courier: Courier, stop: threading.Event) -> None:
-    """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once; claim again as soon as
-    a commit queues something or a send finishes, so a code never waits behind a batch of notices."""
+    """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once.
+
+    Each turn is one write transaction (record what finished, claim what is due). A commit that queued a message
+    due now wakes the worker at once, so a code never waits behind a batch of notices; a send that finished waits
+    up to ``GATHER_S`` for the others of its batch, to be recorded together, and starts a claim only if the last
+    claim filled every free slot (otherwise there is nothing new to find). Delayed notices and retries are found
+    by the poll, at least every ``POLL_S``."""
     woken = courier.wake.attach()
     listen(courier.store.engine, courier.wake.set, stop)  # PostgreSQL: requests in other processes wake it too
     sending: set[asyncio.Task[Outcome]] = set()
@@ -218,26 +239,39 @@ async def run(courier: Courier, stop: threading.Event) -> None:
             finished.append(task.result())
 
     next_purge, next_check = courier.clock.now(), courier.clock.now() + CHAIN_CHECK_FIRST
+    claim_now, more, last_claim = True, False, 0.0
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         if courier.clock.now() >= next_purge:
             next_purge = courier.clock.now() + PURGE_EVERY
             await asyncio.to_thread(_purge, courier)
         if courier.clock.now() >= next_check:
             next_check = courier.clock.now() + CHAIN_CHECK_EVERY
-            asyncio.get_running_loop().run_in_executor(None, check_chains, courier)  # long: sending goes on
+            loop.run_in_executor(None, check_chains, courier)  # long: sending goes on
         woken.clear()  # before claiming: a commit from now on is seen by the wait below
+        batch, finished[:] = finished[:], []
+        room = IN_FLIGHT - len(sending) if claim_now else 0
         try:
-            batch, finished[:] = finished[:], []
-            record(courier, batch)  # what finished since the last turn, in one transaction
-            for row in claim(courier, limit=IN_FLIGHT - len(sending)) if len(sending) < IN_FLIGHT else []:
-                task = asyncio.create_task(deliver(courier, row))
-                sending.add(task)
-                task.add_done_callback(done)
+            rows = turn(courier, batch, room)
         except Exception:  # a broken row or a lost database must not end the worker (its lease brings it back)
-            log.exception("outbox claim failed")
+            log.exception("outbox turn failed")
+            finished[:0], rows = batch, []  # recorded next turn
+        if room > 0:
+            more, last_claim = len(rows) == room, loop.time()
+        for row in rows:
+            task = asyncio.create_task(deliver(courier, row))
+            sending.add(task)
+            task.add_done_callback(done)
         waiter = asyncio.create_task(woken.wait())
         await asyncio.wait({waiter, *sending}, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED)
+        if finished and not woken.is_set() and sending:
+            # Sends finished but nothing new was queued: let the rest of the batch finish too (at most GATHER_S; a
+            # commit ends the wait at once), so their outcomes and the next claim share one transaction.
+            rest = asyncio.ensure_future(asyncio.wait(set(sending), timeout=GATHER_S))
+            await asyncio.wait({waiter, rest}, return_when=asyncio.FIRST_COMPLETED)
+            rest.cancel()
         waiter.cancel()
+        claim_now = woken.is_set() or more or loop.time() - last_claim >= POLL_S
     if sending:
         await asyncio.wait(sending, timeout=30)
     record(courier, finished)

@@ -6,21 +6,38 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.domain.errors import ContactNotFound, ContactTaken
 from kabinet.domain.ids import Id, parse_id
-from kabinet.store.db import lock_value
+from kabinet.store.db import CONTACT_BOOKS, lock_value
 from kabinet.store.models import Contact, Outbox
 
 
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
-    """The account's contacts that are not removed, oldest first."""
-    return list(db.scalars(
-        select(Contact).where(Contact.account_id == account_id, Contact.removed_at.is_(None))
-        .order_by(Contact.created_at, Contact.id)
-    ))
+    """The account's contacts that are not removed, oldest first.
+
+    Read once per transaction (issue 12: a step re-read the list 2–4 times — the guard, the change, the notices):
+    later calls return the same objects less those the step has removed since, plus those it has added (see
+    ``_join_book``). Taking the account's lock forgets the book, so what a step decides on is read under it."""
+    books = db.info.setdefault(CONTACT_BOOKS, {})
+    book = books.get(account_id)
+    if book is None:
+        book = books[account_id] = list(db.scalars(
+            select(Contact).where(Contact.account_id == account_id, Contact.removed_at.is_(None))
+            .order_by(Contact.created_at, Contact.id)
+        ))
+    return [c for c in book if c.removed_at is None]
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _join_book(session: Session, instance: object) -> None:
+    """A contact added in a transaction joins its account's book if the book was read (it is the newest)."""
+    if isinstance(instance, Contact):
+        book = session.info.get(CONTACT_BOOKS, {}).get(instance.account_id)
+        if book is not None and instance not in book:
+            book.append(instance)
 
 
 def all_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -30,8 +47,9 @@ def all_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
 
 def own_contact(db: Session, account_id: uuid.UUID, contact_id: Id) -> Contact:
     """A present contact of this account; anyone else's id is simply "not found" (nothing revealed)."""
-    contact = db.get(Contact, parse_id(contact_id, ContactNotFound))
-    if contact is None or contact.account_id != account_id or contact.removed_at is not None:
+    wanted = parse_id(contact_id, ContactNotFound)
+    contact = next((c for c in present_contacts(db, account_id) if c.id == wanted), None)  # the step reads them anyway
+    if contact is None:
         raise ContactNotFound()
     return contact
 

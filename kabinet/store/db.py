@@ -23,6 +23,8 @@ from kabinet.domain.errors import ConcurrentChange
 from kabinet.store.models import Account, Challenge
 
 IMMEDIATE = "kabinet_immediate"
+# Session.info key of the contact books read in this transaction (``kabinet.store.contacts.present_contacts``).
+CONTACT_BOOKS = "kabinet_contact_books"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -58,6 +60,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite reads are local and never wait for writers (WAL): cheap enough to run in an event loop.
+        self.reads_inline = engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
     def carry(self, **info: Any) -> None:
@@ -94,7 +98,9 @@ class Store:
 
 
 def lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
-    """The account row, locked until the transaction ends (a no-op lock on SQLite, see module doc)."""
+    """The account row, locked until the transaction ends (a no-op lock on SQLite, see module doc). Contacts read
+    before the lock are forgotten: what the step decides on must be read under it."""
+    session.info.pop(CONTACT_BOOKS, None)
     return session.scalars(select(Account).where(Account.id == account_id).with_for_update()).one_or_none()
 
 

@@ -1,13 +1,21 @@
-"""Apply Alembic migrations from code (``kabinet db upgrade``, ``kabinet serve``, tests)."""
+"""Apply Alembic migrations from code (``kabinet db upgrade``, ``kabinet serve``, tests).
+
+Alembic (with Mako) is imported when a migration runs, not with this module: ``kabinet serve``'s worker processes
+import the CLI module again, and ~11 MB of migration tooling in every web worker serves nobody (issue 12, memory)."""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "kabinet.store:migrations")
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -16,6 +24,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
+    from alembic import command
+
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

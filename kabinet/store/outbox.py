@@ -27,10 +27,15 @@ def backlog(db: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
     return {(channel, state): count for channel, state, count in rows}, oldest
 
 
-def unsent_notice(db: Session, contact_id: uuid.UUID, template: str) -> Outbox | None:
-    """A notice to this contact not yet claimed by any worker, locked so none claims it while it is extended
-    (``SKIP LOCKED``: one a worker is claiming right now is left alone, and a new notice is queued instead)."""
-    return db.scalars(select(Outbox).where(Outbox.contact_id == contact_id, Outbox.template == template,
+def unsent_notices(db: Session, contact_ids: list[uuid.UUID], templates: frozenset[str]
+                   ) -> dict[tuple[uuid.UUID, str], Outbox]:
+    """The newest notice of each template to each of these contacts not yet claimed by any worker, in one query,
+    locked so none claims them while they are extended (``SKIP LOCKED``: one a worker is claiming right now is left
+    alone, and a new notice is queued instead)."""
+    if not contact_ids:
+        return {}
+    rows = db.scalars(select(Outbox).where(Outbox.contact_id.in_(contact_ids), Outbox.template.in_(templates),
                                            Outbox.state == "queued", Outbox.attempts == 0)
-                      .order_by(Outbox.id.desc()).limit(1).with_for_update(skip_locked=True)
-                      .execution_options(populate_existing=True)).first()
+                      .order_by(Outbox.id).with_for_update(skip_locked=True)
+                      .execution_options(populate_existing=True)).all()
+    return {(row.contact_id, row.template): row for row in rows if row.contact_id is not None}  # the newest wins

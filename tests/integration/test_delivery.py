@@ -67,35 +67,32 @@ def test_password_hash_is_upgraded_on_sign_in(client, kb, sms, mail):
 
 def test_smtp_connection_is_kept_and_reopened_after_the_server_drops_it():
     import asyncio
-    from email.message import EmailMessage
+    from datetime import UTC, datetime
 
     from aiosmtpd.controller import Controller
 
-    from kabinet.delivery.render import render_letter
+    from kabinet.delivery.compose import Envelope, compose
+    from kabinet.delivery.render import Letter
     from kabinet.delivery.senders import SmtpMailer
     from tests.servers import start_smtp
 
     controller, sink = start_smtp()
     servers = [controller]
-    letter = render_letter("test_notification", "en", {"account_name": "A"})
-
-    def message(n: int) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"], msg["To"] = "k@example.org", "a@example.org"
-        msg["Subject"], msg["Message-ID"] = f"n{n}", f"<{n}@x>"
-        msg.set_content("hello")
-        return msg
+    def send(mailer: SmtpMailer, n: int):
+        letter = Letter(subject=f"n{n}", text="hello\n", html="<p>hello</p>")
+        envelope = Envelope(sender="k@example.org", to="a@example.org", message_id=f"<{n}@x>", at=datetime.now(UTC))
+        return mailer.send(letter, envelope, raw=compose(letter, envelope), envelope_from="k@example.org")
 
     async def scenario() -> None:
         mailer = SmtpMailer(f"smtp://127.0.0.1:{controller.port}")
-        await mailer.send(message(1), letter, raw=message(1).as_bytes(), envelope_from="k@example.org")
-        await mailer.send(message(2), letter, raw=message(2).as_bytes(), envelope_from="k@example.org")
+        await send(mailer, 1)
+        await send(mailer, 2)
         idle, _slots = mailer._pool()  # the point of the test
         assert len(idle) == 1 and idle[0].is_connected  # one connection, kept open between letters
         controller.stop()  # the server goes away and comes back: the kept connection is dead
         servers.append(Controller(sink, hostname="127.0.0.1", port=controller.port))
         servers[-1].start()
-        await mailer.send(message(3), letter, raw=message(3).as_bytes(), envelope_from="k@example.org")
+        await send(mailer, 3)
 
     try:
         asyncio.run(scenario())

@@ -18,7 +18,7 @@ from kabinet.policy import NOT_ME_TTL
 from kabinet.security.tokens import new_token
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact
-from kabinet.store.outbox import unsent_notice
+from kabinet.store.outbox import unsent_notices
 from kabinet.texts import Text, translate
 
 CHANNELS = {"self-service": "in the personal account", "operator": "at a service centre"}
@@ -57,14 +57,15 @@ def contact_changed(
     """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
     address that contact data changed."""
     locale = account.locale
-    tell = _teller(ctx, db, account, now)
     present = present_contacts(db, account.id)
     primaries = [c for c in present if c.is_primary and c.verified_at is not None]
     if (email := next((c for c in primaries if c.kind == "email"), None)) is not None and email.bounced_at:
         primaries = [c for c in primaries if c is not email] + [reachable_email(present, email)]
-    for contact in [*primaries, *([previous] if previous is not None and not previous.bounced_at else [])]:
-        if contact is not removed:
-            tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
+    told = [c for c in [*primaries, *([previous] if previous is not None and not previous.bounced_at else [])]
+            if c is not removed]
+    tell = _teller(ctx, db, account, now, told)
+    for contact in told:
+        tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
     if removed is not None and removed.kind == "email" and removed.verified_at is not None and not removed.bounced_at:
         tell(removed, "email_removed", {"account_name": mask_name_strictly(account.full_name),
                                         "channel": translate(locale, CHANNELS[channel])})
@@ -74,8 +75,9 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
     """Tell every verified channel the account still has (password recovered, backup code used, identity
     data changed…): whoever did it may hold one channel, so the others must hear of it too. No name in it:
     a reissued number's new owner learns nothing of the citizen."""
-    tell = _teller(ctx, db, account, now)
-    for contact in reachable(present_contacts(db, account.id)):
+    told = reachable(present_contacts(db, account.id))
+    tell = _teller(ctx, db, account, now, told)
+    for contact in told:
         tell(contact, "security_notice", {"what": what.render(account.locale)})
 
 
@@ -83,12 +85,15 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
 MERGEABLE = frozenset({"contact_changed", "security_notice"})
 
 
-def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> Callable[[Contact, str, dict], None]:
+def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told: list[Contact]
+            ) -> Callable[[Contact, str, dict], None]:
     """Queues one notice to one contact, in the account's language, each with the same single-use
     "this wasn't me" link — made once per change, and only if a notice of it is queued (not when every one of them
-    joins a notice already waiting, which carries a link of its own)."""
+    joins a notice already waiting, which carries a link of its own). The notices still waiting for the contacts
+    to be ``told`` are read in one query."""
     at = when(now, account.locale)
     made: list[str] = []
+    unsent = unsent_notices(db, [c.id for c in told], MERGEABLE)
 
     def not_me_url() -> str:
         if not made:
@@ -97,7 +102,7 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime) -> C
         return made[0]
 
     def tell(contact: Contact, template: str, data: dict) -> None:
-        if template in MERGEABLE and (waiting := unsent_notice(db, contact.id, template)) is not None \
+        if template in MERGEABLE and (waiting := unsent.get((contact.id, template))) is not None \
                 and waiting.data.get("what") and data.get("what"):
             # The same notice to the same contact is still waiting: one message says both changes (issue 12: fewer,
             # better messages). Nothing is dropped; its "this wasn't me" link covers the account either way.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from kabinet.flows.recovery import not_me
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
 from kabinet.flows.shared.views import AccountView, account_view
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ApprovalOut, ChallengeOut, Confirmed, answers
 from kabinet.web.deps import (
@@ -28,7 +29,7 @@ from kabinet.web.deps import (
     set_session_cookie,
 )
 
-router = APIRouter(prefix="/api/v1", responses=problem_responses())
+router = api_router(prefix="/api/v1", responses=problem_responses())
 
 
 class RegistrationIn(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -25,11 +25,12 @@ from kabinet.flows.contacts import (
 )
 from kabinet.flows.shared.removal import Removed
 from kabinet.flows.shared.views import PendingContact
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
-from kabinet.web.deps import CurrentSession, Kb, RequestMeta
+from kabinet.web.deps import CurrentSession, Kb, RequestMeta, read_step
 
-router = APIRouter(prefix="/api/v1", responses=problem_responses())
+router = api_router(prefix="/api/v1", responses=problem_responses())
 
 
 class ContactIn(BaseModel):
@@ -51,8 +52,8 @@ class SettingsIn(BaseModel):
 
 
 @router.get("/contacts", **answers(ContactsOut))
-def list_contacts(kb: Kb, session: CurrentSession) -> Any:
-    return {"contacts": contact_list.list_contacts(kb.ctx, account_id=session.account_id)}
+async def list_contacts(kb: Kb, session: CurrentSession) -> Any:
+    return {"contacts": await read_step(kb, contact_list.list_contacts, kb.ctx, account_id=session.account_id)}
 
 
 @router.post("/contacts", status_code=201, **answers(ContactOut, 201, (202, PendingContact)))

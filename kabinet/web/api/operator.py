@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kabinet.flows.centre import (
@@ -22,11 +21,12 @@ from kabinet.flows.centre import (
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.removal import Removed
 from kabinet.flows.shared.views import PendingContact
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers
 from kabinet.web.deps import CurrentOperator, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1/operator", tags=["service centre"], responses=problem_responses())
+router = api_router(prefix="/api/v1/operator", tags=["service centre"], responses=problem_responses())
 
 
 class SignInIn(BaseModel):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, CodesOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1", tags=["recovery"], responses=problem_responses())
+router = api_router(prefix="/api/v1", tags=["recovery"], responses=problem_responses())
 
 
 class RecoveryIn(BaseModel):

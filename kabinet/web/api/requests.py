@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kabinet.flows.account import support_request
 from kabinet.flows.centre import requests as centre_requests
 from kabinet.flows.shared.requests import RequestView
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import answers
 from kabinet.web.deps import CurrentOperator, CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1", tags=["requests"], responses=problem_responses())
+router = api_router(prefix="/api/v1", tags=["requests"], responses=problem_responses())
 
 
 class RequestIn(BaseModel):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.account import history
 from kabinet.flows.relying import connected
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ConnectedOut, SessionsOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1", responses=problem_responses())
+router = api_router(prefix="/api/v1", responses=problem_responses())
 
 
 @router.get("/sessions", **answers(SessionsOut))

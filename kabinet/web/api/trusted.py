@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kabinet.flows.trusted import approvals, invitations, overview, removal
+from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ApprovalOut, ChallengeOut, LinkOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
-router = APIRouter(prefix="/api/v1/trusted", tags=["trusted person"], responses=problem_responses())
+router = api_router(prefix="/api/v1/trusted", tags=["trusted person"], responses=problem_responses())
 
 
 class InviteIn(BaseModel):

@@ -8,8 +8,6 @@ import io
 from collections.abc import Callable
 from typing import Annotated
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -91,6 +89,9 @@ def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an SVG QR code (made here by ``qrcode``: nothing is fetched from outside)."""
+    import qrcode  # imported when someone enrols an app: with Pillow it would weigh on every worker's memory
+    import qrcode.image.svg
+
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -1,0 +1,132 @@
+"""Kabinet against the django-allauth reference, on this box, in one command (issue 12's table).
+
+Runs the peer (``../shared/peers/allauth``, copied to a scratch folder so ``shared/`` is never written; Kabinet's
+Argon2 cost, 2 gunicorn workers) and ``bench.walk`` (2 web workers, SQLite) one after the other, ``--rounds`` times
+interleaved, so both see the same machine; then prints the medians and their ratios against the targets::
+
+    python -m bench.compare --rounds 3 --out bench/results/$(date -u +%Y%m%dT%H%MZ)-compare
+
+Server CPU per operation is the steadiest figure (both drivers charge a phase the mail it caused: Kabinet's phases
+end when its outbox is drained, the peer sends inside the request). Memory per worker is each server's largest
+worker, sampled through the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PEER = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peers", "allauth")
+
+# (label, Kabinet's figure, the peer's figure, target ratio or None)
+ROWS = (
+    ("server CPU per sign-in, ms", lambda k: k["signin"]["server_cpu_ms_per_signin"],
+     lambda p: p["signin"]["server_cpu_ms_per_signin"], None),
+    ("server CPU per full walk a–g, ms", lambda k: k["flow"]["server_cpu_ms_per_flow"],
+     lambda p: p["flow"]["server_cpu_ms_per_flow"], 0.33),
+    ("server CPU per contact cycle (outbox drained), ms", lambda k: k["cycle"]["server_cpu_ms_per_cycle"],
+     lambda p: p["cycle"]["server_cpu_ms_per_cycle"], 0.33),
+    ("server CPU per signed-in read, ms", lambda k: k["reads"]["server_cpu_ms_per_read"],
+     lambda p: p["reads"]["server_cpu_ms_per_page"], 0.15),
+    ("read p99, ms", lambda k: k["reads"]["latency"]["p99_ms"], lambda p: p["reads"]["latency"]["p99_ms"], 0.2),
+    ("contact cycles per s", lambda k: k["cycle"]["per_s"], lambda p: p["cycle"]["per_s"], None),
+    ("memory per worker, MB", lambda k: k["memory_per_worker_mb"], lambda p: p["memory_per_worker_mb"], 1.0),
+)
+
+
+class RssWatch:
+    """The largest resident memory each process matching ``needle`` reached while the watch ran."""
+
+    def __init__(self, needle: str) -> None:
+        self.needle, self.peak, self._stop = needle, {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if self.needle.encode() not in f.read():
+                            continue
+                    with open(f"/proc/{pid}/status") as f:
+                        rss = next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
+                except (FileNotFoundError, ProcessLookupError, StopIteration):
+                    continue
+                self.peak[pid] = max(self.peak.get(pid, 0.0), rss)
+
+
+def run_peer(scratch: str) -> dict:
+    env = {**os.environ, "RUNS": "1", "PEER_HASHER": "kabinet", "ARGON2": "0", "QUIET_MAX": "10"}
+    with RssWatch("peer_site.wsgi") as watch:
+        subprocess.run(["bash", os.path.join(scratch, "run.sh")], env=env, check=True, stdout=subprocess.DEVNULL)
+    newest = max(glob.glob(os.path.join(scratch, "results", "*", "run1.json")), key=os.path.getmtime)
+    with open(newest) as f:
+        result = json.load(f)
+    result["memory_per_worker_mb"] = round(max(watch.peak.values()), 1)  # a worker: the supervisor holds no app
+    return result
+
+
+def run_kabinet(out: str) -> dict:
+    subprocess.run([sys.executable, "-m", "bench.walk", "--users", "3000", "--concurrency", "16", "--workers", "2",
+                    "--json", out], check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        result = json.load(f)
+    result["memory_per_worker_mb"] = max(result["rss_mb"])  # the largest process of the server tree
+    return result
+
+
+def table(kabinet: list[dict], peer: list[dict]) -> str:
+    lines = ["| measure | Kabinet | allauth (Kabinet's Argon2) | Kabinet / allauth | target | met |",
+             "|---|---|---|---|---|---|"]
+    for label, of_k, of_p, target in ROWS:
+        k, p = statistics.median(of_k(r) for r in kabinet), statistics.median(of_p(r) for r in peer)
+        ratio = k / p if p else float("nan")
+        higher_is_better = label.startswith("contact cycles")
+        met = "" if target is None else ("yes" if ratio <= target else "no")
+        lines.append(f"| {label} | {k:g} | {p:g} | {ratio:.2f} | "
+                     f"{'' if target is None else ('≥ 3' if higher_is_better else f'≤ {target:g}')} | {met} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    scratch = tempfile.mkdtemp(prefix="allauth-peer-copy.")
+    shutil.copytree(PEER, scratch, dirs_exist_ok=True, ignore=shutil.ignore_patterns("results"))
+    kabinet, peer = [], []
+    try:
+        for n in range(args.rounds):
+            peer.append(run_peer(scratch))
+            kabinet.append(run_kabinet(f"{args.out}-kabinet-{n + 1}.json"))
+            print(f"round {n + 1}/{args.rounds}: cycle {kabinet[-1]['cycle']['server_cpu_ms_per_cycle']} ms vs "
+                  f"{peer[-1]['cycle']['server_cpu_ms_per_cycle']} ms", flush=True)
+            time.sleep(2)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    with open(f"{args.out}.json", "w") as f:
+        json.dump({"kabinet": kabinet, "peer": peer}, f, indent=1)
+    print(f"\nMedians of {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:\n")
+    print(table(kabinet, peer))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Issue 12's shape rules, measured in statements (no timing): a step reads the account's contact book once, a
+read costs the same statements however many contacts there are (no N+1), and the notices of a change look for
+waiting notices in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from kabinet.demo import EMAIL, PHONE
+from tests.integration.helpers import add_verified_email, contacts, demo_citizen, link_token
+
+BOOK = "WHERE contact.account_id"
+WAITING = "outbox.attempts ="
+
+
+@contextmanager
+def statements(kb) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(kb.store.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(kb.store.engine, "before_cursor_execute", count)
+
+
+def reads_of(seen: list[str], marker: str) -> int:
+    return sum(marker in s and s.startswith("SELECT") for s in seen)
+
+
+def test_every_step_of_a_contact_cycle_reads_the_contact_book_once(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    new = "ivan.new@example.org"
+    with statements(kb) as seen:
+        added = ivan.post("/api/v1/contacts", {"kind": "email", "value": new})
+    assert added.status_code == 201 and reads_of(seen, BOOK) == 1
+    token = link_token(ivan, new)
+    with statements(kb) as seen:
+        assert ivan.post("/api/v1/contacts/verify", {"token": token}).status_code == 200
+    assert reads_of(seen, BOOK) == 1 and reads_of(seen, WAITING) == 1
+    with statements(kb) as seen:
+        assert ivan.post(f"/api/v1/contacts/{added.json()['contact']['id']}/primary").status_code == 200
+    assert reads_of(seen, BOOK) == 1 and reads_of(seen, WAITING) == 1
+    old = contacts(ivan)[EMAIL]["id"]
+    with statements(kb) as seen:
+        started = ivan.delete(f"/api/v1/contacts/{old}")
+    assert started.status_code == 202 and reads_of(seen, BOOK) == 1
+    code = ivan.code_for(PHONE)
+    with statements(kb) as seen:
+        assert ivan.post(f"/api/v1/challenges/{started.json()['challenge']['id']}/confirm",
+                         {"code": code}).status_code == 200
+    assert reads_of(seen, BOOK) == 1 and reads_of(seen, WAITING) == 1
+
+
+def test_a_read_costs_the_same_statements_with_two_contacts_or_six(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    with statements(kb) as few:
+        assert len(ivan.get("/api/v1/contacts").json()["contacts"]) == 2
+    for n in range(4):
+        add_verified_email(ivan, f"ivan.{n}@example.org")
+    with statements(kb) as many:
+        assert len(ivan.get("/api/v1/contacts").json()["contacts"]) == 6
+    assert len(few) == len(many) == 3  # the session, the contacts, their last letters
