@@ -362,6 +362,7 @@ def start_server(args, sms_url: str, smtp_url: str, data: str) -> list[subproces
     fresh seeded SQLite file or on the PostgreSQL store ``bench.population`` filled."""
     env = {**os.environ, "KABINET_DATA_DIR": data, "KABINET_SMTP_URL": smtp_url, "KABINET_SMS_GATEWAY": sms_url,
            "KABINET_RATE_LIMITS": "0", "KABINET_BASE_URL": args.base, "KABINET_DEV": "0",
+           "KABINET_ACCESS_LOG": "0",  # the peer (gunicorn) keeps no access log either
            "KABINET_OUTBOX": "off" if args.outbox == "worker" else "inline"}
     env.pop("KABINET_DATABASE_URL", None)
     if args.database_url:

@@ -175,7 +175,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
     upgrade(bootstrap.build(settings).store.engine)
     uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", log_config=None, **proxy_options(settings))
+                log_level="info", log_config=None, access_log=settings.access_log, **proxy_options(settings))
 
 
 @app.command()

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # "inline": each web process drains the outbox in a thread (claims are row-locked, so several may);
     # "off": only `kabinet worker` processes do.
     outbox: str = "inline"
+    # One log line per HTTP request from the server itself. Off where the load balancer in front keeps the access log
+    # (formatting and masking a line per request is ~5 % of a request's CPU, issue 12); the benches turn it off
+    # as the reference (gunicorn, no access log) has it.
+    access_log: bool = True
     # Only for benchmarks that replay thousands of sign-ins from one address: "0" lifts every rate limit.
     rate_limits: bool = True
     # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is

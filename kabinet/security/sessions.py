@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
@@ -45,10 +45,13 @@ def is_live(row: UserSession, now: datetime) -> bool:
     return row.revoked_at is None and now < row.expires_at and now - row.last_seen_at < SESSION_IDLE
 
 
+_BY_TOKEN = select(UserSession).where(UserSession.token_hash == bindparam("hash"))  # every signed-in request
+
+
 def find(db: Session, hasher: Hasher, token: str, now: datetime) -> UserSession | None:
     if not token or len(token) > 100:
         return None
-    row = db.scalars(select(UserSession).where(UserSession.token_hash == hasher.digest(PURPOSE, token))).first()
+    row = db.scalars(_BY_TOKEN, {"hash": hasher.digest(PURPOSE, token)}).first()
     return row if row is not None and is_live(row, now) else None
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kabinet.store.models import Challenge
+
+_OWNER = select(Challenge.account_id, Challenge.payload).where(Challenge.id == bindparam("id"))  # every confirm
 
 
 def owner(db: Session, challenge_id: uuid.UUID) -> uuid.UUID | tuple[uuid.UUID, ...] | None:
     """The account a challenge belongs to (to lock it first, before the challenge row); with the other account
     its step changes (``payload["for_account"]``: a trusted person's code approves another citizen's request)."""
-    row = db.execute(select(Challenge.account_id, Challenge.payload).where(Challenge.id == challenge_id)).first()
+    row = db.execute(_OWNER, {"id": challenge_id}).first()
     if row is None or row[0] is None:
         return None
     other = (row[1] or {}).get("for_account")

@@ -6,13 +6,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.domain.errors import ContactNotFound, ContactTaken
 from kabinet.domain.ids import Id, parse_id
 from kabinet.store.db import CONTACT_BOOKS, lock_value
 from kabinet.store.models import Contact, Outbox
+
+# Built once (see kabinet.store.db): the statements every step runs.
+_BOOK = (select(Contact).where(Contact.account_id == bindparam("account"), Contact.removed_at.is_(None))
+         .order_by(Contact.created_at, Contact.id))
+_VERIFIED = select(Contact).where(Contact.kind == bindparam("kind"), Contact.value == bindparam("value"),
+                                  Contact.verified_at.is_not(None), Contact.removed_at.is_(None))
+_NEWEST_ROWS = select(Outbox).where(Outbox.id.in_(
+    select(func.max(Outbox.id)).where(Outbox.contact_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Outbox.contact_id)))
 
 
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -24,10 +33,7 @@ def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
     books = db.info.setdefault(CONTACT_BOOKS, {})
     book = books.get(account_id)
     if book is None:
-        book = books[account_id] = list(db.scalars(
-            select(Contact).where(Contact.account_id == account_id, Contact.removed_at.is_(None))
-            .order_by(Contact.created_at, Contact.id)
-        ))
+        book = books[account_id] = list(db.scalars(_BOOK, {"account": account_id}))
     return [c for c in book if c.removed_at is None]
 
 
@@ -56,9 +62,7 @@ def own_contact(db: Session, account_id: uuid.UUID, contact_id: Id) -> Contact:
 
 def verified_owner(db: Session, kind: str, value: str) -> Contact | None:
     """The verified, present contact with this value, on whichever account holds it."""
-    return db.scalars(select(Contact).where(
-        Contact.kind == kind, Contact.value == value, Contact.verified_at.is_not(None), Contact.removed_at.is_(None),
-    )).first()
+    return db.scalars(_VERIFIED, {"kind": kind, "value": value}).first()
 
 
 def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID | None) -> None:
@@ -75,8 +79,7 @@ def last_deliveries(db: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID
     """The newest outbox row of each contact, in one query whatever their number."""
     if not contact_ids:
         return {}
-    latest = select(func.max(Outbox.id)).where(Outbox.contact_id.in_(contact_ids)).group_by(Outbox.contact_id)
-    return {row.contact_id: row for row in db.scalars(select(Outbox).where(Outbox.id.in_(latest)))}
+    return {row.contact_id: row for row in db.scalars(_NEWEST_ROWS, {"ids": contact_ids})}
 
 
 def mark_alive(db: Session, contact_id: uuid.UUID, now: datetime) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, bindparam, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,18 +97,24 @@ class Store:
         self.engine.dispose()
 
 
+# The hot statements are built once, with bound parameters: building and keying a statement per call cost more than
+# running it (issue 12: ~50–80 µs a query saved). SQLAlchemy caches their compiled form.
+_LOCK_ACCOUNT = select(Account).where(Account.id == bindparam("id")).with_for_update()
+_LOCK_CHALLENGE = (select(Challenge).where(Challenge.id == bindparam("id")).with_for_update()
+                   .execution_options(populate_existing=True))
+
+
 def lock_account(session: Session, account_id: uuid.UUID) -> Account | None:
     """The account row, locked until the transaction ends (a no-op lock on SQLite, see module doc). Contacts read
     before the lock are forgotten: what the step decides on must be read under it."""
     session.info.pop(CONTACT_BOOKS, None)
-    return session.scalars(select(Account).where(Account.id == account_id).with_for_update()).one_or_none()
+    return session.scalars(_LOCK_ACCOUNT, {"id": account_id}).one_or_none()
 
 
 def lock_challenge(session: Session, challenge_id: uuid.UUID) -> Challenge | None:
     """The challenge row, locked and read afresh. Callers lock the account first (one lock order everywhere),
     so two confirms of one code queue here and the second sees the first one's ``consumed_at``."""
-    return session.scalars(select(Challenge).where(Challenge.id == challenge_id).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
+    return session.scalars(_LOCK_CHALLENGE, {"id": challenge_id}).one_or_none()
 
 
 def lock_value(session: Session, kind: str, value: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from kabinet.store.models import Outbox
@@ -27,6 +27,12 @@ def backlog(db: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
     return {(channel, state): count for channel, state, count in rows}, oldest
 
 
+_UNSENT = (select(Outbox).where(Outbox.contact_id.in_(bindparam("ids", expanding=True)),
+                                Outbox.template.in_(bindparam("templates", expanding=True)),
+                                Outbox.state == "queued", Outbox.attempts == 0)
+           .order_by(Outbox.id).with_for_update(skip_locked=True).execution_options(populate_existing=True))
+
+
 def unsent_notices(db: Session, contact_ids: list[uuid.UUID], templates: frozenset[str]
                    ) -> dict[tuple[uuid.UUID, str], Outbox]:
     """The newest notice of each template to each of these contacts not yet claimed by any worker, in one query,
@@ -34,8 +40,5 @@ def unsent_notices(db: Session, contact_ids: list[uuid.UUID], templates: frozens
     alone, and a new notice is queued instead)."""
     if not contact_ids:
         return {}
-    rows = db.scalars(select(Outbox).where(Outbox.contact_id.in_(contact_ids), Outbox.template.in_(templates),
-                                           Outbox.state == "queued", Outbox.attempts == 0)
-                      .order_by(Outbox.id).with_for_update(skip_locked=True)
-                      .execution_options(populate_existing=True)).all()
+    rows = db.scalars(_UNSENT, {"ids": contact_ids, "templates": list(templates)}).all()
     return {(row.contact_id, row.template): row for row in rows if row.contact_id is not None}  # the newest wins

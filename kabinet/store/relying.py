@@ -7,16 +7,19 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.store.models import OidcClient, OidcCode, OidcGrant, OidcToken
 
+# Run on every contact change (built once: see kabinet.store.db).
+_SUBSCRIBED = select(OidcClient).join(OidcGrant, OidcGrant.client_id == OidcClient.id).where(
+    OidcGrant.account_id == bindparam("account"), OidcGrant.revoked_at.is_(None), OidcClient.events_uri.is_not(None))
+
 
 def subscribed_clients(db: Session, account_id: uuid.UUID) -> Sequence[OidcClient]:
     """Services this citizen has connected (grant not revoked) that take security events."""
-    return db.scalars(select(OidcClient).join(OidcGrant, OidcGrant.client_id == OidcClient.id).where(
-        OidcGrant.account_id == account_id, OidcGrant.revoked_at.is_(None), OidcClient.events_uri.is_not(None))).all()
+    return db.scalars(_SUBSCRIBED, {"account": account_id}).all()
 
 
 def grant_of(db: Session, account_id: uuid.UUID, client_id: str) -> OidcGrant | None:
