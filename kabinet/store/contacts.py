@@ -4,10 +4,12 @@ account's contacts."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, bindparam, event, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from kabinet.domain.errors import ContactNotFound, ContactTaken
 from kabinet.domain.ids import Id, parse_id
@@ -19,7 +21,17 @@ _BOOK = (select(Contact).where(Contact.account_id == bindparam("account"), Conta
          .order_by(Contact.created_at, Contact.id))
 _VERIFIED = select(Contact).where(Contact.kind == bindparam("kind"), Contact.value == bindparam("value"),
                                   Contact.verified_at.is_not(None), Contact.removed_at.is_(None))
-_NEWEST_ROWS = select(Outbox).where(Outbox.id.in_(
+_FATE = aliased(Outbox)
+_LISTED = (select(*Contact.__table__.c, _FATE.state.label("fate_state"), _FATE.sent_at.label("fate_sent_at"),
+                  _FATE.created_at.label("fate_created_at"), _FATE.attempts.label("fate_attempts"),
+                  _FATE.last_error.label("fate_error"), _FATE.next_attempt_at.label("fate_next_attempt_at"))
+           .outerjoin(_FATE, _FATE.id == select(func.max(Outbox.id)).where(Outbox.contact_id == Contact.id)
+                      .correlate(Contact).scalar_subquery())
+           .where(Contact.account_id == bindparam("account"), Contact.removed_at.is_(None))
+           .order_by(Contact.created_at, Contact.id))
+# What a contact's last letter or SMS came to: the columns the pages show, not the row (its sealed data stays put).
+_NEWEST_FATES = select(Outbox.contact_id, Outbox.state, Outbox.sent_at, Outbox.created_at, Outbox.attempts,
+                       Outbox.last_error, Outbox.next_attempt_at).where(Outbox.id.in_(
     select(func.max(Outbox.id)).where(Outbox.contact_id.in_(bindparam("ids", expanding=True)))
     .group_by(Outbox.contact_id)))
 
@@ -44,6 +56,13 @@ def _join_book(session: Session, instance: object) -> None:
         book = session.info.get(CONTACT_BOOKS, {}).get(instance.account_id)
         if book is not None and instance not in book:
             book.append(instance)
+
+
+def listed(db: Session, account_id: uuid.UUID) -> Sequence[Row[Any]]:
+    """The same contacts as plain rows, each with what its newest letter or SMS came to (``fate_*``; the newest by
+    the (contact, id) index), in one statement: what the contact list shows, without ORM objects to build and
+    track (issue 12: a signed-in read was three statements and a third of its cost in the ORM)."""
+    return db.execute(_LISTED, {"account": account_id}).all()
 
 
 def all_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -75,11 +94,11 @@ def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID | None
         raise ContactTaken()
 
 
-def last_deliveries(db: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID, Outbox]:
-    """The newest outbox row of each contact, in one query whatever their number."""
+def last_deliveries(db: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+    """What the newest message to each contact came to, in one query whatever their number."""
     if not contact_ids:
         return {}
-    return {row.contact_id: row for row in db.scalars(_NEWEST_ROWS, {"ids": contact_ids})}
+    return {row.contact_id: row for row in db.execute(_NEWEST_FATES, {"ids": contact_ids})}
 
 
 def mark_alive(db: Session, contact_id: uuid.UUID, now: datetime) -> None:

@@ -1,32 +1,31 @@
 """The contact list (S7): every present email and phone, with provider and the last delivery to it.
 
-One query for the contacts and one for their latest outbox rows, whatever the number of contacts.
+One statement for the contacts and what their newest messages came to, whatever the number of contacts.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ContactView, contact_view
+from kabinet.flows.shared.views import ContactView, contact_view, fate_of
 from kabinet.policy import RESEND_AFTER
 from kabinet.store.challenges import last_for_contact
-from kabinet.store.contacts import last_deliveries, present_contacts
-from kabinet.store.models import Contact
+from kabinet.store.contacts import listed
 
 
 def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[ContactView]:
     with ctx.store.read() as db:
-        contacts = present_contacts(db, account_id)
-        last = last_deliveries(db, [c.id for c in contacts])
-        contacts.sort(key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
-        return [contact_view(c, last.get(c.id), _resend_after(db, c)) for c in contacts]
+        contacts = sorted(listed(db, account_id), key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
+        return [contact_view(c, None, _resend_after(db, c), fate=fate_of(c)) for c in contacts]
 
 
-def _resend_after(db: Session, contact: Contact) -> datetime | None:
+def _resend_after(db: Session, contact: Row[Any]) -> datetime | None:
     """When an unconfirmed contact's letter or code may be sent again (one indexed lookup, unconfirmed ones only)."""
     if contact.verified_at is not None:
         return None

@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from kabinet.domain.email import PROVIDER_TITLES, provider_of
 from kabinet.domain.masks import mask_destination
@@ -67,12 +70,13 @@ def account_view(account: Account) -> AccountView:
     return AccountView(id=account.id, full_name=account.full_name, level=account.level, locale=account.locale)
 
 
-def contact_view(contact: Contact, last: Outbox | None = None, resend_after: datetime | None = None) -> ContactView:
+def contact_view(contact: Contact | Row[Any], last: Outbox | Row[Any] | None = None,
+                 resend_after: datetime | None = None, fate: DeliveryView | None = None) -> ContactView:
     return ContactView(resend_after=resend_after,
         id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
         verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
         sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,
-        last_delivery=delivery_view(last), bounced=contact.bounced_at is not None,
+        last_delivery=fate or delivery_view(last), bounced=contact.bounced_at is not None,
     )
 
 
@@ -83,7 +87,7 @@ def challenge_view(ch: Challenge) -> ChallengeView:
                          resend_after=resend_at, attempts_left=ch.attempts_left)
 
 
-def _provider(contact: Contact) -> str | None:
+def _provider(contact: Contact | Row[Any]) -> str | None:
     """A known provider's name, else the domain itself — as people write it (почта.рф, not xn--80a1acny.xn--p1ai)."""
     if contact.kind != "email":
         return None
@@ -97,13 +101,24 @@ def _provider(contact: Contact) -> str | None:
         return key
 
 
-def delivery_view(row: Outbox | None) -> DeliveryView | None:
+def delivery_view(row: Outbox | Row[Any] | None) -> DeliveryView | None:
     if row is None:
         return None
-    refused = row.state in ("rejected", "bounced", "complained")
-    return DeliveryView(state=row.state, at=row.sent_at or row.created_at, attempts=row.attempts,
-                        reason=row.last_error if refused else None,
-                        retry_at=row.next_attempt_at if row.state == "failed" else None)
+    return _delivery(row.state, row.sent_at or row.created_at, row.attempts, row.last_error, row.next_attempt_at)
+
+
+def fate_of(row: Row[Any]) -> DeliveryView | None:
+    """From a contact row of ``kabinet.store.contacts.listed`` (its ``fate_*`` columns)."""
+    if row.fate_state is None:
+        return None
+    return _delivery(row.fate_state, row.fate_sent_at or row.fate_created_at, row.fate_attempts, row.fate_error,
+                     row.fate_next_attempt_at)
+
+
+def _delivery(state: str, at: datetime, attempts: int, error: str | None, next_at: datetime | None) -> DeliveryView:
+    refused = state in ("rejected", "bounced", "complained")
+    return DeliveryView(state=state, at=at, attempts=attempts, reason=error if refused else None,
+                        retry_at=next_at if state == "failed" else None)
 
 
 @dataclass(frozen=True)
