@@ -71,7 +71,10 @@ def walk(args, size: int, round_: int, out: str, extra: list[str] | None = None)
         return json.load(f)
 
 
-PLAN = re.compile(r"LOG:  duration: [\d.]+ ms  plan:\n\s*Query Text: (?P<query>[\s\S]*?)\n(?P<plan>(?:\t.*\n?)+)")
+# A plan in PostgreSQL's log: "Query Text: …" (its lines, and the plan's, continue with a tab), then the plan from
+# its first node, the first line with a cost; it ends where the next log line begins (no tab).
+PLAN = re.compile(r"LOG:  duration: [\d.]+ ms  plan:\n\s*Query Text: (?P<query>[\s\S]*?)\n"
+                  r"(?P<plan>\t[^\n]*\(cost=[^\n]*\n(?:\t[^\n]*\n?)*)")
 
 
 def plans(log_text: str) -> dict[str, tuple[int, str]]:
@@ -79,7 +82,7 @@ def plans(log_text: str) -> dict[str, tuple[int, str]]:
     ran and one of its plans."""
     seen: dict[str, tuple[int, str]] = {}
     for match in PLAN.finditer(log_text):
-        query = " ".join(match["query"].split())
+        query = " ".join(match["query"].split())  # one line: the log's tabs and breaks say nothing
         if query.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SELECT pg_", "select pg_", "LISTEN", "NOTIFY")):
             continue
         count, plan = seen.get(query, (0, match["plan"]))
@@ -146,10 +149,16 @@ def main() -> None:
         explain_settings(args.database_url, False)
     with open(args.pg_log, errors="replace") as f:
         f.seek(start)
-        found = plans(f.read())
-    flagged, rows = Counter(), table_rows(args.database_url)
-    with open(f"{args.out}-explain.md", "w") as doc:
-        doc.write(f"# Every statement of the bench's flows at {sizes[-1]:,} citizens, with its plan\n\n"
+        flagged = write_explain(f.read(), table_rows(args.database_url), f"{args.out}-explain.md", sizes[-1])
+    print(f"\nsequential scans of growing tables: {dict(flagged) or 'none'}")
+    print(table(runs))
+
+
+def write_explain(log_text: str, rows: dict[str, int], path: str, size: int) -> Counter:
+    """The plans found in a stretch of PostgreSQL's log, as Markdown; the sequential scans of growing tables."""
+    found, flagged = plans(log_text), Counter()
+    with open(path, "w") as doc:
+        doc.write(f"# Every statement of the bench's flows at {size:,} citizens, with its plan\n\n"
                   "PostgreSQL auto_explain (ANALYZE, BUFFERS) during a short run of every phase; most frequent "
                   "first. Rows per table then: " + ", ".join(f"{t} {rows.get(t, 0):,}" for t in GROWING) + "\n\n")
         for query, (count, plan) in sorted(found.items(), key=lambda kv: -kv[1][0]):
@@ -157,8 +166,7 @@ def main() -> None:
             flagged.update(scans)
             doc.write(f"## {count}× {'— SEQ SCAN of ' + ', '.join(scans) if scans else ''}\n\n```sql\n{query}\n```\n"
                       f"```\n{plan.replace(chr(9), '')}```\n\n")
-    print(f"\n{len(found)} distinct statements; sequential scans of growing tables: {dict(flagged) or 'none'}")
-    print(table(runs))
+    return flagged
 
 
 if __name__ == "__main__":

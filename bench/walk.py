@@ -11,7 +11,12 @@ Phases (bounded in time and count):
   cycle   signed-in clients repeat (c)-(f) with a new address each time                      -> cycles/s
   reads   GET /api/v1/contacts with a session                                               -> reads/s, p50/p95/p99
 
-usage: python bench/walk.py --base http://127.0.0.1:8766 --server-pid PID --users 3000 --concurrency 16 --json out.json
+Each phase ends when the outbox has sent what it queued; its server CPU (web processes, a separate worker, and
+PostgreSQL's processes, reported apart) is charged to it.
+
+usage: python -m bench.walk --users 3000 --concurrency 16 --workers 2 --json out.json
+       python -m bench.walk --database-url postgresql+psycopg://… --population 1000000 --round 1 --users 1000 \
+           --workers 4 --outbox worker --json out.json          (a store filled by bench.population)
 """
 
 from __future__ import annotations
