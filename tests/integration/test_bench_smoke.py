@@ -10,10 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_phase_completes_and_the_outbox_drains(tmp_path):
+@pytest.mark.parametrize("outbox", ["inline", "worker"])  # the web process sends, or a `kabinet worker` of its own
+def test_every_phase_completes_and_the_outbox_drains(tmp_path, outbox):
     out = tmp_path / "bench.json"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -21,7 +24,7 @@ def test_every_phase_completes_and_the_outbox_drains(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "bench.walk", "--base", f"http://127.0.0.1:{port}", "--users", "60",
          "--concurrency", "2", "--read-clients", "4", "--workers", "1", "--signin-seconds", "1", "--flow-seconds", "2",
-         "--cycle-seconds", "2", "--read-seconds", "1", "--json", str(out)],
+         "--cycle-seconds", "2", "--read-seconds", "1", "--outbox", outbox, "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(out.read_text())
@@ -29,3 +32,4 @@ def test_every_phase_completes_and_the_outbox_drains(tmp_path):
         assert result[phase]["completed"] > 0 and result[phase]["errors"] == {}, (phase, result[phase])
     assert result["outbox"]["left"] == 0
     assert result["server_problems"] == {}
+    assert result["meta"]["server"].endswith("kabinet worker") == (outbox == "worker")
