@@ -73,15 +73,12 @@ class Courier:
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
     """Take up to ``limit`` due rows (codes and links first) in a transaction of their own."""
-    with courier.store.write() as db:
-        return _claim(db, courier.clock.now(), limit)
+    return turn(courier, [], limit)
 
 
 def _claim(db: Session, now: datetime, limit: int) -> list[Outbox]:
     """One statement: push the due rows' next attempt a lease ahead and hand them back (``UPDATE … RETURNING``;
     the inner ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers take different rows)."""
-    if limit <= 0:
-        return []
     urgent = case((Outbox.template.in_(INTERACTIVE), 0), else_=1)
     due = (select(Outbox.id).where(Outbox.state.in_(DUE), Outbox.next_attempt_at <= now)
            .order_by(urgent, Outbox.id).limit(limit).with_for_update(skip_locked=True))
@@ -129,9 +126,7 @@ async def deliver(courier: Courier, row: Outbox) -> Outcome:
 
 def record(courier: Courier, outcomes: list[Outcome]) -> None:
     """Every outcome of a batch in one write transaction."""
-    if outcomes:
-        with courier.store.write() as db:
-            _record(db, outcomes, courier.clock.now())
+    turn(courier, outcomes, 0)
 
 
 def turn(courier: Courier, outcomes: list[Outcome], room: int) -> list[Outbox]:
@@ -141,7 +136,7 @@ def turn(courier: Courier, outcomes: list[Outcome], room: int) -> list[Outbox]:
     now = courier.clock.now()
     with courier.store.write() as db:
         _record(db, outcomes, now)
-        return _claim(db, now, room)
+        return _claim(db, now, room) if room > 0 else []
 
 
 def _record(db: Session, outcomes: list[Outcome], now: datetime) -> None:

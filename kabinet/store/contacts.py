@@ -29,11 +29,6 @@ _LISTED = (select(*Contact.__table__.c, _FATE.state.label("fate_state"), _FATE.s
                       .correlate(Contact).scalar_subquery())
            .where(Contact.account_id == bindparam("account"), Contact.removed_at.is_(None))
            .order_by(Contact.created_at, Contact.id))
-# What a contact's last letter or SMS came to: the columns the pages show, not the row (its sealed data stays put).
-_NEWEST_FATES = select(Outbox.contact_id, Outbox.state, Outbox.sent_at, Outbox.created_at, Outbox.attempts,
-                       Outbox.last_error, Outbox.next_attempt_at).where(Outbox.id.in_(
-    select(func.max(Outbox.id)).where(Outbox.contact_id.in_(bindparam("ids", expanding=True)))
-    .group_by(Outbox.contact_id)))
 
 
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
@@ -92,13 +87,6 @@ def claim_value(db: Session, kind: str, value: str, account_id: uuid.UUID | None
     owner = verified_owner(db, kind, value)
     if owner is not None and owner.account_id != account_id:
         raise ContactTaken()
-
-
-def last_deliveries(db: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
-    """What the newest message to each contact came to, in one query whatever their number."""
-    if not contact_ids:
-        return {}
-    return {row.contact_id: row for row in db.execute(_NEWEST_FATES, {"ids": contact_ids})}
 
 
 def mark_alive(db: Session, contact_id: uuid.UUID, now: datetime) -> None:

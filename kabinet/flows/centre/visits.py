@@ -23,7 +23,7 @@ from kabinet.flows.shared.visits import check_visit, visit_step
 from kabinet.policy import VISIT_TTL
 from kabinet.store.accounts import id_by_snils
 from kabinet.store.centre import open_identity_requests
-from kabinet.store.contacts import last_deliveries, present_contacts
+from kabinet.store.contacts import listed
 from kabinet.store.models import Account, Operator, OperatorSession, Visit
 from kabinet.store.recovery import held as held_recoveries
 from kabinet.store.trusted import approval_for_recovery
@@ -150,13 +150,10 @@ def receipt(ctx: FlowContext, *, operator: OperatorSession, visit_id: Id, locale
 
 
 def _view(db: Session, account: Account, visit: Visit, now: datetime) -> VisitView:
-    present = present_contacts(db, account.id)
-    fates = last_deliveries(db, [c.id for c in present])
     contacts = [VisitContact(id=c.id, kind=c.kind, value=masked(c), verified=c.verified_at is not None,
                              primary=c.is_primary, sign_in=c.sign_in, recovery=c.recovery,
-                             last_delivery=fates[c.id].state if c.id in fates else None,
-                             bounced=c.bounced_at is not None)
-                for c in present]
+                             last_delivery=c.fate_state, bounced=c.bounced_at is not None)
+                for c in listed(db, account.id)]  # the contact list's own statement, fates included
     requests = [PendingRequest(id=r.id, number=r.number, phone=mask_destination("sms", r.phone) or "",
                                created_at=r.created_at)
                 for r in open_identity_requests(db, account.id)]

@@ -22,7 +22,7 @@ from kabinet.store.contacts import listed
 def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[ContactView]:
     with ctx.store.read() as db:
         contacts = sorted(listed(db, account_id), key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
-        return [contact_view(c, None, _resend_after(db, c), fate=fate_of(c)) for c in contacts]
+        return [contact_view(c, _resend_after(db, c), fate=fate_of(c)) for c in contacts]
 
 
 def _resend_after(db: Session, contact: Row[Any]) -> datetime | None:

@@ -14,7 +14,7 @@ from sqlalchemy import Row
 from kabinet.domain.email import PROVIDER_TITLES, provider_of
 from kabinet.domain.masks import mask_destination
 from kabinet.policy import RESEND_AFTER
-from kabinet.store.models import Account, Challenge, Contact, Outbox
+from kabinet.store.models import Account, Challenge, Contact
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,13 @@ def account_view(account: Account) -> AccountView:
     return AccountView(id=account.id, full_name=account.full_name, level=account.level, locale=account.locale)
 
 
-def contact_view(contact: Contact | Row[Any], last: Outbox | Row[Any] | None = None,
-                 resend_after: datetime | None = None, fate: DeliveryView | None = None) -> ContactView:
+def contact_view(contact: Contact | Row[Any], resend_after: datetime | None = None,
+                 fate: DeliveryView | None = None) -> ContactView:
     return ContactView(resend_after=resend_after,
         id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
         verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
         sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,
-        last_delivery=fate or delivery_view(last), bounced=contact.bounced_at is not None,
+        last_delivery=fate, bounced=contact.bounced_at is not None,
     )
 
 
@@ -101,24 +101,14 @@ def _provider(contact: Contact | Row[Any]) -> str | None:
         return key
 
 
-def delivery_view(row: Outbox | Row[Any] | None) -> DeliveryView | None:
-    if row is None:
-        return None
-    return _delivery(row.state, row.sent_at or row.created_at, row.attempts, row.last_error, row.next_attempt_at)
-
-
 def fate_of(row: Row[Any]) -> DeliveryView | None:
-    """From a contact row of ``kabinet.store.contacts.listed`` (its ``fate_*`` columns)."""
-    if row.fate_state is None:
+    """What a contact's newest letter or SMS came to, from a row of ``kabinet.store.contacts.listed``."""
+    state = row.fate_state
+    if state is None:
         return None
-    return _delivery(row.fate_state, row.fate_sent_at or row.fate_created_at, row.fate_attempts, row.fate_error,
-                     row.fate_next_attempt_at)
-
-
-def _delivery(state: str, at: datetime, attempts: int, error: str | None, next_at: datetime | None) -> DeliveryView:
-    refused = state in ("rejected", "bounced", "complained")
-    return DeliveryView(state=state, at=at, attempts=attempts, reason=error if refused else None,
-                        retry_at=next_at if state == "failed" else None)
+    return DeliveryView(state=state, at=row.fate_sent_at or row.fate_created_at, attempts=row.fate_attempts,
+                        reason=row.fate_error if state in ("rejected", "bounced", "complained") else None,
+                        retry_at=row.fate_next_attempt_at if state == "failed" else None)
 
 
 @dataclass(frozen=True)
