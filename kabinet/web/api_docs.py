@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from kabinet.web.deps import SCHEMES, optional_session
+from kabinet.web.steps import step_router
 
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kabinet API</title>

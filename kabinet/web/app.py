@@ -55,6 +55,7 @@ def create_app(kb: Parts) -> FastAPI:
             stop.set()
             kb.courier.wake.set()
             await asyncio.to_thread(thread.join, 35)
+        await kb.ctx.store.aclose()  # the async connections close in the loop they served
 
     app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None)

@@ -8,7 +8,6 @@ from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
@@ -59,9 +58,9 @@ async def optional_session(request: Request, kb: Annotated[Parts, Depends(get_kb
     if not token:
         return None
     now = kb.ctx.clock.now()
-    row = await read_step(kb, _find_session, kb, token, now)
+    row = await kb.ctx.store.run_read(_find_session, kb, token, now)
     if row is not None and sessions.needs_touch(row, now):  # a write may wait for SQLite's lock: never in the loop
-        await run_in_threadpool(_touch_session, kb, row, now)
+        await kb.ctx.store.run(_touch_session, kb, row, now)
     return row
 
 
@@ -76,12 +75,8 @@ def _touch_session(kb: Parts, row: UserSession, now: datetime) -> None:
 
 
 async def read_step(kb: Parts, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A read-only step, where it costs least: on SQLite in the event loop itself (a read in WAL mode never waits
-    for a writer and takes a fraction of a millisecond — less than the hop to a worker thread and back, which was a
-    quarter of a signed-in read, issue 12); on PostgreSQL, a network round trip away, in the thread pool."""
-    if kb.ctx.store.reads_inline:
-        return step(*args, **kwargs)
-    return await run_in_threadpool(step, *args, **kwargs)
+    """A read-only step, where it costs least (``Store.run_read``)."""
+    return await kb.ctx.store.run_read(step, *args, **kwargs)
 
 
 async def current_session(session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
@@ -105,19 +100,27 @@ CurrentSession = Annotated[UserSession, Depends(current_session)]
 MaybeSession = Annotated[UserSession | None, Depends(optional_session)]
 
 
-def optional_operator(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> OperatorSession | None:
+async def optional_operator(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> OperatorSession | None:
     """The operator's session from ``Authorization: Bearer`` (or the console's cookie); a citizen's token finds
     nothing here, an operator's finds nothing among citizens' sessions."""
     token = session_token(request, OPERATOR_COOKIE)
     if not token:
         return None
     now = kb.ctx.clock.now()
-    with kb.ctx.store.read() as db:
-        row = operator_sessions.find_operator_session(db, kb.ctx.hasher, token, now)
+    row = await kb.ctx.store.run_read(_find_operator_session, kb, token, now)
     if row is not None and operator_sessions.needs_touch(row, now):
-        with kb.ctx.store.write() as db:
-            operator_sessions.touch(db, row, now)
+        await kb.ctx.store.run(_touch_operator_session, kb, row, now)
     return row
+
+
+def _find_operator_session(kb: Parts, token: str, now: datetime) -> OperatorSession | None:
+    with kb.ctx.store.read() as db:
+        return operator_sessions.find_operator_session(db, kb.ctx.hasher, token, now)
+
+
+def _touch_operator_session(kb: Parts, row: OperatorSession, now: datetime) -> None:
+    with kb.ctx.store.write() as db:
+        operator_sessions.touch(db, row, now)
 
 
 async def current_operator(row: Annotated[OperatorSession | None, Depends(optional_operator)],
@@ -127,11 +130,11 @@ async def current_operator(row: Annotated[OperatorSession | None, Depends(option
     return row
 
 
-def any_caller(request: Request, kb: Annotated[Parts, Depends(get_kb)],
-               session: Annotated[UserSession | None, Depends(optional_session)],
-               ) -> UserSession | OperatorSession | None:
+async def any_caller(request: Request, kb: Annotated[Parts, Depends(get_kb)],
+                     session: Annotated[UserSession | None, Depends(optional_session)],
+                     ) -> UserSession | OperatorSession | None:
     """Who answers a code: a citizen's session, else an operator's (looked up only when there is no citizen's)."""
-    return session if session is not None else optional_operator(request, kb)
+    return session if session is not None else await optional_operator(request, kb)
 
 
 CurrentOperator = Annotated[OperatorSession, Depends(current_operator)]

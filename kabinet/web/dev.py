@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from kabinet.store.models import DevMessage
 from kabinet.web.deps import Kb
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/dev", include_in_schema=False)
+router = step_router(prefix="/dev", include_in_schema=False)
 LIMIT = 200
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import ipaddress
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from kabinet.delivery.metrics import DELIVERIES, LATENCY
 from kabinet.store.outbox import backlog
 from kabinet.web.deps import Kb
+from kabinet.web.steps import step_router
 
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 
 
 def _inside(request: Request) -> bool:

@@ -23,11 +23,13 @@ def statements(kb) -> Iterator[list[str]]:
     def count(_conn, _cursor, statement, _params, _context, _many) -> None:
         seen.append(" ".join(statement.split()))
 
-    event.listen(kb.store.engine, "before_cursor_execute", count)
+    for engine in kb.store.engines:  # on PostgreSQL the web tier's steps run over the async engine's connections
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(kb.store.engine, "before_cursor_execute", count)
+        for engine in kb.store.engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def reads_of(seen: list[str], marker: str) -> int:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2] / "kabinet"
 RANKS: list[tuple[str, int]] = [
     ("kabinet.domain", 0),
     ("kabinet.clock", 0), ("kabinet.config", 0), ("kabinet.logs", 0), ("kabinet.policy", 0), ("kabinet.memory", 0),
-    ("kabinet.texts", 0),
+    ("kabinet.offload", 0), ("kabinet.texts", 0),
     ("kabinet.store", 1),
     ("kabinet.audit", 2),
     ("kabinet.security", 3),

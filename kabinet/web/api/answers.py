@@ -23,9 +23,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.responses import Response
+
+from kabinet.web.steps import StepRoute
 
 
 class Encoded(str):
@@ -59,8 +60,9 @@ class JsonAnswer(JSONResponse):
         return content.encode() if isinstance(content, Encoded) else super().render(content)
 
 
-class JsonRoute(APIRoute):
-    """A route whose endpoint's result is encoded by ``encode`` (the signature FastAPI reads is the endpoint's)."""
+class JsonRoute(StepRoute):
+    """A route whose endpoint's result is encoded by ``encode`` (the signature FastAPI reads is the endpoint's), run
+    as a step (``kabinet.web.steps``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _encoding(endpoint), **kwargs)

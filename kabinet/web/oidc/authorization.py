@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from kabinet.domain.oauth import BadClient
 from kabinet.flows.relying import authorize
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, go
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/oidc", include_in_schema=False)
+router = step_router(prefix="/oidc", include_in_schema=False)
 
 # What each scope lets the service read, in words (the catalogue translates them).
 SCOPE_TEXTS = {"openid": "That it is you (an identifier of your account)", "profile": "Your full name",
@@ -75,4 +75,4 @@ def authorize_page(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSe
 async def authorize_submit(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
                            decision: Annotated[str, Form(max_length=8)] = "") -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k not in ("decision", "csrf_token")}
-    return await run_in_threadpool(_decide, request, kb, meta, session, form, decision or "deny")
+    return await kb.ctx.store.run(_decide, request, kb, meta, session, form, decision or "deny")

@@ -8,19 +8,19 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from kabinet.domain.oauth import SCOPES, OAuthError
 from kabinet.flows.relying import clients, tokens, userinfo
 from kabinet.security import keys
 from kabinet.store.models import OidcClient
 from kabinet.web.deps import Kb
+from kabinet.web.steps import step_router
 
 # Described by the discovery document (the protocol's own contract), not by the API's OpenAPI and its problems.
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -104,7 +104,7 @@ async def _endpoint(request: Request, kb: Kb, step: Callable[[Kb, str, dict[str,
     """Form-encoded in, the step off the event loop (a write step may wait for a lock), protocol errors out."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        return await run_in_threadpool(step, kb, request.headers.get("authorization", ""), form)
+        return await kb.ctx.store.run(step, kb, request.headers.get("authorization", ""), form)
     except OAuthError as exc:
         return oauth_error(exc)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,9 +16,10 @@ from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.i18n import gettext
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
 from kabinet.web.problems import locale_of, status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 
 
 @router.get("/history", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kabinet.domain.errors import KabinetError
@@ -22,9 +22,10 @@ from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.pages.recovery import recovery_next
 from kabinet.web.problems import status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 AFTER = {"sign_in": "/settings/contacts", "register": "/settings/contacts", "step_up": "/security",
          "remove_contact": "/settings/contacts?done=removed", "verify_phone": "/settings/contacts?done=phone_verified",
          "change_contact": "/settings/contacts?done=change_sent", "totp_enrol": "/security?done=totp",

@@ -23,12 +23,12 @@ class SignInFirst(Exception):
     """Raised by ``signed_in`` when a page needs a session; answered with a redirect to the sign-in page."""
 
 
-def signed_in(request: Request, kb: Kb, meta: RequestMeta,
-              session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
+async def signed_in(request: Request, kb: Kb, meta: RequestMeta,
+                    session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
     if session is None:
         raise SignInFirst()
     if (chosen := request.query_params.get("lang")) in ("ru", "en"):  # the switch sets the account's language
-        language.choose(kb.ctx, meta, session=session, locale=chosen)
+        await kb.ctx.store.run(language.choose, kb.ctx, meta, session=session, locale=chosen)
     return session
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError, StepUpRequired
@@ -24,9 +24,10 @@ from kabinet.flows.shared.views import ContactView
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, safe_next, to_step_up
 from kabinet.web.problems import status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/settings/contacts", include_in_schema=False)
+router = step_router(prefix="/settings/contacts", include_in_schema=False)
 LIST = "/settings/contacts"
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -33,9 +33,10 @@ from kabinet.store.models import OperatorSession
 from kabinet.web.deps import OPERATOR_COOKIE, CurrentOperator, Kb, MaybeOperator, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.problems import locale_of, status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/operator", include_in_schema=False)
+router = step_router(prefix="/operator", include_in_schema=False)
 
 
 class ConsoleSignInFirst(Exception):
@@ -228,7 +229,7 @@ def receipt_page(request: Request, visit_id: str, kb: Kb, operator: CurrentOpera
 @router.get("/visits/{visit_id}/receipt.pdf")
 async def receipt_pdf(request: Request, visit_id: str, kb: Kb, operator: CurrentOperator) -> Response:
     """The same page, rendered to PDF off the event loop (it takes tens of milliseconds)."""
-    html = await run_in_threadpool(receipt_page, request, visit_id, kb, operator, False)
+    html = await kb.ctx.store.run(receipt_page, request, visit_id, kb, operator, False)
     pdf = await run_in_threadpool(_pdf, bytes(html.body).decode())
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="receipt-{visit_id[:8]}.pdf"'})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError
@@ -15,9 +15,10 @@ from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, go, problem_of
 from kabinet.web.problems import status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = step_router(include_in_schema=False)
 Text = Annotated[str, Form(max_length=320)]
 
 

@@ -8,7 +8,7 @@ import io
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError, StepUpRequired
@@ -20,9 +20,10 @@ from kabinet.flows.relying import connected
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.problems import status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/security", include_in_schema=False)
+router = step_router(prefix="/security", include_in_schema=False)
 PAGE = "/security"
 
 

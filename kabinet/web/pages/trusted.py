@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.flows.recovery import password_reset
@@ -16,9 +16,10 @@ from kabinet.flows.trusted import approvals, invitations, overview, removal
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, problem_of, run_action
 from kabinet.web.problems import status_of
+from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
-router = APIRouter(prefix="/trusted", include_in_schema=False)
+router = step_router(prefix="/trusted", include_in_schema=False)
 PAGE = "/trusted"
 DONE = {
     "invited": "The invitation is sent. The person answers in their own personal account.",
