@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.util.concurrency import in_greenlet
 
 from kabinet.audit.events import Meta
@@ -17,6 +18,9 @@ from kabinet.domain.errors import KabinetError
 from kabinet.flows.access import sign_in
 from kabinet.flows.shared import challenges
 from kabinet.security import passwords
+from kabinet.store.db import lock_account
+from kabinet.store.models import Contact
+from kabinet.web.app import THREADS
 from tests.integration.helpers import demo_citizen
 from tests.secrets import code_of
 
@@ -92,3 +96,56 @@ def test_one_code_confirmed_twice_by_steps_of_one_loop_opens_one_session(kb):
         code = code_of(kb, str(ch.id))
         outcomes = race_in_one_loop(kb, *[lambda: challenges.confirm(kb.ctx, META, str(ch.id), code, None)] * 3)
         assert outcomes == ["challenge.used", "challenge.used", "ok"], f"round {n}: {outcomes}"
+
+
+class WaitingWriters:
+    """Counts the steps that have asked for the write lock (PostgreSQL: the account row ``FOR UPDATE``; SQLite:
+    ``BEGIN IMMEDIATE``) while the block runs."""
+
+    def __init__(self, kb) -> None:
+        self.kb, self.count = kb, 0
+
+    def _seen(self, _conn, _cursor, statement, _params, _context, _many) -> None:
+        if "BEGIN IMMEDIATE" in statement or ("FROM account" in statement and "FOR UPDATE" in statement):
+            self.count += 1
+
+    def __enter__(self) -> WaitingWriters:
+        for engine in self.kb.store.engines:
+            event.listen(engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for engine in self.kb.store.engines:
+            event.remove(engine, "before_cursor_execute", self._seen)
+
+
+def test_the_worker_keeps_answering_while_more_steps_than_threads_wait_on_a_lock(client, kb, sms, mail):
+    """Writes queue on the citizen's account lock, more of them than the thread pool has threads: a read must still
+    be answered meanwhile. On PostgreSQL the waiting steps are greenlets, not threads (before, they held all eight
+    threads and the read waited for the lock too); on SQLite the read runs in the loop while writers wait in
+    threads."""
+    ivan = demo_citizen(client, kb, sms, mail)
+    answers: list[int] = []
+
+    def add(n: int) -> None:
+        answers.append(ivan.post("/api/v1/contacts", {"kind": "email", "value": f"w{n}@example.org"}).status_code)
+
+    read: list[int] = []
+    waiting = WaitingWriters(kb)
+    with kb.store.write() as db:
+        lock_account(db, db.scalar(select(Contact.account_id).where(Contact.value == PHONE)))
+        with waiting:
+            writers = [threading.Thread(target=add, args=(n,)) for n in range(THREADS + 4)]
+            for w in writers:
+                w.start()
+            deadline = time.monotonic() + 10
+            while waiting.count < THREADS and time.monotonic() < deadline:  # every thread of the pool is taken
+                time.sleep(0.02)
+        reader = threading.Thread(target=lambda: read.append(ivan.get("/api/v1/contacts").status_code))
+        reader.start()
+        reader.join(20)
+        answered_while_locked = not reader.is_alive() and answers == []
+    for w in [*writers, reader]:
+        w.join(30)
+    assert answered_while_locked and read == [200]
+    assert len(answers) == THREADS + 4 and all(code < 500 for code in answers), answers
