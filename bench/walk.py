@@ -71,6 +71,8 @@ class Inbox:
 
 def start_sinks(inbox: Inbox) -> tuple[str, str]:
     class Sms(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # a gateway keeps the connection alive (the stdlib default, 1.0, closes it)
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             inbox.put(body["to"], body["text"])

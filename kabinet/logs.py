@@ -48,5 +48,3 @@ def configure() -> None:
         handler.setFormatter(RedactingFormatter(FORMAT))
     for name in ("uvicorn.access", "uvicorn.error", "kabinet"):
         logging.getLogger(name).addFilter(RedactSecrets())
-    # httpx says every request it makes at INFO (each SMS, each security event): the worker logs the outcomes itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)

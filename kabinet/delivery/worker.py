@@ -209,9 +209,16 @@ async def drain_once(courier: Courier) -> int:
 
 def drain(courier: Courier) -> int:
     """Send everything that is due now (tests, and ``kabinet worker --once``)."""
+    return asyncio.run(_drain(courier))
+
+
+async def _drain(courier: Courier) -> int:
     total = 0
-    while count := asyncio.run(drain_once(courier)):
-        total += count
+    try:
+        while count := await drain_once(courier):
+            total += count
+    finally:
+        await close_senders(courier)
     return total
 
 
@@ -270,6 +277,13 @@ async def run(courier: Courier, stop: threading.Event) -> None:
     if sending:
         await asyncio.wait(sending, timeout=30)
     record(courier, finished)
+    await close_senders(courier)
+
+
+async def close_senders(courier: Courier) -> None:
+    """The HTTP senders' connections of this loop, closed before the loop ends (not left to the garbage collector)."""
+    await courier.sms.aclose()
+    await courier.push.aclose()
 
 
 def _purge(courier: Courier) -> None:
