@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiohttp
 import aiosmtplib
 
 from kabinet.delivery.compose import Envelope
 from kabinet.delivery.render import Letter
 from kabinet.store.db import Store
 from kabinet.store.models import DevMessage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 class Mailer(Protocol):
@@ -127,21 +129,26 @@ class DevMailbox:
 
 class _Poster:
     """POSTs over one kept-alive connection pool per event loop (a new connection per message would redo the TCP
-    and TLS set-up). aiohttp, not httpx: a POST costs ~0.06–0.1 ms of CPU against httpx's 0.4–0.8 ms (issue 12:
-    the SMS of each sign-in was a sixth of the sign-in's Python time)."""
+    and TLS set-up). aiohttp, not httpx: a POST costs ~0.06–0.1 ms of CPU against httpx's 0.4–0.8 ms in a
+    micro-benchmark (issue 12). Imported at the first POST: a web worker whose outbox runs as ``kabinet worker`` never
+    loads it."""
 
     def __init__(self, timeout: float) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = timeout
         self._sessions: dict[int, aiohttp.ClientSession] = {}
 
     def _session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         loop = id(asyncio.get_running_loop())
         if loop not in self._sessions:  # an old loop's session is dead anyway
-            self._sessions = {loop: aiohttp.ClientSession(timeout=self._timeout)}
+            self._sessions = {loop: aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))}
         return self._sessions[loop]
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], what: str) -> tuple[int, str]:
         """The answer's status and, when it is not a 2xx, the start of its text (for the outbox's last error)."""
+        import aiohttp
+
         try:
             async with self._session().post(url, data=body, headers=headers, allow_redirects=False) as response:
                 return response.status, "" if 200 <= response.status < 300 else (await response.text())[:200]
