@@ -8,11 +8,13 @@ from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
+from sqlalchemy.orm import Session as DbSession
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
 from kabinet.policy import SESSION_ABSOLUTE
 from kabinet.security import operator_sessions, sessions
+from kabinet.security.tokens import Hasher
 from kabinet.store.models import OperatorSession
 from kabinet.store.models import Session as UserSession
 from kabinet.web.parts import Parts
@@ -20,6 +22,7 @@ from kabinet.web.problems import locale_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
+S = TypeVar("S", UserSession, OperatorSession)
 COOKIE = "kabinet_session"
 OPERATOR_COOKIE = "kabinet_operator"
 
@@ -55,23 +58,28 @@ SCHEMES = {"HTTPBearer": HTTPBearer(auto_error=False, description="The session t
 
 async def optional_session(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> UserSession | None:
     token = session_token(request)
-    if not token:
-        return None
+    return await _live(kb, token, sessions.find, sessions.needs_touch, sessions.touch) if token else None
+
+
+async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, datetime], S | None],
+                needs_touch: Callable[[S, datetime], bool],
+                touch: Callable[[DbSession, S, datetime], None]) -> S | None:
+    """A live session (a citizen's or an operator's) by its token, touched at most once a minute. The lookup runs
+    where a read costs least; the touch is a write, which may wait for SQLite's lock: never in the loop there."""
     now = kb.ctx.clock.now()
-    row = await kb.ctx.store.run_read(_find_session, kb, token, now)
-    if row is not None and sessions.needs_touch(row, now):  # a write may wait for SQLite's lock: never in the loop
-        await kb.ctx.store.run(_touch_session, kb, row, now)
+
+    def found() -> S | None:
+        with kb.ctx.store.read() as db:
+            return find(db, kb.ctx.hasher, token, now)
+
+    row = await kb.ctx.store.run_read(found)
+    if row is not None and needs_touch(row, now):
+        def touched() -> None:
+            with kb.ctx.store.write() as db:
+                touch(db, row, now)
+
+        await kb.ctx.store.run(touched)
     return row
-
-
-def _find_session(kb: Parts, token: str, now: datetime) -> UserSession | None:
-    with kb.ctx.store.read() as db:
-        return sessions.find(db, kb.ctx.hasher, token, now)
-
-
-def _touch_session(kb: Parts, row: UserSession, now: datetime) -> None:
-    with kb.ctx.store.write() as db:
-        sessions.touch(db, row, now)
 
 
 async def read_step(kb: Parts, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -104,23 +112,8 @@ async def optional_operator(request: Request, kb: Annotated[Parts, Depends(get_k
     """The operator's session from ``Authorization: Bearer`` (or the console's cookie); a citizen's token finds
     nothing here, an operator's finds nothing among citizens' sessions."""
     token = session_token(request, OPERATOR_COOKIE)
-    if not token:
-        return None
-    now = kb.ctx.clock.now()
-    row = await kb.ctx.store.run_read(_find_operator_session, kb, token, now)
-    if row is not None and operator_sessions.needs_touch(row, now):
-        await kb.ctx.store.run(_touch_operator_session, kb, row, now)
-    return row
-
-
-def _find_operator_session(kb: Parts, token: str, now: datetime) -> OperatorSession | None:
-    with kb.ctx.store.read() as db:
-        return operator_sessions.find_operator_session(db, kb.ctx.hasher, token, now)
-
-
-def _touch_operator_session(kb: Parts, row: OperatorSession, now: datetime) -> None:
-    with kb.ctx.store.write() as db:
-        operator_sessions.touch(db, row, now)
+    return await _live(kb, token, operator_sessions.find_operator_session, operator_sessions.needs_touch,
+                       operator_sessions.touch) if token else None
 
 
 async def current_operator(row: Annotated[OperatorSession | None, Depends(optional_operator)],
