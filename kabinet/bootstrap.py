@@ -77,7 +77,7 @@ def _cooling(settings: Settings) -> Cooling:
 
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:
     clock = clock or SystemClock()
-    store = store or Store.from_url(settings.db_url)
+    store = store or Store.from_url(settings.db_url, lock_timeout_s=settings.lock_timeout_s)
     key = settings.key
     store.carry(**{CHAIN_KEY: hmac.new(key, b"history-chain", hashlib.sha256).digest()})
     outbox_sealer = Sealer(key, "outbox")

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # (formatting and masking a line per request is ~5 % of a request's CPU, issue 12); the benches turn it off
     # as the reference (gunicorn, no access log) has it.
     access_log: bool = True
+    # PostgreSQL: how long a web step waits for a row or advisory lock (another step of the same citizen) before it
+    # answers "this has just changed, try again" — a bound on how long waiting steps hold pooled connections.
+    lock_timeout_s: float = 10
     # Only for benchmarks that replay thousands of sign-ins from one address: "0" lifts every rate limit.
     rate_limits: bool = True
     # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, bindparam, create_engine, event, make_url, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 from starlette.concurrency import run_in_threadpool
@@ -36,25 +37,33 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 IMMEDIATE = "kabinet_immediate"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
 # Session.info key of the contact books read in this transaction (``kabinet.store.contacts.present_contacts``).
 CONTACT_BOOKS = "kabinet_contact_books"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, lock_timeout_s: float | None = None, **kwargs: Any) -> Engine:
+    """The blocking engine. On SQLite it is the only one, and ``lock_timeout_s`` (default 30) is how long a writer
+    waits for the database's write lock before the step answers "try again"."""
     if url.startswith("sqlite"):
         # Enough pooled connections for every thread of the request pool: an overflow connection is opened and
         # closed per use, and opening one (WAL pragmas included) costs more than the query it serves.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48,
+        wait = lock_timeout_s or 30
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait}, pool_size=48,
                                max_overflow=16, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, int(wait * 1000))
         return engine
     return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True, **kwargs)
 
 
-def make_loop_engine(url: str) -> Engine | None:
+def make_loop_engine(url: str, lock_timeout_s: float | None = None) -> Engine | None:
     """PostgreSQL over psycopg's async connection, as the synchronous ``Engine`` SQLAlchemy layers over it: usable
     only in a greenlet the event loop started (``Store.run``), where each round trip yields to the loop. None for
-    SQLite (local, and its writers wait on a file lock: they belong in threads) and for other drivers."""
+    SQLite (local, and its writers wait on a file lock: they belong in threads) and for other drivers.
+
+    ``lock_timeout_s``: a step that waits longer for a lock gives up (``ConcurrentChange``, "try again") instead of
+    holding its connection while the pool's other waiters queue behind it. Only here, in the web tier: migrations and
+    the worker keep waiting as long as it takes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql" or parsed.get_driver_name() != "psycopg":
         return None
@@ -63,16 +72,17 @@ def make_loop_engine(url: str) -> Engine | None:
     # Threads capped a worker at eight connections in use; greenlets are not capped, so the pool is: twenty a worker
     # (four workers and `kabinet worker` stay under PostgreSQL's default 100), the rest wait for one without blocking
     # the loop.
+    options = {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"} if lock_timeout_s else {}
     return create_async_engine(parsed.set(drivername="postgresql+psycopg_async"), pool_size=10, max_overflow=10,
-                               pool_pre_ping=True).sync_engine
+                               pool_pre_ping=True, connect_args=options).sync_engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we say BEGIN ourselves, below
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
@@ -123,21 +133,26 @@ class Store:
         self._sessions.configure(info=info)
 
     @classmethod
-    def from_url(cls, url: str) -> Store:
-        return cls(make_engine(url), make_loop_engine(url))
+    def from_url(cls, url: str, *, lock_timeout_s: float | None = None) -> Store:
+        return cls(make_engine(url, lock_timeout_s), make_loop_engine(url, lock_timeout_s))
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits when the block ends, rolls everything back on any error."""
         with self._open() as session:
-            session.connection(execution_options={IMMEDIATE: True})
             try:
+                session.connection(execution_options={IMMEDIATE: True})  # SQLite: may wait for the write lock
                 yield session
                 session.commit()
             except IntegrityError as exc:
                 # A unique index decided a race the locks did not cover: the citizen gets an answer, not a 500.
                 session.rollback()
                 raise ConcurrentChange() from exc
+            except OperationalError as exc:
+                session.rollback()
+                if _waited_out(exc):
+                    raise ConcurrentChange() from exc
+                raise
             except BaseException:
                 session.rollback()
                 raise
@@ -158,6 +173,13 @@ class Store:
         self.engine.dispose()
         if self.loop_engine is not None:
             await greenlet_spawn(self.loop_engine.dispose)
+
+
+def _waited_out(exc: OperationalError) -> bool:
+    """The step waited for a lock as long as it may: PostgreSQL's lock_timeout, or SQLite's busy timeout."""
+    if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return True
+    return isinstance(exc.orig, sqlite3.OperationalError) and exc.orig.sqlite_errorcode == sqlite3.SQLITE_BUSY
 
 
 # The hot statements are built once, with bound parameters: building and keying a statement per call cost more than

@@ -111,7 +111,9 @@ class Challenge(Base):
     purpose: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"))
-    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    # A contact's open codes and links are found by it (resend, verify): a row per sign-in and verification keeps
+    # the table growing with traffic, so never a scan (issue 12, found by bench.scale's plans).
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     destination: Mapped[str | None] = mapped_column(String(320))
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

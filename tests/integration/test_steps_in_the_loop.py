@@ -9,9 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.util.concurrency import in_greenlet
 
+from kabinet import bootstrap
 from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
 from kabinet.domain.errors import KabinetError
@@ -20,7 +22,7 @@ from kabinet.flows.shared import challenges
 from kabinet.security import passwords
 from kabinet.store.db import lock_account
 from kabinet.store.models import Contact
-from kabinet.web.app import THREADS
+from kabinet.web.app import THREADS, create_app
 from tests.integration.helpers import demo_citizen
 from tests.secrets import code_of
 
@@ -149,3 +151,21 @@ def test_the_worker_keeps_answering_while_more_steps_than_threads_wait_on_a_lock
         w.join(30)
     assert answered_while_locked and read == [200]
     assert len(answers) == THREADS + 4 and all(code < 500 for code in answers), answers
+
+
+def test_a_step_that_waits_out_the_lock_timeout_answers_try_again(settings, clock, mail, sms):
+    """A step waits for another's lock at most ``KABINET_LOCK_TIMEOUT_S`` (PostgreSQL's lock_timeout, SQLite's busy
+    timeout), then answers "this has just changed, try again" (409) instead of a 500 or an endless wait that holds
+    a pooled connection; once the lock is free the same step goes through."""
+    kb = bootstrap.build(settings.model_copy(update={"lock_timeout_s": 0.5}), clock=clock)
+    try:
+        with TestClient(create_app(kb), base_url="http://testserver") as client:
+            ivan = demo_citizen(client, kb, sms, mail)
+            new = {"kind": "email", "value": "ivan.waits@example.org"}
+            with kb.store.write() as db:
+                lock_account(db, db.scalar(select(Contact.account_id).where(Contact.value == PHONE)))
+                waited = ivan.post("/api/v1/contacts", new)
+            assert waited.status_code == 409 and waited.json()["code"] == "conflict", waited.text
+            assert ivan.post("/api/v1/contacts", new).status_code == 201
+    finally:
+        kb.store.dispose()
