@@ -55,7 +55,7 @@ class RateLimiter:
 
     def _hit(self, rule: str, key: str) -> None:
         item = self._items[rule]
-        if self.enabled and not self._limiter.hit(item, rule, key):
+        if not self._limiter.hit(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
 
     def _hit_all(self, pairs: list[tuple[str, str]]) -> None:
@@ -66,7 +66,7 @@ class RateLimiter:
 
     def _check(self, rule: str, key: str) -> None:
         item = self._items[rule]
-        if self.enabled and not self._limiter.test(item, rule, key):
+        if not self._limiter.test(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
 
     def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:

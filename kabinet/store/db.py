@@ -8,8 +8,9 @@ and, with WAL, never wait for writers.
 
 Why two engines on PostgreSQL: the web tier runs each step as plain synchronous code (the flows know nothing of
 async), but on PostgreSQL it runs that code in a greenlet inside the event loop (``Store.run``) over psycopg's
-async connection, so a worker serves many clients without a thread per request: a step cost half the CPU it cost
-through the thread pool (issue 12; the hop and the GIL contention of 40 threads were the difference). Code outside
+async connection, so a worker serves many clients without a thread per request: steps waiting on a lock or on the
+database no longer hold the worker's few threads while everyone else's requests queue behind them (issue 12; the
+CPU per step came out the same within noise — docs/PERFORMANCE.md). Code outside
 such a greenlet — the CLI, ``kabinet worker``, the in-process outbox thread, tests — gets the ordinary blocking
 engine. Both reach the same database with the same statements; a session picks its engine when it opens.
 """

@@ -3,8 +3,9 @@
 A route is a plain function that parses its input and calls one flow, and the flows are synchronous code over a
 SQLAlchemy session (they know nothing of async). FastAPI would run every such route in its thread pool. Routes of
 ``StepRoute`` hand their body to the store instead (``Store.run``): on PostgreSQL it runs in a greenlet of the event
-loop over psycopg's async connection — no thread per request, half the CPU per step (issue 12) — and on SQLite in
-the thread pool as before (a writer may sleep on the database's lock). Async routes are left as they are.
+loop over psycopg's async connection — no thread per request, so steps waiting on a lock do not stall the worker
+(issue 12) — and on SQLite in the thread pool as before (a writer may sleep on the database's lock). Async routes are
+left as they are.
 """
 
 from __future__ import annotations

@@ -5,21 +5,23 @@ steps interleaved in one loop."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
-from sqlalchemy.util.concurrency import in_greenlet
+from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 
 from kabinet import bootstrap
 from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
-from kabinet.domain.errors import KabinetError
+from kabinet.domain.errors import KabinetError, RateLimited
 from kabinet.flows.access import sign_in
 from kabinet.flows.shared import challenges
 from kabinet.security import passwords
+from kabinet.security.ratelimit import RateLimiter
 from kabinet.store.db import lock_account
 from kabinet.store.models import Contact
 from kabinet.web.app import THREADS, create_app
@@ -27,6 +29,7 @@ from tests.integration.helpers import demo_citizen
 from tests.secrets import code_of
 
 PASSWORD = "demo-password-1"
+REDIS_URL = os.environ.get("KABINET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 META = Meta(ip="127.0.0.1")
 
 
@@ -169,3 +172,37 @@ def test_a_step_that_waits_out_the_lock_timeout_answers_try_again(settings, cloc
             assert ivan.post("/api/v1/contacts", new).status_code == 201
     finally:
         kb.store.dispose()
+
+
+def test_redis_rate_limits_from_a_step_in_the_loop_count_in_a_thread(monkeypatch):
+    """A step in the event loop (PostgreSQL) reaches Redis through the blocking client in the thread pool, never on
+    the loop's own thread, and the counts hold as anywhere else."""
+    limiter = RateLimiter(REDIS_URL, rules={"sign_in.login": "2/minute"})
+    limiter.reset()
+    called_on: list[int] = []
+    real = limiter._hit
+
+    def recording(rule: str, key: str) -> None:
+        called_on.append(threading.get_ident())
+        real(rule, key)
+
+    monkeypatch.setattr(limiter, "_hit", recording)
+
+    def step() -> str:
+        limiter.hit("sign_in.login", "ivan@mail.ru")
+        limiter.hit("sign_in.login", "ivan@mail.ru")
+        try:
+            limiter.hit("sign_in.login", "ivan@mail.ru")
+        except RateLimited:
+            return "refused"
+        return "let through"
+
+    async def main() -> tuple[str, int]:
+        return await greenlet_spawn(step), threading.get_ident()
+
+    try:
+        outcome, loop_thread = asyncio.run(main())
+    finally:
+        limiter.reset()
+    assert outcome == "refused"
+    assert len(called_on) == 3 and loop_thread not in called_on
