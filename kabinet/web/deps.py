@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
@@ -20,8 +20,6 @@ from kabinet.store.models import Session as UserSession
 from kabinet.web.parts import Parts
 from kabinet.web.problems import locale_of
 
-P = ParamSpec("P")
-T = TypeVar("T")
 S = TypeVar("S", UserSession, OperatorSession)
 COOKIE = "kabinet_session"
 OPERATOR_COOKIE = "kabinet_operator"
@@ -80,11 +78,6 @@ async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, d
 
         await kb.ctx.store.run(touched)
     return row
-
-
-async def read_step(kb: Parts, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A read-only step, where it costs least (``Store.run_read``)."""
-    return await kb.ctx.store.run_read(step, *args, **kwargs)
 
 
 async def current_session(session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:

@@ -24,8 +24,8 @@ _REQUEST = "step_request__"
 
 def as_step(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """An async endpoint with ``endpoint``'s parameters (and the request, to find the store) that runs it through
-    ``Store.run``. Idempotent: ``include_router`` builds each route again from its endpoint."""
-    if inspect.iscoroutinefunction(endpoint) or getattr(endpoint, "runs_as_step", False):
+    ``Store.run``. Idempotent: ``include_router`` builds each route again from its endpoint, by then async."""
+    if inspect.iscoroutinefunction(endpoint):
         return endpoint
     signature = inspect.signature(endpoint)
     # FastAPI hands the request to one parameter only: the endpoint's own if it has one, else one added here.
@@ -41,7 +41,6 @@ def as_step(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         request = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
         signature = signature.replace(parameters=[*signature.parameters.values(), request])
     step.__signature__ = signature  # type: ignore[attr-defined]
-    step.runs_as_step = True  # type: ignore[attr-defined]
     return step
 
 

@@ -28,7 +28,7 @@ from kabinet.flows.shared.views import PendingContact
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
-from kabinet.web.deps import CurrentSession, Kb, RequestMeta, read_step
+from kabinet.web.deps import CurrentSession, Kb, RequestMeta
 
 router = api_router(prefix="/api/v1", responses=problem_responses())
 
@@ -53,7 +53,7 @@ class SettingsIn(BaseModel):
 
 @router.get("/contacts", **answers(ContactsOut))
 async def list_contacts(kb: Kb, session: CurrentSession) -> Any:
-    return {"contacts": await read_step(kb, contact_list.list_contacts, kb.ctx, account_id=session.account_id)}
+    return {"contacts": await kb.ctx.store.run_read(contact_list.list_contacts, kb.ctx, account_id=session.account_id)}
 
 
 @router.post("/contacts", status_code=201, **answers(ContactOut, 201, (202, PendingContact)))
