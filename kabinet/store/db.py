@@ -18,6 +18,7 @@ engine. Both reach the same database with the same statements; a session picks i
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import sqlite3
 import uuid
@@ -25,11 +26,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import Engine, bindparam, create_engine, event, make_url, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
-from starlette.concurrency import run_in_threadpool
 
 from kabinet.domain.errors import ConcurrentChange
 from kabinet.store.models import Account, Challenge
@@ -114,7 +115,7 @@ class Store:
         yield to other requests), on SQLite in the thread pool (a writer may sleep on the database's lock)."""
         if self.loop_engine is not None:
             return await greenlet_spawn(step, *args, **kwargs)
-        return await run_in_threadpool(step, *args, **kwargs)
+        return await anyio.to_thread.run_sync(functools.partial(step, *args, **kwargs))
 
     async def run_read(self, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """A read-only step, where it costs least: on SQLite in the event loop itself (a read in WAL mode never
