@@ -91,7 +91,8 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
     courier = Courier(store=store, clock=clock, sealer=outbox_sealer, mailer=_mailer(settings, store),
                       sms=_sms(settings, store, clock), wake=Waker(), mail_from=settings.mail_from,
                       dkim=DkimSigner.from_file(settings.dkim_key, settings.dkim_selector, settings.mail_from)
-                      if settings.dkim_key else None, bounce_domain=settings.bounce_domain, hasher=ctx.hasher)
+                      if settings.dkim_key else None, bounce_domain=settings.bounce_domain, hasher=ctx.hasher,
+                      graceful_s=settings.graceful_s)
     _wake_worker_on_commit(store, courier.wake)
     return Kabinet(settings=settings, ctx=ctx, courier=courier)
 

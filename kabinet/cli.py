@@ -32,7 +32,7 @@ app.add_typer(dkim_app, name="dkim")
 
 
 def _logging() -> None:
-    logs.configure()
+    logs.configure(Settings().log_format)
 
 
 @db_app.command("upgrade")
@@ -156,6 +156,15 @@ def proxy_options(settings: Settings) -> dict[str, object]:
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
+def server_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's options from the settings. Its own access log is off: Kabinet writes one line per request itself
+    (``RequestIds``: the route, not a path with a token; the request id; the hashed account). On SIGTERM uvicorn
+    stops accepting and gives the requests under way ``KABINET_GRACEFUL_S`` to finish; with ``--workers N`` its
+    supervisor passes the signal on to every worker process."""
+    return {"log_level": "info", "log_config": None, "access_log": False,
+            "timeout_graceful_shutdown": int(settings.graceful_s), **proxy_options(settings)}
+
+
 @app.command()
 def purge() -> None:
     """Delete expired challenges and recoveries, expire old identity requests (also done hourly by workers)."""
@@ -175,7 +184,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
     upgrade(bootstrap.build(settings).store.engine)
     uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", log_config=None, access_log=settings.access_log, **proxy_options(settings))
+                **server_options(settings))
 
 
 @app.command()
@@ -197,7 +206,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
                f"{base}/dev/mail\n")
     from kabinet.web.app import create_app
 
-    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", log_config=None, **proxy_options(settings))
+    uvicorn.run(create_app(kb), host=host, port=port, **server_options(settings))
 
 
 @app.command()

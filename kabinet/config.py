@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # PostgreSQL: how long a web step waits for a row or advisory lock (another step of the same citizen) before it
     # answers "this has just changed, try again" — a bound on how long waiting steps hold pooled connections.
     lock_timeout_s: float = 10
+    # Told to stop (SIGTERM), a web instance finishes the requests it has and an outbox worker its sends within this
+    # many seconds; then what is left is cut (requests) or handed back to the other workers (messages).
+    graceful_s: float = 20
+    # "text": one readable line per record; "json": one JSON object per line, for a fleet's log shippers.
+    log_format: str = "text"
     # Only for benchmarks that replay thousands of sign-ins from one address: "0" lifts every rate limit.
     rate_limits: bool = True
     # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -55,6 +56,7 @@ class SmtpSink:
     unknown: set[str] = field(default_factory=set)  # answer 550 at RCPT: "no such mailbox"
     defer_once: set[str] = field(default_factory=set)  # answer 451 at DATA once, then take it
     deferred: list[str] = field(default_factory=list)
+    stall_s: float = 0  # hold every letter this long before answering DATA (a slow receiving server)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.unknown:
@@ -63,6 +65,8 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall_s:
+            await asyncio.sleep(self.stall_s)
         if self.refuse:
             return "451 4.3.0 try again later"
         if once := self.defer_once & set(envelope.rcpt_tos):
@@ -82,7 +86,7 @@ class SmtpSink:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
-        self.refuse = False
+        self.refuse, self.stall_s = False, 0
         self.unknown, self.defer_once, self.deferred = set(), set(), []
 
 

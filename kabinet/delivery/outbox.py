@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kabinet.logs import request_id
 from kabinet.security.crypto import Sealer
 from kabinet.store.models import Outbox
 
@@ -36,7 +37,7 @@ def enqueue(
     row = Outbox(
         channel=channel, destination=destination, template=template, locale=locale, data=payload,
         account_id=account_id, contact_id=contact_id, next_attempt_at=now, created_at=now,
-        idempotency_key=secrets.token_hex(16),
+        idempotency_key=secrets.token_hex(16), request_id=request_id(),
     )
     db.add(row)
     return row

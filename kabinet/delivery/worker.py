@@ -3,14 +3,24 @@ backoff and a dead state after ``MAX_ATTEMPTS``.
 
 Why a lease: a claimed row's next attempt is pushed ``LEASE`` ahead inside the claiming transaction
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so many workers never take the same row and a worker
-that dies mid-send only delays its rows, never loses them.
+that dies mid-send only delays its rows, never loses them. A worker's heartbeat (every ``BEAT_EVERY_S``) moves the
+leases of what it is still sending on, so the lease can be short — a killed worker's messages go out from another
+within ``LEASE`` — without a slow receiver's message ever being taken twice; a worker that is told to stop finishes
+its sends within its bound and hands back the rest at once.
+
+Delivery is at least once, with one idempotency key per message that every retry repeats (the letter's Message-ID,
+the SMS gateway's ``id``): only a worker killed between a receiver's "accepted" and the commit that records it sends a
+message again, and that copy carries the same key (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,8 +36,10 @@ from kabinet.delivery.outbox import unseal
 from kabinet.delivery.render import render_letter, render_sms
 from kabinet.delivery.senders import DeliveryError, Mailer, SetPusher, SmsGateway
 from kabinet.delivery.waker import Waker
+from kabinet.domain.errors import Unavailable
 from kabinet.security.crypto import Sealer
 from kabinet.security.tokens import Hasher
+from kabinet.store import fleet
 from kabinet.store.db import Store
 from kabinet.store.models import Contact, Outbox
 from kabinet.store.purge import purge
@@ -36,14 +48,14 @@ from kabinet.store.wakeups import listen
 log = logging.getLogger("kabinet.worker")
 MAX_ATTEMPTS = 6
 BACKOFF_S = (10, 30, 120, 600, 1800)
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
+BEAT_EVERY_S = 5.0  # heartbeat, lease renewal and the fleet's periodic jobs, in one transaction
 IN_FLIGHT = 16  # sends under way at once per worker
 POLL_S = 1.0  # a worker also looks for due retries this often
 GATHER_S = 0.05  # a finished send waits this long for others of its batch, to share their transaction
+# Once per fleet (``fleet.take``): the purge hourly, every account's history chain daily.
 PURGE_EVERY = timedelta(hours=1)
-# Every account's history chain, walked once a day (the first walk ten minutes after start, not at every start).
 CHAIN_CHECK_EVERY = timedelta(days=1)
-CHAIN_CHECK_FIRST = timedelta(minutes=10)
 
 
 # "failed" is a temporary failure waiting for its retry (API.md's delivery states); both are due in turn.
@@ -69,6 +81,7 @@ class Courier:
     dkim: DkimSigner | None = None  # every letter signed when a key is configured
     bounce_domain: str | None = None  # VERP: bounces come back to bounce+<row id>-<mac>@this (default: mail_from's)
     hasher: Hasher | None = None  # signs the VERP address, so a forged bounce cannot name someone else's letter
+    graceful_s: float = 20.0  # told to stop, sends under way get this long to finish (KABINET_GRACEFUL_S)
 
 
 def claim(courier: Courier, limit: int = 20) -> list[Outbox]:
@@ -152,8 +165,12 @@ def _record(db: Session, outcomes: list[Outcome], now: datetime) -> None:
     if bounced:  # the next letter must not go the same way
         db.execute(update(Contact).where(Contact.id.in_(bounced)).values(bounced_at=now))
     for outcome in outcomes:
-        if outcome.state != "sent":
-            log.warning("delivery %s %s: %s %s", outcome.row.id, outcome.state, outcome.detail, outcome.reason)
+        row = outcome.row
+        fields = {"outbox_id": row.id, "channel": row.channel, "state": outcome.state, "request_id": row.request_id}
+        if outcome.state == "sent":
+            log.info("delivery %s sent (%s, attempt %s)", row.id, row.channel, row.attempts, extra=fields)
+        else:
+            log.warning("delivery %s %s: %s %s", row.id, outcome.state, outcome.detail, outcome.reason, extra=fields)
 
 
 def _envelope(courier: Courier, row: Outbox) -> Envelope:
@@ -222,47 +239,59 @@ async def _drain(courier: Courier) -> int:
     return total
 
 
-async def run(courier: Courier, stop: threading.Event) -> None:
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def run(courier: Courier, stop: threading.Event, name: str | None = None) -> None:
     """Claim what is due and send each row as its own task, up to ``IN_FLIGHT`` at once.
 
     Each turn is one write transaction (record what finished, claim what is due). A commit that queued a message
     due now wakes the worker at once, so a code never waits behind a batch of notices; a send that finished waits
     up to ``GATHER_S`` for the others of its batch, to be recorded together, and starts a claim only if the last
     claim filled every free slot (otherwise there is nothing new to find). Delayed notices and retries are found
-    by the poll, at least every ``POLL_S``."""
+    by the poll, at least every ``POLL_S``. Every ``BEAT_EVERY_S`` the worker beats (``fleet.beat``) and takes
+    whichever of the fleet's periodic jobs is due. Told to stop, it gives its sends ``graceful_s`` to finish,
+    records them and hands back the rest."""
+    me = name or worker_name()
     woken = courier.wake.attach()
     listen(courier.store.engine, courier.wake.set, stop)  # PostgreSQL: requests in other processes wake it too
-    sending: set[asyncio.Task[Outcome]] = set()
+    sending: dict[asyncio.Task[Outcome], int] = {}  # each send under way, and its row
     finished: list[Outcome] = []
 
     def done(task: asyncio.Task[Outcome]) -> None:
-        sending.discard(task)
+        sending.pop(task, None)
         if not task.cancelled() and task.exception() is None:
             finished.append(task.result())
 
-    next_purge, next_check = courier.clock.now(), courier.clock.now() + CHAIN_CHECK_FIRST
+    started = courier.clock.now()
     claim_now, more, last_claim = True, False, 0.0
     loop = asyncio.get_running_loop()
+    next_beat = loop.time()
     while not stop.is_set():
-        if courier.clock.now() >= next_purge:
-            next_purge = courier.clock.now() + PURGE_EVERY
-            await asyncio.to_thread(_purge, courier)
-        if courier.clock.now() >= next_check:
-            next_check = courier.clock.now() + CHAIN_CHECK_EVERY
-            loop.run_in_executor(None, check_chains, courier)  # long: sending goes on
+        if loop.time() >= next_beat:
+            next_beat = loop.time() + BEAT_EVERY_S
+            jobs = _beat(courier, me, started, sending.values())
+            if "purge" in jobs:
+                await asyncio.to_thread(_purge, courier)
+            if "chain_check" in jobs:
+                loop.run_in_executor(None, check_chains, courier)  # long: sending goes on
         woken.clear()  # before claiming: a commit from now on is seen by the wait below
         batch, finished[:] = finished[:], []
         room = IN_FLIGHT - len(sending) if claim_now else 0
         try:
             rows = turn(courier, batch, room)
-        except Exception:  # a broken row or a lost database must not end the worker (its lease brings it back)
+        except Unavailable:  # the database is away: its outcomes are recorded once it is back
+            log.warning("outbox turn: the database is unavailable; trying again")
+            finished[:0], rows = batch, []
+        except Exception:  # a broken row must not end the worker (its lease brings it back)
             log.exception("outbox turn failed")
             finished[:0], rows = batch, []  # recorded next turn
         if room > 0:
             more, last_claim = len(rows) == room, loop.time()
         for row in rows:
             task = asyncio.create_task(deliver(courier, row))
-            sending.add(task)
+            sending[task] = row.id
             task.add_done_callback(done)
         waiter = asyncio.create_task(woken.wait())
         await asyncio.wait({waiter, *sending}, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED)
@@ -274,10 +303,42 @@ async def run(courier: Courier, stop: threading.Event) -> None:
             rest.cancel()
         waiter.cancel()
         claim_now = woken.is_set() or more or loop.time() - last_claim >= POLL_S
+    await _stop(courier, me, sending, finished)
+
+
+async def _stop(courier: Courier, me: str, sending: dict[asyncio.Task[Outcome], int],
+                finished: list[Outcome]) -> None:
+    """Sends under way get ``graceful_s`` to finish; what finished is recorded, what did not is handed back (due at
+    once for another worker, not after its lease), and this worker's beat is removed — one transaction."""
     if sending:
-        await asyncio.wait(sending, timeout=30)
-    record(courier, finished)
+        await asyncio.wait(set(sending), timeout=courier.graceful_s)
+    unsent = [row_id for task, row_id in sending.items() if not task.done()]
+    for task in list(sending):
+        task.cancel()
+    try:
+        with courier.store.write() as db:
+            now = courier.clock.now()
+            _record(db, finished, now)
+            released = fleet.release(db, unsent, now, DUE)
+            fleet.stopped(db, me)
+        log.info("outbox worker %s stopped: %s recorded, %s handed back", me, len(finished), released)
+    except Exception:
+        log.exception("outbox worker %s could not record its last sends (their leases bring them back)", me)
     await close_senders(courier)
+
+
+def _beat(courier: Courier, me: str, started: datetime, in_flight: Collection[int]) -> set[str]:
+    """The heartbeat with the lease renewal, and the periodic jobs this worker takes, in one transaction."""
+    ids = list(in_flight)
+    try:
+        with courier.store.write() as db:
+            now = courier.clock.now()
+            fleet.beat(db, me, now, started, ids, now + LEASE, DUE)
+            return {job for job, every in (("purge", PURGE_EVERY), ("chain_check", CHAIN_CHECK_EVERY))
+                    if fleet.take(db, job, now, every, me)}
+    except Exception as exc:  # a missed beat is seen as an ageing one; sending goes on
+        log.warning("outbox worker %s: heartbeat failed (%s)", me, type(exc).__name__)
+        return set()
 
 
 async def close_senders(courier: Courier) -> None:

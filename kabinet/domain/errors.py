@@ -284,6 +284,15 @@ class ConcurrentChange(KabinetError):
     title = "This has just changed. Reload the page and try again"
 
 
+class Unavailable(KabinetError):
+    """The database (or another part every step needs) cannot be reached right now: a restart, a failover, an
+    exhausted pool. Nothing was changed (the step's transaction never committed), and the same request will work
+    once it is back, so the caller is told to retry (``retry_after`` seconds), not that something broke."""
+
+    code = "unavailable"
+    title = "The service is briefly unavailable. Nothing was changed: try again in a minute"
+
+
 # --- requests ---------------------------------------------------------------------------------------
 
 

@@ -3,33 +3,52 @@
 Why ``limits``: moving windows with the same code for in-process counters (one process, tests)
 and Redis (many workers share one count). Redis is a network round trip through a blocking client: from a step in
 the event loop (PostgreSQL) it is made in the thread pool (``off_loop``); the in-memory counter is called directly.
+
+Why a fallback and not a refusal while Redis is away: the limits guard sign-ins, codes and sends, and a portal whose
+Redis restarts must neither answer 500 to every sign-in nor stop counting. So each process keeps counting in its own
+memory until Redis answers again (tried again after ``RETRY_S``): a window then holds at most as many tries as there
+are processes, never an unlimited number — and every code keeps its own attempt budget in the database, which no
+Redis outage touches (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from kabinet.domain.errors import RateLimited
 from kabinet.offload import off_loop
 from kabinet.policy import RULES
 
+log = logging.getLogger("kabinet.limits")
 T = TypeVar("T")
+TIMEOUT_S = 0.5  # a Redis that does not answer within this is away: count locally instead of holding the request
+RETRY_S = 5.0  # while Redis is away, how often one request tries it again
 
 
 class RateLimiter:
     def __init__(self, storage_uri: str | None = None, rules: dict[str, str] | None = None, *,
                  enabled: bool = True) -> None:
         self.enabled = enabled
-        self._remote = not (storage_uri or "memory://").startswith("memory://")
-        self._storage = storage_from_string(storage_uri or "memory://")
-        self._limiter = MovingWindowRateLimiter(self._storage)
         self._items: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in (rules or RULES).items()}
+        self._local_storage = MemoryStorage()
+        self._local = MovingWindowRateLimiter(self._local_storage)
+        self._shared_storage: Storage | None = None
+        self._shared: MovingWindowRateLimiter | None = None
+        if storage_uri and not storage_uri.startswith("memory://"):
+            self._shared_storage = storage_from_string(storage_uri, wrap_exceptions=True, socket_timeout=TIMEOUT_S,
+                                                       socket_connect_timeout=TIMEOUT_S)
+            self._shared = MovingWindowRateLimiter(self._shared_storage)
+        self._away_until = 0.0  # monotonic time before which Redis is not tried again
+        self._lock = threading.Lock()
 
     def hit(self, rule: str, key: str) -> None:
         """Count one event; raise ``RateLimited`` when the window is already full."""
@@ -43,35 +62,68 @@ class RateLimiter:
 
     def try_hit(self, rule: str, key: str) -> bool:
         """Count one event if there is room; ``False`` (nothing raised) when there is none."""
-        return not self.enabled or self._call(self._limiter.hit, self._items[rule], rule, key)
+        return not self.enabled or self._call(lambda limiter, r, k: limiter.hit(self._items[r], r, k), rule, key)
 
     def check(self, rule: str, key: str) -> None:
         """Raise ``RateLimited`` when the next event would be refused, without counting one."""
         if self.enabled:
             self._call(self._check, rule, key)
 
+    @property
+    def shared(self) -> bool:
+        """Whether counts are shared through Redis (configured), whatever its state now."""
+        return self._shared is not None
+
+    def shared_answers(self) -> bool:
+        """A PING of Redis (blocking: call it off the event loop); also ends the fallback early when it answers."""
+        if self._shared_storage is None:
+            return False
+        ok = bool(self._shared_storage.check())
+        if ok:
+            with self._lock:
+                self._away_until = 0.0
+        return ok
+
+    @property
+    def counting_locally(self) -> bool:
+        """Redis is configured but away: this process counts in its own memory for now."""
+        return self._shared is not None and time.monotonic() < self._away_until
+
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        return off_loop(fn, *args) if self._remote else fn(*args)
+        if self._shared is not None and not self.counting_locally:
+            try:
+                return off_loop(fn, self._shared, *args)
+            except StorageError as exc:
+                with self._lock:
+                    first = time.monotonic() >= self._away_until
+                    self._away_until = time.monotonic() + RETRY_S
+                if first:
+                    log.warning("rate limits: Redis is away (%s); counting in this process until it answers",
+                                type(exc.storage_error).__name__)
+        return fn(self._local, *args)
 
-    def _hit(self, rule: str, key: str) -> None:
+    def _hit(self, limiter: MovingWindowRateLimiter, rule: str, key: str) -> None:
         item = self._items[rule]
-        if not self._limiter.hit(item, rule, key):
-            raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
+        if not limiter.hit(item, rule, key):
+            raise RateLimited(retry_after=self._retry_after(limiter, item, rule, key), limit=rule)
 
-    def _hit_all(self, pairs: list[tuple[str, str]]) -> None:
+    def _hit_all(self, limiter: MovingWindowRateLimiter, pairs: list[tuple[str, str]]) -> None:
         for rule, key in pairs:
-            self._check(rule, key)
+            self._check(limiter, rule, key)
         for rule, key in pairs:
-            self._hit(rule, key)
+            self._hit(limiter, rule, key)
 
-    def _check(self, rule: str, key: str) -> None:
+    def _check(self, limiter: MovingWindowRateLimiter, rule: str, key: str) -> None:
         item = self._items[rule]
-        if not self._limiter.test(item, rule, key):
-            raise RateLimited(retry_after=self._retry_after(item, rule, key), limit=rule)
+        if not limiter.test(item, rule, key):
+            raise RateLimited(retry_after=self._retry_after(limiter, item, rule, key), limit=rule)
 
-    def _retry_after(self, item: RateLimitItem, rule: str, key: str) -> int:
-        reset = self._limiter.get_window_stats(item, rule, key).reset_time
+    @staticmethod
+    def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, rule: str, key: str) -> int:
+        reset = limiter.get_window_stats(item, rule, key).reset_time
         return max(1, int(reset - time.time()) + 1)
 
     def reset(self) -> None:
-        self._storage.reset()
+        self._local_storage.reset()
+        if self._shared_storage is not None:
+            self._shared_storage.reset()

@@ -28,11 +28,12 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine, bindparam, create_engine, event, make_url, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 
-from kabinet.domain.errors import ConcurrentChange
+from kabinet.domain.errors import ConcurrentChange, Unavailable
 from kabinet.store.models import Account, Challenge
 
 P = ParamSpec("P")
@@ -40,6 +41,15 @@ T = TypeVar("T")
 
 IMMEDIATE = "kabinet_immediate"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
+# SQLSTATEs that mean "the database is not there right now", not "this statement is wrong": connection exceptions
+# (class 08), the server shutting down or starting up (57P01-57P03), no connection slot (53300), and a write on a
+# node that became read-only (25006: a standby reached before a failover finished).
+_GONE_CLASSES = ("08",)
+_GONE_STATES = {"57P01", "57P02", "57P03", "53300", "25006"}
+_SQLITE_GONE = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB}
+WEB_POOL_WAIT_S = 10
+RETRY_AFTER_S = 5  # what a 503 tells a client to wait: a PostgreSQL restart or failover takes seconds
+CONNECT_TIMEOUT_S = 3  # a database that does not answer at all must not hold a request longer than this
 # Session.info key of the contact books read in this transaction (``kabinet.store.contacts.present_contacts``).
 CONTACT_BOOKS = "kabinet_contact_books"
 
@@ -55,7 +65,8 @@ def make_engine(url: str, lock_timeout_s: float | None = None, **kwargs: Any) ->
                                max_overflow=16, **kwargs)
         _tune_sqlite(engine, int(wait * 1000))
         return engine
-    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
 
 
 def make_loop_engine(url: str, lock_timeout_s: float | None = None) -> Engine | None:
@@ -74,9 +85,12 @@ def make_loop_engine(url: str, lock_timeout_s: float | None = None) -> Engine | 
     # Threads capped a worker at eight connections in use; greenlets are not capped, so the pool is: twenty a worker
     # (four workers and `kabinet worker` stay under PostgreSQL's default 100), the rest wait for one without blocking
     # the loop.
-    options = {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"} if lock_timeout_s else {}
+    # A request waits at most ``WEB_POOL_WAIT_S`` for a pooled connection, then answers 503 (never a hung request).
+    options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if lock_timeout_s:
+        options["options"] = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
     return create_async_engine(parsed.set(drivername="postgresql+psycopg_async"), pool_size=10, max_overflow=10,
-                               pool_pre_ping=True, connect_args=options).sync_engine
+                               pool_pre_ping=True, pool_timeout=WEB_POOL_WAIT_S, connect_args=options).sync_engine
 
 
 def _tune_sqlite(engine: Engine, busy_ms: int) -> None:
@@ -150,19 +164,26 @@ class Store:
                 # A unique index decided a race the locks did not cover: the citizen gets an answer, not a 500.
                 session.rollback()
                 raise ConcurrentChange() from exc
-            except OperationalError as exc:
-                session.rollback()
-                if _waited_out(exc):
+            except (DBAPIError, PoolTimeout) as exc:
+                _rollback_quietly(session)
+                if isinstance(exc, OperationalError) and _waited_out(exc):
                     raise ConcurrentChange() from exc
+                if database_gone(exc):
+                    raise Unavailable(retry_after=RETRY_AFTER_S) from exc
                 raise
             except BaseException:
-                session.rollback()
+                _rollback_quietly(session)
                 raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._open() as session:  # closing ends the transaction; loaded objects stay readable
-            yield session
+        try:
+            with self._open() as session:  # closing ends the transaction; loaded objects stay readable
+                yield session
+        except (DBAPIError, PoolTimeout) as exc:
+            if database_gone(exc):
+                raise Unavailable(retry_after=RETRY_AFTER_S) from exc
+            raise
 
     def dispose(self) -> None:
         """Close every pooled connection. The async ones need a loop to close in: a fresh one here (psycopg's
@@ -175,6 +196,32 @@ class Store:
         self.engine.dispose()
         if self.loop_engine is not None:
             await greenlet_spawn(self.loop_engine.dispose)
+
+
+def database_gone(exc: BaseException) -> bool:
+    """The error says the database cannot be reached now (restart, failover, network, no free connection), not that
+    a statement is wrong: the step may simply be tried again later (a 503, not a 500)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return (getattr(orig, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_GONE  # the primary code of an extended one
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith(_GONE_CLASSES) or state in _GONE_STATES
+
+
+def _rollback_quietly(session: Session) -> None:
+    """Roll back; on a connection that is already gone the rollback fails too, and that must not hide why."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        session.close()
 
 
 def _waited_out(exc: OperationalError) -> bool:

@@ -12,6 +12,10 @@ from sqlalchemy import Engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+# The newest migration's revision: what a ready instance's database must be at (``/health/ready``). Kept here, not
+# asked of Alembic, so a web worker never imports the migration tooling; a test holds it to Alembic's own head.
+HEAD = "0011"
+
 
 def alembic_config(url: str) -> Config:
     from alembic.config import Config
@@ -30,3 +34,9 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None before the first migration); one indexed read."""
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()

@@ -184,6 +184,7 @@ class Outbox(Base):
     provider_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    request_id: Mapped[str | None] = mapped_column(String(32))  # the request that queued it (in the logs of both)
 
 
 class DevMessage(Base):
@@ -467,3 +468,28 @@ class OidcToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     revoked_at: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
+
+
+class WorkerBeat(Base):
+    """The last sign of life of each outbox worker (``kabinet worker``, or a web process's in-process one): written
+    every few seconds, shown by ``/metrics``, so an operator's alerting sees a worker that stopped beating. A worker
+    that stops cleanly deletes its row; a killed one leaves it ageing (purged after a day)."""
+
+    __tablename__ = "worker_beat"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FleetTask(Base):
+    """A periodic job that must run once per fleet, not once per worker process (the hourly purge, the daily walk of
+    the history chains): whoever moves ``due_at`` forward first — one conditional UPDATE — runs it."""
+
+    __tablename__ = "fleet_task"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime]
+    holder: Mapped[str | None] = mapped_column(String(100))  # the worker that last took it
+    taken_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
+from kabinet.store import fleet
 from kabinet.store.db import Store
 from kabinet.store.models import Approval, Challenge, IdentityRequest, OidcCode, OidcToken, Recovery
 
@@ -44,6 +45,7 @@ def purge(store: Store, now: datetime) -> Purged:
         oidc = db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)).rowcount
         referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
         oidc += db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))).rowcount
+        fleet.forget_silent(db, now - GRACE)  # beats of workers killed long ago
         expired = db.execute(update(IdentityRequest).where(
             IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,
         ).values(state="expired")).rowcount

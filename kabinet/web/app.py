@@ -20,10 +20,10 @@ from kabinet import flows  # noqa: F401 - registers every flow's confirm handler
 from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
-from kabinet.web import api_docs, dev, metrics, problems
+from kabinet.web import api_docs, dev, health, metrics, problems
 from kabinet.web.api import auth, contacts, operator, recovery, requests, security, trusted
 from kabinet.web.deps import COOKIE
-from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, SecurityHeaders
+from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, RequestIds, SecurityHeaders
 from kabinet.web.oidc import authorization as oidc_authorization
 from kabinet.web.oidc import endpoints as oidc_endpoints
 from kabinet.web.pages import account as pages_account
@@ -54,7 +54,7 @@ def create_app(kb: Parts) -> FastAPI:
             thread, stop = running
             stop.set()
             kb.courier.wake.set()
-            await asyncio.to_thread(thread.join, 35)
+            await asyncio.to_thread(thread.join, kb.settings.graceful_s + 5)
         await kb.ctx.store.aclose()  # the async connections close in the loop they served
 
     app = FastAPI(title="Kabinet", version="0.1.0", lifespan=lifespan, docs_url=None,
@@ -72,7 +72,7 @@ def create_app(kb: Parts) -> FastAPI:
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
                    pages_operator.router, pages_trusted.router, oidc_endpoints.router,
-                   oidc_authorization.router, metrics.router):
+                   oidc_authorization.router, metrics.router, health.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)
@@ -85,4 +85,5 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_middleware(CrossSiteApiWrites, cookie=COOKIE)
     app.add_middleware(BodyLimit, limit=64 * 1024)
     app.add_middleware(SecurityHeaders, hsts=kb.settings.secure_cookies)
+    app.add_middleware(RequestIds, access_log=kb.settings.access_log)  # outermost: its id is on every line
     return app

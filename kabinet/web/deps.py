@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session as DbSession
 
+from kabinet import logs
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
 from kabinet.policy import SESSION_ABSOLUTE
@@ -71,6 +72,10 @@ async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, d
             return find(db, kb.ctx.hasher, token, now)
 
     row = await kb.ctx.store.run_read(found)
+    scope = logs.CURRENT.get()
+    if row is not None and scope is not None:  # the access line names whose request it was, as a keyed hash
+        who = getattr(row, "account_id", None) or getattr(row, "operator_id", None)
+        scope.account = kb.ctx.hasher.digest("log", str(who))[:16]
     if row is not None and needs_touch(row, now):
         def touched() -> None:
             with kb.ctx.store.write() as db:

@@ -10,5 +10,6 @@ from kabinet.web.app import create_app
 
 
 def app_from_env() -> FastAPI:
-    logs.configure()  # each worker process sets up its own (redacting) logging
-    return create_app(bootstrap.build(Settings()))
+    settings = Settings()
+    logs.configure(settings.log_format)  # each worker process sets up its own (redacting) logging
+    return create_app(bootstrap.build(settings))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import secrets
+import time
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kabinet import logs
 from kabinet.domain.errors import CrossSiteRefused, RequestTooLarge
 from kabinet.web.problems import PROBLEM, locale_of, new_reference, status_of, title_of
 
@@ -118,3 +123,44 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+
+
+ACCESS = logging.getLogger("kabinet.access")
+_INCOMING_ID = re.compile(rb"[A-Za-z0-9._-]{8,32}")
+
+
+class RequestIds:
+    """Every request gets an id: the load balancer's ``X-Request-ID`` when it sends a sane one, else a new one. It
+    is answered back in ``X-Request-ID``, ends every log line written while the request is served, is the reference
+    an error shows (``problems.new_reference``) and is kept with each message the request queued. With
+    ``access_log``, one line per request — method, route (the template, never a path with a token in it), status,
+    duration, the hashed account — except the health probes."""
+
+    def __init__(self, app: ASGIApp, access_log: bool) -> None:
+        self.app, self.access_log = app, access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
+        rid = incoming.decode() if _INCOMING_ID.fullmatch(incoming) else secrets.token_hex(6)
+        token = logs.CURRENT.set(logs.RequestScope(rid))
+        status, started = 500, time.perf_counter()
+
+        async def with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            if self.access_log and not scope["path"].startswith("/health/"):
+                route = getattr(scope.get("route"), "path", None) or "-"
+                ms = round((time.perf_counter() - started) * 1000, 1)
+                ACCESS.info("%s %s %s %.1f ms", scope["method"], route, status, ms,
+                            extra={"method": scope["method"], "route": route, "status": status, "duration_ms": ms})
+            logs.CURRENT.reset(token)

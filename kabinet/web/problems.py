@@ -15,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from kabinet.domain.errors import InvalidInput, InvalidInputs, KabinetError, NotFound
+from kabinet.domain.errors import InvalidInput, InvalidInputs, KabinetError, NotFound, Unavailable
+from kabinet.logs import request_id
+from kabinet.store.db import RETRY_AFTER_S, database_gone
 from kabinet.texts import translate
 
 log = logging.getLogger("kabinet.web")
@@ -38,7 +40,7 @@ STATUS: dict[str, int] = {
     "contact.already_verified": 409,
     "challenge.expired": 410, "challenge.used": 410, "challenge.too_many_attempts": 410,
     "recovery.proof_wrong": 400, "challenge.code_wrong": 400, "link.invalid": 400,
-    "request.too_large": 413,
+    "request.too_large": 413, "unavailable": 503,
     "rate_limited": 429, "challenge.resend_too_soon": 429,
     "operator.auth_required": 401, "visit.not_found": 404, "visit.no_match": 404, "reason.required": 422,
     "request.not_found": 404, "operator.supervisor_only": 403,
@@ -95,7 +97,8 @@ def locale_of(request: Request) -> str:
 
 
 def new_reference() -> str:
-    return secrets.token_hex(6)
+    """The reference a citizen quotes to support: the request's id (in every log line of the request), else new."""
+    return request_id() or secrets.token_hex(6)
 
 
 def problem(request: Request, error: KabinetError, *, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
@@ -110,7 +113,9 @@ def problem(request: Request, error: KabinetError, *, errors: list[dict[str, Any
         errors = [{"field": error.field, "code": error.code, "message": title_of(error, locale)}]
     if errors:
         body["errors"] = errors
-    if status_of(error) >= 500:
+    if status_of(error) == 503:  # a known state (the database is away), not a bug: one line, no traceback
+        log.warning("problem %s ref=%s %s %s", error.code, reference, request.method, request.url.path)
+    elif status_of(error) >= 500:
         log.error("problem %s ref=%s", error.code, reference)
     else:
         log.info("problem %s ref=%s %s %s", error.code, reference, request.method, request.url.path)
@@ -145,6 +150,8 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+    if database_gone(exc):  # reached the database outside a store transaction: the same 503 as inside one
+        return problem(request, Unavailable(retry_after=RETRY_AFTER_S))
     reference = new_reference()
     log.exception("unhandled error ref=%s %s %s", reference, request.method, request.url.path)
     error = KabinetError()

@@ -182,9 +182,9 @@ def test_redis_rate_limits_from_a_step_in_the_loop_count_in_a_thread(monkeypatch
     called_on: list[int] = []
     real = limiter._hit
 
-    def recording(rule: str, key: str) -> None:
+    def recording(counter, rule: str, key: str) -> None:
         called_on.append(threading.get_ident())
-        real(rule, key)
+        real(counter, rule, key)
 
     monkeypatch.setattr(limiter, "_hit", recording)
 

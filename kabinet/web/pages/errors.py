@@ -9,7 +9,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from kabinet.domain.errors import KabinetError, NotFound
+from kabinet.domain.errors import KabinetError, NotFound, Unavailable
+from kabinet.store.db import RETRY_AFTER_S, database_gone
 from kabinet.web import problems
 from kabinet.web.problems import locale_of, new_reference, status_of, title_of
 from kabinet.web.templating import render
@@ -21,18 +22,23 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/dev/", "/static/"))
 
 
-def _page(request: Request, title: str, status: int) -> Response:
+def _page(request: Request, title: str, status: int, retry_after: object = None) -> Response:
     reference = new_reference()
-    log.info("page error %s ref=%s %s %s", status, reference, request.method, request.url.path)
-    return render(request, "error.html", status=status, title=title, reference=reference,
+    (log.warning if status == 503 else log.info)("page error %s ref=%s %s %s", status, reference, request.method,
+                                                  request.url.path)
+    page = render(request, "error.html", status=status, title=title, reference=reference,
                   signed_in=request.cookies.get("kabinet_session") is not None)  # the heading follows the status
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(retry_after)
+    return page
 
 
 async def on_kabinet_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KabinetError)
     if not is_page(request):
         return await problems.on_kabinet_error(request, exc)
-    return _page(request, title_of(exc, locale_of(request)), status_of(exc))
+    return _page(request, title_of(exc, locale_of(request)), status_of(exc),
+                 exc.extra.get("retry_after") if status_of(exc) in (429, 503) else None)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -48,6 +54,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 async def on_crash(request: Request, exc: Exception) -> Response:
     if not is_page(request):
         return await problems.on_crash(request, exc)
+    if database_gone(exc):
+        return await on_kabinet_error(request, Unavailable(retry_after=RETRY_AFTER_S))
     reference = new_reference()
     log.exception("unhandled error ref=%s %s %s", reference, request.method, request.url.path)
     return render(request, "error.html", status=500, title=title_of(KabinetError(), locale_of(request)),
