@@ -69,8 +69,10 @@ class PrivatePostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _as(self, command: list[str], timeout: float = 60) -> None:
+        """Output to a file, not a pipe: the server pg_ctl starts inherits it, and a pipe would never reach EOF."""
         prefix = ["runuser", "-u", self.user, "--"] if self.user else []
-        subprocess.run(prefix + command, check=True, timeout=timeout, capture_output=True)
+        with (self.folder / "ctl.log").open("ab") as out:
+            subprocess.run(prefix + command, check=True, timeout=timeout, stdout=out, stderr=subprocess.STDOUT)
 
     def _ctl(self, *args: str) -> None:
         self._as([_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args])
@@ -80,13 +82,14 @@ class PrivatePostgres:
                   f"-c fsync=off -c max_connections=200"
         self._ctl("-o", options, "-l", str(self.folder / "log"), "start")
 
-    def restart(self) -> None:
-        """As an operator or a failover does: every connection cut, the server down for a moment, then back."""
-        self._ctl("-m", "fast", "restart")
+    def halt(self) -> None:
+        """As a restart or a failover does: every connection cut, and none taken until ``start``."""
+        self._ctl("-m", "fast", "stop")
 
     def stop(self) -> None:
         try:
-            self._ctl("-m", "immediate", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._ctl("-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -32,6 +32,7 @@ def listen(engine: Engine, wake: Callable[[], None], stop: threading.Event) -> t
         return None
 
     def loop() -> None:
+        lost = False  # said once per outage, not once a second while the database is away
         while not stop.is_set():
             try:
                 raw = engine.raw_connection()
@@ -39,14 +40,20 @@ def listen(engine: Engine, wake: Callable[[], None], stop: threading.Event) -> t
                     driver = raw.driver_connection
                     driver.autocommit = True
                     driver.execute(f"LISTEN {CHANNEL}")
+                    if lost:
+                        log.info("outbox listener listens again")
+                        lost = False
                     wake()  # anything queued while no one listened
                     while not stop.is_set():
                         for _ in driver.notifies(timeout=1.0):
                             wake()
                 finally:
                     raw.invalidate()  # a listening connection never goes back to the pool
-            except Exception:
-                log.exception("outbox listener lost its connection")
+            except Exception as exc:
+                if not lost:
+                    log.warning("outbox listener lost its connection (%s); the poll covers the gap",
+                                type(exc).__name__)
+                lost = True
                 time.sleep(1)
 
     thread = threading.Thread(target=loop, name="kabinet-outbox-listen", daemon=True)
