@@ -26,12 +26,19 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# Held while migrating: instances of a fleet that start together (each `kabinet serve` migrates first) take turns,
+# and the ones after the first find the schema at head and do nothing.
+MIGRATION_LOCK = 0x6B61_6269_6E65_7401
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # SQLite's single writer already serialises
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

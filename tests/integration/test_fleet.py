@@ -36,6 +36,7 @@ from kabinet.audit.events import SYSTEM, EventType, Meta, record
 from kabinet.config import Settings
 from kabinet.security.passwords import hash_password
 from kabinet.store.db import Store
+from kabinet.store.migrate import HEAD, current_revision, upgrade
 from kabinet.store.models import Account, Contact, Outbox, WorkerBeat
 from tests.fleet_parts import Kabinet, PrivatePostgres, PrivateRedis, free_port, wait_until
 from tests.servers import CODE, SmtpSink, start_sms_gateway
@@ -483,3 +484,32 @@ def rules_hold(fleet: Fleet) -> bool:
             primaries = [c for c in own if c.kind == kind and c.is_primary]
             assert len(primaries) <= 1 and all(c.verified_at is not None for c in primaries)
     return True
+
+
+def test_instances_that_start_together_migrate_one_after_another():
+    """Every `kabinet serve` migrates before it serves; a fleet's instances start together. The migration lock makes
+    them take turns: one builds the schema, the others find it at head."""
+    pg = PrivatePostgres()
+    failures: list[BaseException] = []
+    try:
+        stores = [Store.from_url(pg.url) for _ in range(4)]
+        barrier = threading.Barrier(len(stores))
+
+        def migrate(store: Store) -> None:
+            barrier.wait()
+            try:
+                upgrade(store.engine)
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=migrate, args=(store,)) for store in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        assert current_revision(stores[0].engine) == HEAD
+        for store in stores:
+            store.dispose()
+    finally:
+        pg.stop()
