@@ -306,6 +306,7 @@ class Operator(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime | None]  # None: still the one-time password ``operator add`` printed
 
 
 class OperatorSession(Base):

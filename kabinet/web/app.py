@@ -67,6 +67,7 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_exception_handler(Exception, page_errors.on_crash)
     app.add_exception_handler(SignInFirst, page_errors.on_sign_in_first)
     app.add_exception_handler(pages_operator.ConsoleSignInFirst, page_errors.on_console_sign_in_first)
+    app.add_exception_handler(pages_operator.ConsolePasswordFirst, page_errors.on_console_password_first)
     for router in (auth.router, contacts.router, security.router, recovery.router, operator.router, requests.router,
                    trusted.router,
                    pages_auth.router,

@@ -104,11 +104,26 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def new_page(browser: Browser, *, locale: str = "ru-RU", width: int = 1280, js: bool = True) -> Page:
-    # bypass_csp only lets the test inject axe-core; the CSP header itself is asserted in the integration tests
+def new_page(browser: Browser, *, locale: str = "ru-RU", width: int = 1280, js: bool = True,
+             csp: bool = False) -> Page:
+    """``csp``: enforce the site's Content-Security-Policy as a citizen's browser does (axe cannot be injected then);
+    otherwise it is bypassed only so the test can inject axe-core."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, java_script_enabled=js,
-                                  bypass_csp=True)
+                                  bypass_csp=not csp)
     return context.new_page()
+
+
+def csp_refusals(page: Page) -> list[str]:
+    """Start collecting what the browser refused under the page's CSP (console errors), from now on."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "Content Security Policy"
+            in m.text else None)
+    return refused
+
+
+def overflows(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
 def axe_violations(page: Page) -> list[dict]:

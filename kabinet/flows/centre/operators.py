@@ -87,8 +87,19 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
     if not operator.active:
         raise AuthFailed()
     token = open_operator_session(step.db, step.ctx.hasher, operator_id=operator.id, meta=step.meta, now=step.now)
-    return OperatorSignedIn(operator_token=token, operator=OperatorView(id=operator.id, login=operator.login,
-                                                                       centre=operator.centre, role=operator.role))
+    return OperatorSignedIn(operator_token=token, operator=_view(operator))
+
+
+def _view(operator: Operator) -> OperatorView:
+    return OperatorView(id=operator.id, login=operator.login, centre=operator.centre, role=operator.role,
+                        must_change_password=operator.password_changed_at is None)
+
+
+def who(ctx: FlowContext, operator: OperatorSession) -> OperatorView:
+    """The operator behind a console session: the console shows a supervisor's pages only to supervisors and asks
+    for a password of one's own before anything else."""
+    with ctx.store.read() as db:
+        return _view(db.get_one(Operator, operator.operator_id))
 
 
 def sign_out(ctx: FlowContext, *, operator: OperatorSession) -> None:
@@ -110,5 +121,5 @@ def change_password(ctx: FlowContext, *, operator: OperatorSession, current: str
     with write_step(ctx, None) as (db, _nobody, now):
         locked = lock_operator(db, row.id)
         assert locked is not None
-        locked.password_hash = new_hash
+        locked.password_hash, locked.password_changed_at = new_hash, now
         end_others(db, locked.id, now, keep=operator.id)

@@ -84,6 +84,7 @@ class VisitView:
 class ReceiptLine:
     at: datetime
     what: str
+    reason: str  # as the operator gave it (empty for lines written before reasons were kept on the receipt)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,17 @@ class Receipt:
     opened_at: datetime
     closed_at: datetime | None
     lines: list[ReceiptLine]
+
+    @property
+    def number(self) -> str:
+        """What a person reads out or types: the visit id's first eight digits, in two groups (the whole id is in
+        the citizen's history and in the receipt's address)."""
+        return visit_number(self.visit_id)
+
+
+def visit_number(visit_id: uuid.UUID) -> str:
+    digits = visit_id.hex[:8].upper()
+    return f"{digits[:4]}-{digits[4:]}"
 
 
 def open_visit(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, snils: str, passport: str) -> VisitView:
@@ -167,8 +179,8 @@ def _view(db: Session, account: Account, visit: Visit, now: datetime) -> VisitVi
 
 def _receipt(db: Session, account: Account, visit: Visit, locale: str) -> Receipt:
     operator = db.get_one(Operator, visit.operator_id)
-    lines = [ReceiptLine(at=datetime.fromisoformat(a["at"]), what=translate(locale, a["msgid"], a["values"]))
-             for a in visit.actions]
+    lines = [ReceiptLine(at=datetime.fromisoformat(a["at"]), what=translate(locale, a["msgid"], a["values"]),
+                         reason=a.get("reason", "")) for a in visit.actions]
     return Receipt(visit_id=visit.id, centre=visit.centre, operator=operator.login,
                    citizen=mask_name(account.full_name), document=visit.document, opened_at=visit.opened_at,
                    closed_at=visit.closed_at, lines=lines)

@@ -117,6 +117,7 @@ class OperatorView:
     login: str
     centre: str
     role: str  # operator | supervisor
+    must_change_password: bool = False  # signed in with the one-time password: set one's own first
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class VisitStep:
     def done(self, what: Text) -> None:
         """A line of the receipt."""
         self.visit.actions = [*self.visit.actions, {"at": self.now.isoformat(), "msgid": what.msgid,
-                                                    "values": what.values}]
+                                                    "values": what.values, "reason": self.reason}]
 
 
 def clean_reason(reason: str | None) -> str:

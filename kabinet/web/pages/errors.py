@@ -68,3 +68,7 @@ async def on_sign_in_first(request: Request, exc: Exception) -> Response:
 
 async def on_console_sign_in_first(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/operator", status_code=303)
+
+
+async def on_console_password_first(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/operator/password", status_code=303)

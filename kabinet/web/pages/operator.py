@@ -6,6 +6,7 @@ redirects or shows the refusal next to its field."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -43,9 +44,18 @@ class ConsoleSignInFirst(Exception):
     """A console page without a live operator session: answered with a redirect to the console's sign-in."""
 
 
-async def console_operator(operator: MaybeOperator) -> OperatorSession:
+class ConsolePasswordFirst(Exception):
+    """Signed in with the one-time password ``kabinet operator add`` printed: every page but the password's sends
+    there, until the operator has a password of their own."""
+
+
+async def console_operator(request: Request, kb: Kb, operator: MaybeOperator) -> OperatorSession:
     if operator is None:
         raise ConsoleSignInFirst()
+    me = await kb.ctx.store.run_read(operators.who, kb.ctx, operator)
+    request.state.console = me  # the navigation shows "Centre" to supervisors only
+    if me.must_change_password and request.url.path != "/operator/password":
+        raise ConsolePasswordFirst()
     return operator
 
 
@@ -59,7 +69,9 @@ DONE = {"removed": "The contact is unlinked.", "email": "The address is added; a
 
 
 def page(request: Request, name: str, *, status: int = 200, **context: object) -> HTMLResponse:
-    return render(request, name, status=status, operator_nav=True, **context)
+    me = getattr(request.state, "console", None)
+    return render(request, name, status=status, operator_nav=True, supervisor=me is not None and me.role ==
+                  "supervisor", first_password=me is not None and me.must_change_password, **context)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -103,7 +115,8 @@ def code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, 
         return render(request, "operator_code.html", status=status_of(exc), challenge=challenge,
                       next=safe_next(next, ""), problem=problem_of(request, exc), operator_nav=operator is not None)
     if isinstance(done.result, operators.OperatorSignedIn):
-        response = go("/operator/visits/new")
+        first = done.result.operator.must_change_password
+        response = go("/operator/password" if first else "/operator/visits/new")
         response.set_cookie(OPERATOR_COOKIE, done.result.operator_token, httponly=True, samesite="strict",
                             secure=kb.settings.secure_cookies, max_age=int(OPERATOR_SESSION_ABSOLUTE.total_seconds()),
                             path="/operator")
@@ -235,10 +248,24 @@ async def receipt_pdf(request: Request, visit_id: str, kb: Kb, operator: Current
                     headers={"Content-Disposition": f'inline; filename="receipt-{visit_id[:8]}.pdf"'})
 
 
+STATIC = Path(__file__).resolve().parents[1] / "static"
+_PDF_BASE = "https://kabinet.invalid/"  # no such host: what the page links resolves here, and only to local files
+
+
 def _pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported on first use: it is heavy, and only the console needs it
 
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, base_url=_PDF_BASE, url_fetcher=_local_only).write_pdf()  # type: ignore[no-any-return]
+
+
+def _local_only(url: str, **_options: object) -> dict[str, object]:
+    """The receipt's own stylesheet from the package, never anything from the network (a PDF renderer that fetches
+    what a page names would reach whatever an operator's input could name)."""
+    name = url.removeprefix(f"{_PDF_BASE}static/")
+    path = (STATIC / name).resolve()
+    if name == url or path.parent != STATIC or not path.is_file():
+        raise ValueError(f"not fetched for a PDF: {url[:100]}")
+    return {"string": path.read_bytes(), "mime_type": "text/css" if name.endswith(".css") else None}
 
 
 @router.get("/requests", response_class=HTMLResponse)
