@@ -47,6 +47,7 @@ class EventType(StrEnum):
     CONTACT_ADD_BLOCKED = "contact:add_blocked"
     TEST_NOTIFICATION = "notification:test"
     TOTP_ENABLED = "totp:enabled"
+    TOTP_DISABLED = "totp:disabled"
     PASSWORD_CHANGED = "password:changed"  # noqa: S105 - an event name
     NOT_ME = "account:not_me"
     SUPPORT_REQUEST = "request:filed"

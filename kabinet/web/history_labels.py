@@ -27,6 +27,7 @@ EVENTS: dict[str, str] = {
     "contact:add_blocked": "Contact could not be added",
     "notification:test": "Test notification sent",
     "totp:enabled": "Authenticator app turned on",
+    "totp:disabled": "Authenticator app turned off",
     "password:changed": "Password changed",
     "account:not_me": "\"This wasn't me\" used: sessions ended",
     "request:filed": "Support request filed",

@@ -40,6 +40,32 @@ class TotpEnabled:
     totp: bool = True
 
 
+@dataclass(frozen=True)
+class TotpState:
+    """What Security shows: whether the app is on, and since when."""
+
+    on: bool
+    since: datetime | None
+
+
+def state(ctx: FlowContext, *, account_id: object) -> TotpState:
+    with ctx.store.read() as db:
+        account = db.get_one(Account, account_id)
+        return TotpState(on=account.totp_secret is not None, since=account.totp_enrolled_at)
+
+
+def disable(ctx: FlowContext, meta: Meta, *, session: UserSession) -> TotpState:
+    """Codes go by SMS again. A fresh second factor first (whoever holds only a stolen session must not weaken the
+    account), and every channel hears of it, as of any change to how the account is protected."""
+    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
+        if account.totp_secret is None:
+            return TotpState(on=False, since=None)
+        account.totp_secret, account.totp_enrolled_at, account.totp_last_step = None, None, None
+        record(db, account, EventType.TOTP_DISABLED, at=now, meta=meta)
+        contact_changed(ctx, db, account, now=now, what=text("the authenticator app was turned off"))
+        return TotpState(on=False, since=None)
+
+
 def start_enrol(ctx: FlowContext, meta: Meta, *, session: UserSession) -> Enrolment:
     secret = pyotp.random_base32()
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):

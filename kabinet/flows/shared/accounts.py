@@ -91,6 +91,12 @@ def second_factor(db: Session, account: Account) -> tuple[str, Contact | None]:
     phone, else the primary email (DESIGN.md S1, S9)."""
     if account.totp_secret:
         return "totp", None
+    return code_contact(db, account)
+
+
+def code_contact(db: Session, account: Account) -> tuple[str, Contact | None]:
+    """Where a code is sent when the app is not at hand: the primary phone, else any verified phone, else the
+    primary email; ``("none", None)`` when the account has none of them."""
     ranked = rank_for_codes([c for c in present_contacts(db, account.id) if c.verified_at is not None])
     if not ranked:
         return "none", None

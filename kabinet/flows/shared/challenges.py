@@ -26,10 +26,13 @@ from kabinet.domain.errors import (
     ChallengeUsed,
     CodeWrong,
     InvalidInput,
+    NoSecondChannel,
     ResendTooSoon,
 )
 from kabinet.domain.ids import Id, parse_id
-from kabinet.flows.shared.accounts import write_step
+from kabinet.flows.shared.accounts import code_contact, write_step
+from kabinet.flows.shared.backup_codes import redeem
+from kabinet.flows.shared.backup_codes import used as backup_used
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
@@ -258,6 +261,54 @@ def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> C
         _send(ctx, db, ch, now, meta)
         ch.expires_at = now + CODE_TTL
         return challenge_view(ch)
+
+
+# Second factors the citizen may answer another way when the app is not at hand (a lost or new phone): a code by
+# SMS (or to the primary email) instead, or one of the backup codes on paper.
+FALLBACK = frozenset({"sign_in", "step_up"})
+
+
+def by_message(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> ChallengeView:
+    """The app's challenge becomes a code sent to the account's phone (or email): the same challenge, with the
+    attempts it has left, so switching never buys more guesses."""
+    with write_step(ctx, _owner_of(challenge_id)) as (db, account, now):
+        ch = _locked(db, challenge_id, session)
+        _ensure_usable(ch, now)
+        if ch.channel != "totp" or ch.purpose not in FALLBACK or account is None:
+            return challenge_view(ch)
+        channel, contact = code_contact(db, account)
+        if contact is None:
+            raise NoSecondChannel()
+        ch.channel, ch.destination, ch.contact_id = channel, contact.value, contact.id
+        _send(ctx, db, ch, now, meta)
+        ch.expires_at = now + CODE_TTL
+        return challenge_view(ch)
+
+
+def confirm_with_backup_code(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str,
+                             session: Caller) -> Confirmed:
+    """A sign-in or step-up answered with one of the account's backup codes: used up, every channel told, and the
+    purpose's handler run as for a code. A wrong one spends an attempt of the challenge, as a wrong code does."""
+    code = (code or "").strip()[:32]
+    ctx.limiter.check("code.check.ip", meta.ip or "-")
+    failure: Exception | None = None
+    with write_step(ctx, _owner_of(challenge_id)) as (db, account, now):
+        ch = _locked(db, challenge_id, session)
+        _ensure_usable(ch, now)
+        if ch.purpose not in FALLBACK or account is None:
+            raise ChallengeNotFound()
+        ctx.limiter.check("code.check.account", str(account.id))
+        if code and redeem(ctx, db, account.id, code, now):
+            ch.consumed_at, ch.channel = now, "backup"  # how it was answered: the history says so
+            backup_used(ctx, db, account, meta=meta, now=now)
+            result = _HANDLERS[ch.purpose](Step(ctx=ctx, db=db, meta=meta, now=now, session=session), ch, account)
+            return Confirmed(purpose=ch.purpose, result=result)
+        ch.attempts_left -= 1
+        record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=ch.purpose)
+        ctx.limiter.try_hit("code.check.account", str(account.id))
+        failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
+    ctx.limiter.hit("code.check.ip", meta.ip or "-")
+    raise failure
 
 
 def show(ctx: FlowContext, challenge_id: Id, session: Caller) -> ChallengeView:

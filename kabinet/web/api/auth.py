@@ -74,6 +74,27 @@ def resend(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) 
     return {"challenge": challenges.resend(kb.ctx, meta, challenge_id, session)}
 
 
+@router.post("/challenges/{challenge_id}/send-code", status_code=202, **answers(ChallengeOut, 202))
+def send_code_instead(challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession) -> Any:
+    """The app is not at hand: a sign-in or step-up asked of the app becomes a code by SMS (or to the primary
+    email), with the attempts it had left. Other challenges are answered unchanged."""
+    return {"challenge": challenges.by_message(kb.ctx, meta, challenge_id, session)}
+
+
+class BackupCodeIn(BaseModel):
+    code: str = Field(max_length=32)
+
+
+@router.post("/challenges/{challenge_id}/backup-code", **answers(Confirmed))
+def confirm_with_backup_code(challenge_id: str, body: BackupCodeIn, kb: Kb, meta: RequestMeta,
+                             session: MaybeSession, response: Response) -> Any:
+    """A sign-in or step-up answered with a backup code (used up; every channel is told)."""
+    done = challenges.confirm_with_backup_code(kb.ctx, meta, challenge_id, body.code, session)
+    if token := getattr(done.result, "session_token", None):
+        set_session_cookie(response, kb, token)
+    return done.result
+
+
 @router.post("/step-up", status_code=202, **answers(ChallengeOut, 202))
 def start_step_up(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"challenge": step_up.start(kb.ctx, meta, session=session)}
@@ -112,6 +133,17 @@ class LinkIn(BaseModel):
 @router.post("/totp", status_code=202, **answers(totp.Enrolment, 202))
 def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return totp.start_enrol(kb.ctx, meta, session=session)
+
+
+@router.get("/totp", **answers(totp.TotpState))
+def totp_state(kb: Kb, session: CurrentSession) -> Any:
+    return totp.state(kb.ctx, account_id=session.account_id)
+
+
+@router.delete("/totp", **answers(totp.TotpState))
+def disable_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
+    """Codes go by SMS again (a fresh second factor first; every channel is told)."""
+    return totp.disable(kb.ctx, meta, session=session)
 
 
 @router.post("/password", status_code=204, **answers(None, 204, (202, ApprovalOut)))

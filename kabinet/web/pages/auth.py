@@ -77,7 +77,8 @@ def _code_page(request: Request, challenge: ChallengeView, next_path: str, probl
                status: int = 200) -> HTMLResponse:
     purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
     return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
-                  purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None)
+                  purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
+                  fallback=challenge.purpose in challenges.FALLBACK)
 
 
 @router.get("/confirm/{challenge_id}", response_class=HTMLResponse)
@@ -123,6 +124,40 @@ def resend_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta
             return go("/sign-in")
         return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
     return _code_page(request, challenge, safe_next(next, ""))
+
+
+@router.post("/confirm/{challenge_id}/send-code", dependencies=[CsrfChecked])
+def send_code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
+                     next: str = "") -> Response:
+    """No app at hand: a code by SMS instead."""
+    try:
+        challenges.by_message(kb.ctx, meta, challenge_id, session)
+    except KabinetError as exc:
+        try:
+            challenge = challenges.show(kb.ctx, challenge_id, session)
+        except KabinetError:
+            return go("/sign-in")
+        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
+    return go(f"/confirm/{challenge_id}" + (f"?next={quote(safe_next(next, ''), safe='')}" if next else ""))
+
+
+@router.post("/confirm/{challenge_id}/backup", dependencies=[CsrfChecked])
+def backup_code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
+                       backup_code: Annotated[str, Form(max_length=32)] = "", next: str = "") -> Response:
+    try:
+        done = challenges.confirm_with_backup_code(kb.ctx, meta, challenge_id, backup_code, session)
+    except KabinetError as exc:
+        try:
+            challenge = challenges.show(kb.ctx, challenge_id, session)
+        except KabinetError:
+            return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
+        problem = problem_of(request, exc)
+        problem["field"] = "backup_code" if problem["field"] in (None, "code") else problem["field"]
+        return _code_page(request, challenge, safe_next(next, ""), problem, status_of(exc))
+    response = go(safe_next(next, AFTER.get(done.purpose, "/settings/contacts")))
+    if token := getattr(done.result, "session_token", None):
+        set_session_cookie(response, kb, token)
+    return response
 
 
 @router.get("/step-up", response_class=HTMLResponse)

@@ -34,7 +34,8 @@ def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict |
                   contacts=contact_list.list_contacts(kb.ctx, account_id=session.account_id),
                   backup_left=backup_codes.count(kb.ctx, account_id=session.account_id),
                   identity=identity_data.show(kb.ctx, session=session), identity_form=identity_form or {},
-                  connected=connected.list_connected(kb.ctx, session=session))
+                  connected=connected.list_connected(kb.ctx, session=session),
+                  totp=totp.state(kb.ctx, account_id=session.account_id))
 
 
 
@@ -107,6 +108,11 @@ def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) ->
         return to_step_up(PAGE)
     return render(request, "totp.html", signed_in=True, secret=enrolment.secret,
                   challenge=enrolment.challenge, qr=qr_svg(enrolment.otpauth_uri))
+
+
+@router.post("/totp/off", dependencies=[CsrfChecked])
+def totp_off(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return _act(request, kb, session, "totp_off", lambda: totp.disable(kb.ctx, meta, session=session))
 
 
 Text = Annotated[str, Form(max_length=32)]
