@@ -17,5 +17,6 @@ class Sealer:
     def seal(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()
 
-    def open(self, sealed: str) -> str:
-        return self._fernet.decrypt(sealed.encode()).decode()
+    def open(self, sealed: str, ttl: int | None = None) -> str:
+        """``ttl``: refuse (``InvalidToken``) what was sealed more than this many seconds ago."""
+        return self._fernet.decrypt(sealed.encode(), ttl=ttl).decode()

@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from typing import Annotated
 
+from cryptography.fernet import InvalidToken
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,6 +18,7 @@ from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import contact_list, contact_settings
 from kabinet.flows.recovery import backup_codes, identity_data
 from kabinet.flows.relying import connected
+from kabinet.security.crypto import Sealer
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
 from kabinet.web.problems import status_of
@@ -118,13 +120,51 @@ def totp_off(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> R
 Text = Annotated[str, Form(max_length=32)]
 
 
+# New backup codes are shown on a page of their own (POST, then 303 to GET), so a reload shows the same codes again
+# instead of making new ones and voiding those just written down. Between the two they travel in a cookie sealed
+# with the service key, bound to the session, for ten minutes, readable only under /security/backup-codes.
+SHOWN_COOKIE, SHOWN_PATH, SHOWN_FOR_S = "kabinet_new_codes", "/security/backup-codes", 600
+
+
+def _shown_sealer(kb: Kb) -> Sealer:
+    return Sealer(kb.settings.key, "backup-codes-shown")
+
+
 @router.post("/backup-codes", dependencies=[CsrfChecked])
-def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+def backup_codes_submit(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
+                        replace: Annotated[str, Form(max_length=1)] = "") -> Response:
+    """Codes still unused are never voided by one press: the citizen is told how many there are and asked."""
+    left = backup_codes.count(kb.ctx, account_id=session.account_id)
+    if left and replace != "1":
+        return render(request, "backup_codes_replace.html", signed_in=True, left=left)
     try:
         codes = backup_codes.make(kb.ctx, meta, session=session)
     except StepUpRequired:
         return to_step_up("/security#backup-codes")
+    response = go(f"{SHOWN_PATH}/new")
+    response.set_cookie(SHOWN_COOKIE, _shown_sealer(kb).seal(f"{session.id} {' '.join(codes)}"), max_age=SHOWN_FOR_S,
+                        httponly=True, samesite="strict", secure=kb.settings.secure_cookies, path=SHOWN_PATH)
+    return response
+
+
+@router.get("/backup-codes/new", response_class=HTMLResponse)
+def backup_codes_shown(request: Request, kb: Kb, session: Citizen) -> Response:
+    try:
+        owner, *codes = _shown_sealer(kb).open(request.cookies.get(SHOWN_COOKIE, ""), ttl=SHOWN_FOR_S).split()
+    except (InvalidToken, ValueError):
+        return go("/security#backup-codes")
+    if owner != str(session.id):
+        return go("/security#backup-codes")
     return render(request, "backup_codes.html", signed_in=True, codes=codes)
+
+
+@router.post("/backup-codes/written", dependencies=[CsrfChecked])
+def backup_codes_written(kb: Kb, session: Citizen) -> Response:
+    """"I have written them down": the codes leave the browser."""
+    response = go("/security?done=codes_written#backup-codes")
+    response.delete_cookie(SHOWN_COOKIE, path=SHOWN_PATH, httponly=True, samesite="strict",
+                           secure=kb.settings.secure_cookies)
+    return response
 
 
 @router.post("/identity", dependencies=[CsrfChecked])
