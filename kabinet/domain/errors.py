@@ -391,7 +391,8 @@ class TrustedNotFound(KabinetError):
 
 class TrustedNotConfirmed(KabinetError):
     code = "trusted.not_confirmed"
-    title = "Only a person whose account is confirmed can be a trusted person"
+    title = ("Only a person whose account is confirmed can be a trusted person. Confirm your identity with your "
+             "passport at any service centre (МФЦ); then accept the invitation here, while it is valid")
 
 
 class TrustedUnderage(KabinetError):

@@ -65,7 +65,7 @@ def test_the_citizen_asks_and_the_trusted_person_approves(own_server, browser):
     ivan.fill("#f-new", NEW)
     ivan.click("form[action='/security/password'] >> button[type=submit]")
     ivan.wait_for_url("**/trusted?done=password_asked")
-    assert "ждёт ответа от Петров П. П." in ivan.locator("main").inner_text()
+    assert "ожидается ответ вашего доверенного лица (Петров П. П.)" in ivan.locator("main").inner_text()
     shot(ivan, "trusted-citizen-desktop")
 
     petrov.goto(server.base + "/trusted")

@@ -32,7 +32,10 @@ class Operator(Citizen):
         code = pyotp.TOTP(secret).at(self.kb.clock.now())
         done = self.post(f"/api/v1/operator/sign-in/{started.json()['challenge']['id']}/confirm", {"code": code})
         assert done.status_code == 200, done.text
+        assert done.json()["operator"]["must_change_password"] is True  # the one-time password: one's own first
         self.token = done.json()["operator_token"]
+        own = self.post("/api/v1/operator/password", {"current": made.password, "new": "Своё-Надёжное-Слово-2026"})
+        assert own.status_code == 204, own.text
         return self
 
     def open_visit(self, snils: str = SNILS, passport: str = PASSPORT):

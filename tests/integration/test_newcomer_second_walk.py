@@ -31,3 +31,45 @@ def test_backup_codes_are_not_replaced_by_a_second_press_or_a_reload(client, kb,
                           follow_redirects=False)
     assert written.status_code == 303
     assert client.get("/security/backup-codes/new", follow_redirects=False).status_code == 303  # gone from here
+
+
+def test_the_trusted_person_page_says_how_to_become_one_and_words_the_wait_right(client, kb, sms, mail):
+    from tests.integration.test_trusted import PETROV, make_trusted, person
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    client.cookies.clear()
+    sidorov = person(client, kb, sms, mail, "+79165556677", "Сидоров Сидор Сидорович", level="standard")
+    assert ivan.post("/api/v1/trusted/invitations", {"phone": "+79165556677"}).status_code == 201
+    page = client.get("/trusted", headers={"Authorization": f"Bearer {sidorov.token}"})
+    assert "Чтобы принять приглашение, ваша учётная запись должна быть подтверждена" in page.text
+    assert "МФЦ" in page.text
+    link_id = sidorov.get("/api/v1/trusted").json()["invitations"][0]["id"]
+    refused = sidorov.post(f"/api/v1/trusted/invitations/{link_id}/accept")
+    assert refused.json()["code"] == "trusted.not_confirmed" and "МФЦ" in refused.json()["title"]
+    mine = client.get("/trusted?done=invited", headers={"Authorization": f"Bearer {ivan.token}"})
+    assert mine.text.count("Приглашение отправлено") == 1, "the done banner shows twice"
+    assert "может принять приглашение, только если его учётная запись подтверждена" in mine.text  # the inviter
+
+    assert ivan.delete(f"/api/v1/trusted/invitations/{mine_link(ivan)}").status_code == 204
+    petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
+    make_trusted(ivan, petrov, PETROV)
+    assert ivan.post("/api/v1/password", {"current": "demo-password-1", "new": "a fresh long secret 7"}
+                     ).status_code == 202
+    waiting = client.get("/trusted", headers={"Authorization": f"Bearer {ivan.token}"}).text
+    assert "ожидается ответ вашего доверенного лица (Петров П. П.)" in waiting
+    assert "ждёт ответа от Петров" not in waiting
+
+
+def mine_link(ivan) -> str:
+    return next(link["id"] for link in ivan.get("/api/v1/trusted").json()["links"] if link["phase"] == "invited")
+
+
+def test_a_password_change_is_told_as_a_change_of_protection_not_of_contact_data(client, kb, sms, mail):
+    from kabinet.demo import EMAIL
+
+    ivan = demo_citizen(client, kb, sms, mail)
+    assert ivan.post("/api/v1/password", {"current": "demo-password-1", "new": "a fresh long secret 7"}
+                     ).status_code == 204
+    ivan.deliver()
+    letter = mail.to(EMAIL)[-1]
+    assert letter.subject == "Изменена защита учётной записи" and "пароль" in letter.text

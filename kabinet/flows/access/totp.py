@@ -62,7 +62,8 @@ def disable(ctx: FlowContext, meta: Meta, *, session: UserSession) -> TotpState:
             return TotpState(on=False, since=None)
         account.totp_secret, account.totp_enrolled_at, account.totp_last_step = None, None, None
         record(db, account, EventType.TOTP_DISABLED, at=now, meta=meta)
-        contact_changed(ctx, db, account, now=now, what=text("the authenticator app was turned off"))
+        contact_changed(ctx, db, account, now=now, what=text("the authenticator app was turned off"),
+                        about="security")
         return TotpState(on=False, since=None)
 
 
@@ -90,6 +91,6 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> T
     ch.payload = {}
     mark_fresh(step, account, "totp")
     record(step.db, account, EventType.TOTP_ENABLED, at=step.now, meta=step.meta)
-    contact_changed(step.ctx, step.db, account, now=step.now,
-                    what=text("an authenticator app was added"))
+    contact_changed(step.ctx, step.db, account, now=step.now, what=text("an authenticator app was added"),
+                    about="security")
     return TotpEnabled()

@@ -53,9 +53,11 @@ def not_me_link(ctx: FlowContext, db: Session, account: Account, now: datetime) 
 def contact_changed(
     ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: Text,
     removed: Contact | None = None, previous: Contact | None = None, channel: str = "self-service",
+    about: str = "contacts",
 ) -> None:
     """Tell the primary phone and email, the one that was primary before (``previous``) and the removed
-    address that contact data changed."""
+    address that contact data changed — or, with ``about="security"``, that how the account is protected changed
+    (the password, the app): the message is titled for what it tells."""
     locale = account.locale
     present = present_contacts(db, account.id)
     primaries = [c for c in present if c.is_primary and c.verified_at is not None]
@@ -65,7 +67,8 @@ def contact_changed(
             if c is not removed]
     tell = _teller(ctx, db, account, now, told)
     for contact in told:
-        tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name})
+        tell(contact, "contact_changed", {"what": what.render(locale), "account_name": account.full_name,
+                                          "about": about})
     if removed is not None and removed.kind == "email" and removed.verified_at is not None and not removed.bounced_at:
         tell(removed, "email_removed", {"account_name": mask_name_strictly(account.full_name),
                                         "channel": translate(locale, CHANNELS[channel])})
@@ -106,7 +109,8 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told
                 and waiting.data.get("what") and data.get("what"):
             # The same notice to the same contact is still waiting: one message says both changes (issue 12: fewer,
             # better messages). Nothing is dropped; its "this wasn't me" link covers the account either way.
-            waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}"}
+            both = waiting.data.get("about") if waiting.data.get("about") == data.get("about") else "account"
+            waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}", "about": both}
             return
         row = enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                       template=template, contact_id=contact.id, now=now, locale=account.locale,

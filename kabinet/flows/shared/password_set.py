@@ -24,5 +24,5 @@ def apply(ctx: FlowContext, db: Session, account: Account, new_hash: str, *, kee
     account.password_hash = new_hash
     end_all(db, account.id, now, keep=keep)
     record(db, account, EventType.PASSWORD_CHANGED, at=now, meta=meta, actor=actor, **details)
-    contact_changed(ctx, db, account, now=now, what=text("the password was changed"))
+    contact_changed(ctx, db, account, now=now, what=text("the password was changed"), about="security")
     relying.push(ctx, db, account.id, "sessions-revoked", now)

@@ -62,6 +62,7 @@ class TrustedOverview:
     invitations: list[Invitation]
     trusted_by: list[Truster]
     requests: list[ApprovalView]
+    can_be_trusted: bool = True  # this account is confirmed: it may accept an invitation
 
 
 def show(ctx: FlowContext, *, session: UserSession) -> TrustedOverview:
@@ -82,7 +83,8 @@ def show(ctx: FlowContext, *, session: UserSession) -> TrustedOverview:
         return TrustedOverview(
             links=links, asked=[approval_view(db, a) for a in approvals_of(db, me, now)],
             held_recoveries=recoveries, invitations=invitations, trusted_by=trusters,
-            requests=[approval_view(db, a) for a in approvals_for(db, me, now)])
+            requests=[approval_view(db, a) for a in approvals_for(db, me, now)],
+            can_be_trusted=db.get_one(Account, me).level == "confirmed")
 
 
 def _name(db: Session, account_id: uuid.UUID) -> str:
