@@ -73,3 +73,37 @@ def test_a_password_change_is_told_as_a_change_of_protection_not_of_contact_data
     ivan.deliver()
     letter = mail.to(EMAIL)[-1]
     assert letter.subject == "Изменена защита учётной записи" and "пароль" in letter.text
+
+
+def test_a_held_recovery_says_why_can_be_stopped_and_is_found_again(client, kb, sms, mail, clock):
+    """A second recovery contact added an hour ago cannot prove anything yet: the page says so; the recovery can be
+    stopped from its page; the notices say how to come back, and coming back with the same contact finds it."""
+    from tests.driver import Citizen
+    from tests.integration.helpers import add_verified_email
+
+    c = Citizen(client, kb, sms, mail)
+    assert c.register("+79165551234", "registered secret 1").status_code == 201
+    clock.advance(days=2)  # the phone is no longer new; the address added now is
+    c.token = None
+    client.cookies.clear()
+    assert c.sign_in("+79165551234", "registered secret 1", "+79165551234").status_code == 200
+    add_verified_email(c, "new@example.ru")  # a recovery contact, but too new to prove anything
+    client.cookies.clear()
+    someone = Citizen(client, kb, sms, mail)
+    started = someone.post("/api/v1/recovery", {"login": "+79165551234"}).json()
+    held = someone.confirm(started["challenge"], someone.code_for("+79165551234")).json()
+    assert held["next"] == "wait"
+    page = client.get(f"/recover/{held['recovery_id']}")
+    assert "добавлен меньше суток назад" in page.text and "Остановить восстановление" in page.text
+    assert "Вернуться ко входу" in page.text
+    c.deliver()
+    letter = mail.to("new@example.ru")[-1]
+    assert f"{kb.settings.base_url}/recover" in letter.text and "тот же контакт" in letter.text
+    again = someone.post("/api/v1/recovery", {"login": "+79165551234"}).json()
+    back = someone.confirm(again["challenge"], someone.code_for("+79165551234")).json()
+    assert back["recovery_id"] == held["recovery_id"]  # the same hold, found again
+    stop = client.post(f"/recover/{held['recovery_id']}/cancel", data={"csrf_token": csrf(page.text)},
+                       follow_redirects=False)
+    assert stop.status_code == 303 and stop.headers["location"] == "/sign-in?done=recovery_stopped"
+    assert someone.post(f"/api/v1/recovery/{held['recovery_id']}/password",
+                        {"password": "a fresh long secret 7"}).status_code == 404

@@ -55,6 +55,7 @@ from kabinet.security.totp import totp_matches
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Approval, Challenge, Contact, Recovery
 from kabinet.store.recovery import backup_codes_left, by_cancel_hash, lock, owner
+from kabinet.store.recovery import held as held_recoveries
 from kabinet.store.sessions import end_all
 from kabinet.store.trusted import approval_for_recovery
 from kabinet.texts import text
@@ -83,6 +84,11 @@ class RecoveryView:
     challenge: ChallengeView | None = None
     ready_at: datetime | None = None
     approval: str | None = None
+    # Why a held recovery waits (``wait``): ``one_proof`` (no second way to prove it is you), ``second_too_new``
+    # (the account's other contact was added too recently to prove anything yet), ``trusted`` (the trusted person
+    # must approve, whatever the proofs).
+    held_because: str | None = None
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,11 @@ def _gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recover
     if ready is None and link is None:
         rec.state = "password"
         return view(rec)
+    if (waiting := _held_by_the_same_proof(db, account, rec, now)) is not None:
+        # The same citizen asking again (the same contact proven): the recovery already waiting goes on, its time
+        # kept — a new one would restart the wait and alarm every channel once more.
+        rec.state, rec.completed_at = "joined", now
+        return view(waiting, approval=approval_for_recovery(db, waiting.id), now=now)
     token = new_token()
     rec.state, rec.ready_at, rec.cancel_hash = "held", ready, ctx.hasher.digest("recovery-cancel", token)
     rec.expires_at = max(ready or now, now + APPROVAL_TTL if link else now) + RECOVERY_RETURN
@@ -210,9 +221,16 @@ def _gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recover
            trusted=link is not None)
     every_channel(ctx, db, account, now=now, template="recovery_held",
                   data={"until": when(ready, account.locale) if ready else "",
-                        "trusted": link is not None},
+                        "trusted": link is not None, "recover_url": f"{ctx.base_url}/recover"},
                   secret={"cancel_url": f"{ctx.base_url}/recover/cancel?token={token}"})
     return view(rec, approval=approval)
+
+
+def _held_by_the_same_proof(db: Session, account: Account, rec: Recovery, now: datetime) -> Recovery | None:
+    """Only the same first proof joins a waiting recovery: whoever proves another channel is someone else as far as
+    we can tell, and gets a hold of their own, told to every channel."""
+    return next((r for r in held_recoveries(db, account.id, now)
+                 if r.id != rec.id and r.first_contact_id == rec.first_contact_id), None)
 
 
 def _alternatives(db: Session, account: Account) -> list[Alternative]:
@@ -315,6 +333,16 @@ def cancel(ctx: FlowContext, meta: Meta, *, token: str) -> Cancelled:
     raise LinkInvalid()
 
 
+def cancel_started(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> Cancelled:
+    """Whoever started a recovery (and holds its id) gives it up: stopping one's own request weakens nothing, and
+    every channel is told as for any cancellation."""
+    with write_step(ctx, _owner_of(recovery_id)) as (db, account, now):
+        rec = _locked(db, recovery_id, now, None)
+        if account is None or rec.account_id != account.id or rec.state in ("cancelled", "refused", "joined"):
+            raise RecoveryNotFound()
+        return _cancel(ctx, db, meta, now, rec, account)
+
+
 def cancel_own(ctx: FlowContext, meta: Meta, *, account_id: uuid.UUID, recovery_id: Id) -> Cancelled:
     """The citizen, signed in, stops a recovery of their own account (Security page)."""
     with write_step(ctx, account_id) as (db, account, now):
@@ -343,14 +371,25 @@ def _cancel(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recov
 
 def view(rec: Recovery, *, challenge: ChallengeView | None = None,
          alternatives: list[Alternative] | None = None, approval: Approval | None = None,
-         now: datetime | None = None) -> RecoveryView:
+         now: datetime | None = None, held_because: str | None = None) -> RecoveryView:
     nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
     state = nxt.get(rec.state, rec.state)
     if rec.state == "held":
         state = "password" if now is not None and _ready(rec, approval, now) else "wait"
+        held_because = held_because or ("one_proof" if rec.ready_at else "trusted")
     return RecoveryView(recovery_id=rec.id, next=state, alternatives=alternatives or [],
                         expires_at=rec.expires_at, challenge=challenge, ready_at=rec.ready_at,
-                        approval=approval.state if approval else None)
+                        approval=approval.state if approval else None,
+                        held_because=held_because if state == "wait" else None, started_at=rec.created_at)
+
+
+def _why_held(ctx: FlowContext, db: Session, rec: Recovery, account: Account) -> str:
+    """A hold after one proof: because the account has no second way, or because its other one is too new."""
+    if not rec.ready_at:
+        return "trusted"
+    others = [c for c in present_contacts(db, account.id) if c.verified_at is not None and c.recovery
+              and c.id != rec.first_contact_id]
+    return "second_too_new" if any(_is_new(ctx, db, c) for c in others) else "one_proof"
 
 
 def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
@@ -360,7 +399,9 @@ def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
         rec = _find(db, recovery_id, now, None)
         account = db.get(Account, rec.account_id) if rec.account_id else None
         alternatives = _alternatives(db, account) if account and rec.state == "second_proof" else []
-        return view(rec, alternatives=alternatives, approval=approval_for_recovery(db, rec.id), now=now)
+        why = _why_held(ctx, db, rec, account) if account and rec.state == "held" else None
+        return view(rec, alternatives=alternatives, approval=approval_for_recovery(db, rec.id), now=now,
+                    held_because=why)
 
 
 def _find(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:

@@ -76,6 +76,7 @@ DONE = {
     "totp": "The authenticator app is on: sign-in and confirmations now ask for its code.",
     "totp_off": "The authenticator app is off: codes come by SMS again.",
     "codes_written": "Keep the codes where you keep your passport.",
+    "recovery_stopped": "The recovery is stopped; every contact of the account has been told.",
     "confirmed": "Confirmed.",
     "recovered": "The password is changed and every session is ended. Sign in with the new password.",
     "identity": "Your identity data are saved.",

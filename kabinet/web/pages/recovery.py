@@ -102,6 +102,15 @@ def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
     return go(f"/recover/{recovery_id}")
 
 
+@router.post("/recover/{recovery_id}/cancel", dependencies=[CsrfChecked])
+def stop_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta) -> Response:
+    try:
+        password_reset.cancel_started(kb.ctx, meta, recovery_id=recovery_id)
+    except KabinetError as exc:
+        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
+    return go("/sign-in?done=recovery_stopped")
+
+
 @router.post("/recover/{recovery_id}/password", dependencies=[CsrfChecked])
 def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
                     password: Annotated[str, Form(max_length=1024)] = "") -> Response:
