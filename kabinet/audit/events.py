@@ -112,6 +112,7 @@ class Meta:
     ip: str | None = None
     user_agent: str | None = None
     locale: str = "ru"
+    chosen_locale: str | None = None  # the language the request asked for (link, cookie, browser); None: no word
 
 
 def record(

@@ -6,6 +6,7 @@ is written at most once a minute so that signed-in reads stay reads.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -28,7 +29,7 @@ def open_session(
     row = UserSession(
         token_hash=hasher.digest(PURPOSE, token), account_id=account_id, created_at=now, last_seen_at=now,
         expires_at=now + SESSION_ABSOLUTE, second_factor_at=now, auth_method=method, ip=meta.ip,
-        user_agent=(meta.user_agent or "")[:300] or None,
+        user_agent=(meta.user_agent or "")[:300] or None, locale=meta.chosen_locale,
     )
     db.add(row)
     return token, row
@@ -57,6 +58,10 @@ def find(db: Session, hasher: Hasher, token: str, now: datetime) -> UserSession 
 
 def needs_touch(row: UserSession, now: datetime) -> bool:
     return now - row.last_seen_at >= SESSION_TOUCH_EVERY
+
+
+def set_session_locale(db: Session, session_id: uuid.UUID, locale: str) -> None:
+    db.execute(update(UserSession).where(UserSession.id == session_id).values(locale=locale))
 
 
 def touch(db: Session, row: UserSession, now: datetime) -> None:

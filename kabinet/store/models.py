@@ -140,6 +140,7 @@ class Session(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     revoked_at: Mapped[datetime | None]
+    locale: Mapped[str | None] = mapped_column(String(5))  # the language this session's requests last asked for
 
 
 class Event(Base):

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session as DbSession
 from kabinet import logs
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
+from kabinet.flows.account import language
 from kabinet.policy import SESSION_ABSOLUTE
 from kabinet.security import operator_sessions, sessions
 from kabinet.security.tokens import Hasher
 from kabinet.store.models import OperatorSession
 from kabinet.store.models import Session as UserSession
 from kabinet.web.parts import Parts
-from kabinet.web.problems import locale_of
+from kabinet.web.problems import chosen_locale
 
 S = TypeVar("S", UserSession, OperatorSession)
 COOKIE = "kabinet_session"
@@ -36,8 +37,9 @@ async def get_kb(request: Request) -> Parts:
 
 async def get_meta(request: Request) -> Meta:
     ua = request.headers.get("user-agent")
+    chosen = chosen_locale(request)
     return Meta(ip=request.client.host if request.client else None, user_agent=ua[:300] if ua else None,
-                locale=locale_of(request))
+                locale=chosen or "ru", chosen_locale=chosen)
 
 
 def session_token(request: Request, cookie: str = COOKIE) -> str | None:
@@ -56,8 +58,13 @@ SCHEMES = {"HTTPBearer": HTTPBearer(auto_error=False, description="The session t
 
 
 async def optional_session(request: Request, kb: Annotated[Parts, Depends(get_kb)]) -> UserSession | None:
+    """The citizen's live session; when the request asks for another language than the session's last requests
+    did, the account's language follows (every message is then written in it) — one write, only on a change."""
     token = session_token(request)
-    return await _live(kb, token, sessions.find, sessions.needs_touch, sessions.touch) if token else None
+    row = await _live(kb, token, sessions.find, sessions.needs_touch, sessions.touch) if token else None
+    if row is not None and (chosen := chosen_locale(request)) is not None and chosen != row.locale:
+        await kb.ctx.store.run(language.follow, kb.ctx, await get_meta(request), session=row, locale=chosen)
+    return row
 
 
 async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, datetime], S | None],

@@ -88,10 +88,18 @@ def title_of(error: KabinetError, locale: str) -> str:
 
 def locale_of(request: Request) -> str:
     """Russian by default; English when the caller prefers it (first tag of Accept-Language)."""
+    return chosen_locale(request) or "ru"
+
+
+def chosen_locale(request: Request) -> str | None:
+    """The language the request asks for — the language link, the cookie it leaves, else the browser's first
+    Accept-Language tag — or None when it says nothing (an API client sending no Accept-Language)."""
     chosen = request.query_params.get("lang") or request.cookies.get("lang")
     if chosen in ("ru", "en"):
         return chosen
     header = request.headers.get("accept-language", "")
+    if not header:
+        return None
     first = header.split(",")[0].split(";")[0].strip().lower()
     return "en" if first.startswith("en") else "ru"
 

@@ -107,3 +107,32 @@ def test_a_held_recovery_says_why_can_be_stopped_and_is_found_again(client, kb, 
     assert stop.status_code == 303 and stop.headers["location"] == "/sign-in?done=recovery_stopped"
     assert someone.post(f"/api/v1/recovery/{held['recovery_id']}/password",
                         {"password": "a fresh long secret 7"}).status_code == 404
+
+
+def test_messages_follow_the_language_the_citizen_sees_however_it_was_chosen(client, kb, sms, mail):
+    """The browser asks for English (Accept-Language), no language link clicked: the sign-in code, the notices
+    and the letter to a removed address are English; a client that says nothing about language changes nothing."""
+    from kabinet.demo import EMAIL, PHONE, seed
+    from tests.driver import Citizen
+    from tests.integration.helpers import PASSWORD, add_verified_email
+
+    seed(kb, PASSWORD)
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    started = client.post("/api/v1/sign-in", json={"login": PHONE, "password": PASSWORD}, headers=english)
+    ivan = Citizen(client, kb, sms, mail)
+    ivan.deliver()
+    assert "confirmation code" in sms.to(PHONE)[-1]["text"], "the sign-in code is in Russian"
+    assert ivan.confirm(started.json()["challenge"], ivan.code_for(PHONE)).status_code == 200
+    assert ivan.get("/api/v1/me").json()["locale"] == "en"  # no Accept-Language: nothing changes
+    client.headers.update(english)
+    added = add_verified_email(ivan, "ivan@yandex.ru")
+    removal = ivan.delete(f"/api/v1/contacts/{added}").json()["challenge"]
+    assert ivan.confirm(removal, ivan.code_for(PHONE)).status_code == 200
+    ivan.deliver()
+    assert mail.to("ivan@yandex.ru")[-1].subject.isascii(), "the letter to the removed address is in Russian"
+    assert mail.to(EMAIL)[-1].subject == "Your contact data changed"
+    client.headers["Accept-Language"] = "ru-RU,ru;q=0.9"
+    assert ivan.get("/api/v1/me").json()["locale"] == "ru"  # the owner reads Russian again: so do the messages
+    types = [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
+    assert types.count("account:language") == 2
+    del client.headers["Accept-Language"]

@@ -11,7 +11,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, AuthFailed
 from kabinet.domain.logins import canonical_login
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.accounts import second_factor, write_step
+from kabinet.flows.shared.accounts import follow_language, second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
@@ -46,6 +46,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> Challen
         if fresh_hash:
             account.password_hash = fresh_hash
             record(db, account, EventType.PASSWORD_REHASHED, at=now, meta=meta)
+        follow_language(db, account, meta, now)  # the code below goes in the language the citizen reads
         channel, contact = second_factor(db, account)
         ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="sign_in", channel=channel,
                               destination=contact.value if contact else None, account=account,

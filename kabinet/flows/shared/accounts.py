@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import Facts
 from kabinet.domain.cooling import Added
 from kabinet.domain.errors import NotSignedIn
@@ -23,6 +24,7 @@ from kabinet.store.contacts import present_contacts, verified_owner
 from kabinet.store.db import lock_account
 from kabinet.store.models import Account, Contact
 from kabinet.store.models import Session as UserSession
+from kabinet.texts import LOCALES
 
 Owners = uuid.UUID | None | tuple[uuid.UUID, ...]
 Owner = Owners | Callable[[Session], Owners]
@@ -122,3 +124,16 @@ def recovery_target(db: Session, login: str, *, old_enough: Callable[[Contact], 
     if contact is None or not contact.recovery:
         return None
     return db.get_one(Account, contact.account_id), contact
+
+
+def set_language(db: Session, account: Account, locale: str, now: datetime, meta: Meta) -> None:
+    """The account's language (every message is written in it), with a history line when it changes."""
+    if locale in LOCALES and account.locale != locale:
+        before, account.locale = account.locale, locale
+        record(db, account, EventType.LANGUAGE_CHOSEN, at=now, meta=meta, before=before, after=locale)
+
+
+def follow_language(db: Session, account: Account, meta: Meta, now: datetime) -> None:
+    """Inside a step that holds the account (a sign-in): it takes the language the request asked for, if any."""
+    if meta.chosen_locale is not None:
+        set_language(db, account, meta.chosen_locale, now, meta)

@@ -10,11 +10,10 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
-from kabinet.flows.account import language
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf
-from kabinet.web.deps import Kb, RequestMeta, optional_session
+from kabinet.web.deps import optional_session
 from kabinet.web.i18n import gettext
 from kabinet.web.problems import locale_of, title_of
 
@@ -23,12 +22,10 @@ class SignInFirst(Exception):
     """Raised by ``signed_in`` when a page needs a session; answered with a redirect to the sign-in page."""
 
 
-async def signed_in(request: Request, kb: Kb, meta: RequestMeta,
-                    session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
+async def signed_in(session: Annotated[UserSession | None, Depends(optional_session)]) -> UserSession:
+    """(The language switch sets the account's language in ``optional_session``, as the browser's own does.)"""
     if session is None:
         raise SignInFirst()
-    if (chosen := request.query_params.get("lang")) in ("ru", "en"):  # the switch sets the account's language
-        await kb.ctx.store.run(language.choose, kb.ctx, meta, session=session, locale=chosen)
     return session
 
 
