@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kabinet.web import csrf
+from kabinet.web import csrf, flash
 from kabinet.web.i18n import gettext, when
 from kabinet.web.problems import locale_of
 
@@ -19,6 +19,11 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
 
 
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page. A form's refusal that was answered with a redirect here (``pages.common.refused``) is shown on it:
+    its problem, its status and what the form held — once, on the page it was meant for."""
+    if context.get("problem") is None and (left := flash.take(request)) is not None:
+        context.update(left["context"], problem=left["problem"])
+        status = left["status"]
     locale = locale_of(request)
     html = _env.get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
@@ -28,6 +33,8 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     response = HTMLResponse(html, status_code=status)
     secure = request.app.state.kb.settings.secure_cookies
     csrf.remember(request, response, secure=secure)
+    if flash.COOKIE in request.cookies:  # shown, or stale: either way it is gone
+        response.delete_cookie(flash.COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
     if request.query_params.get("lang") in ("ru", "en"):  # the language switch sticks
         response.set_cookie("lang", locale, samesite="lax", secure=secure, max_age=365 * 86400, path="/")
     return response

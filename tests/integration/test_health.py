@@ -56,7 +56,7 @@ def test_a_lost_database_is_a_503_with_retry_after_in_the_callers_language_never
     form = gone.get("/sign-in", headers={"Accept-Language": "en"})  # the sign-in page itself needs no database
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     page = gone.post("/sign-in", data={"login": "+79001234567", "password": "whatever-long", "csrf_token": token},
-                     headers={"Accept-Language": "en"}, follow_redirects=False)
+                     headers={"Accept-Language": "en"})
     assert page.status_code == 503 and "try again in a minute" in page.text  # the form again, the login kept
     assert 'value="+79001234567"' in page.text
     gone.cookies.set("kabinet_session", "some-token")

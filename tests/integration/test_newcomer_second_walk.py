@@ -136,3 +136,16 @@ def test_messages_follow_the_language_the_citizen_sees_however_it_was_chosen(cli
     types = [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
     assert types.count("account:language") == 2
     del client.headers["Accept-Language"]
+
+
+def test_deleting_a_never_confirmed_contact_on_the_page_is_not_a_500(client, kb, sms, mail):
+    """Issue 27.1: a contact never confirmed goes at once (no code); the page used to read the code's id on what
+    came back and answer 500 after the change was committed."""
+    ivan = demo_citizen(client, kb, sms, mail)
+    added = ivan.post("/api/v1/contacts", {"kind": "email", "value": "typo@yandex.ru"}).json()["contact"]
+    form = client.get(f"/settings/contacts/{added['id']}/remove")
+    gone = client.post(f"/settings/contacts/{added['id']}/remove", data={"csrf_token": csrf(form.text)},
+                       follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/settings/contacts?done=removed_unconfirmed"
+    assert "Неподтверждённый контакт удалён" in client.get(gone.headers["location"]).text
+    assert "typo@yandex.ru" not in [c["value"] for c in ivan.get("/api/v1/contacts").json()["contacts"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from kabinet.web.i18n import translations
 from tests.integration.helpers import demo_citizen
@@ -55,7 +56,9 @@ def test_security_headers_and_cookies(client):
 def test_pages_without_a_session_go_to_sign_in(client):
     for path in ("/settings/contacts", "/security", "/history", "/services", "/export"):
         response = client.get(path, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+        # issue 26.7: the sign-in page says why, and leads back to the page asked for
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/sign-in?asked=1&next={quote(path, safe='')}"
 
 
 def test_an_unknown_page_is_a_page_with_a_reference(client):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kabinet.domain.errors import KabinetError
+from kabinet.domain.errors import ChallengeUsed, KabinetError
 from kabinet.flows.access import registration, sign_in, step_up
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import verify_email
@@ -19,7 +19,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, safe_next
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, refused, safe_next
 from kabinet.web.pages.recovery import recovery_next
 from kabinet.web.problems import status_of
 from kabinet.web.steps import step_router
@@ -37,11 +37,20 @@ def home(session: MaybeSession) -> RedirectResponse:
     return go("/settings/contacts" if session else "/sign-in")
 
 
+def _with_next(path: str, back: str) -> str:
+    return path + (f"?next={quote(back, safe='')}" if back else "")
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, done: str | None = None, next: str = "") -> HTMLResponse:
-    """``next``: where to go once signed in — a page of this site only (a relying service's authorization)."""
-    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done),
-                  next=safe_next(next, ""))
+def sign_in_page(request: Request, session: MaybeSession, done: str | None = None, next: str = "",
+                 asked: str = "") -> Response:
+    """``next``: where to go once signed in — a page of this site only (a relying service's authorization).
+    Already signed in (Back after signing in, an old bookmark): on to where the sign-in would have led."""
+    back = safe_next(next, "")
+    if session is not None and not done:
+        return go(back or "/settings/contacts")
+    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done), next=back,
+                  asked=asked == "1")
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])
@@ -51,9 +60,8 @@ def sign_in_submit(request: Request, kb: Kb, meta: RequestMeta, login: Annotated
     try:
         challenge = sign_in.start(kb.ctx, meta, login=login, password=password)
     except KabinetError as exc:
-        return render(request, "sign_in.html", status=status_of(exc), login=login, problem=problem_of(request, exc),
-                      next=back)
-    return go(f"/confirm/{challenge.id}" + (f"?next={quote(back, safe='')}" if back else ""))
+        return refused(request, _with_next("/sign-in", back), exc, login=login)
+    return go(_with_next(f"/confirm/{challenge.id}", back))
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -68,26 +76,38 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
     try:
         challenge = registration.start(kb.ctx, meta, phone=phone, password=password, full_name=full_name)
     except KabinetError as exc:
-        return render(request, "register.html", status=status_of(exc), form={"full_name": full_name, "phone": phone},
-                      problem=problem_of(request, exc))
+        return refused(request, "/register", exc, form={"full_name": full_name, "phone": phone})
     return go(f"/confirm/{challenge.id}")
 
 
 def _code_page(request: Request, challenge: ChallengeView, next_path: str, problem: dict | None = None,
-               status: int = 200) -> HTMLResponse:
+               status: int = 200, done: str | None = None) -> HTMLResponse:
     purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
     return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
+                  done=done,
                   purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
                   fallback=challenge.purpose in challenges.FALLBACK)
 
 
 @router.get("/confirm/{challenge_id}", response_class=HTMLResponse)
-def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSession, next: str = "") -> Response:
+def confirm_page(request: Request, challenge_id: str, kb: Kb, session: MaybeSession, next: str = "",
+                 done: str | None = None) -> Response:
     try:
         challenge = challenges.show(kb.ctx, challenge_id, session)
+    except ChallengeUsed:
+        if session is not None:  # Back to a code already answered, signed in: on, not to a stale form
+            return go(safe_next(next, "/settings/contacts"))
+        return render(request, "sign_in.html", status=410, login="", problem=problem_of(request, ChallengeUsed()))
     except KabinetError as exc:  # expired, used up or not yours: start again
         return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
-    return _code_page(request, challenge, safe_next(next, ""))
+    return _code_page(request, challenge, safe_next(next, ""), done=done_text(request, done))
+
+
+def _code_refused(request: Request, challenge_id: str, next_path: str, exc: KabinetError,
+                  problem: dict | None = None) -> Response:
+    """Back to the code page, which shows the refusal (or, when the code cannot be answered any more, the
+    sign-in page does)."""
+    return refused(request, _with_next(f"/confirm/{challenge_id}", safe_next(next_path, "")), exc, problem=problem)
 
 
 @router.post("/confirm/{challenge_id}", dependencies=[CsrfChecked])
@@ -96,11 +116,7 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
     try:
         done = challenges.confirm(kb.ctx, meta, challenge_id, code, session)
     except KabinetError as exc:
-        try:
-            challenge = challenges.show(kb.ctx, challenge_id, session)
-        except KabinetError:
-            return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
-        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
+        return _code_refused(request, challenge_id, next, exc)
     result = done.result
     if isinstance(result, RecoveryView):  # a recovery goes on to its next proof or the new password
         return go(recovery_next(result))
@@ -116,14 +132,11 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
 def resend_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, session: MaybeSession,
                   next: str = "") -> Response:
     try:
-        challenge = challenges.resend(kb.ctx, meta, challenge_id, session)
+        challenges.resend(kb.ctx, meta, challenge_id, session)
     except KabinetError as exc:
-        try:
-            challenge = challenges.show(kb.ctx, challenge_id, session)
-        except KabinetError:
-            return go("/sign-in")
-        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
-    return _code_page(request, challenge, safe_next(next, ""))
+        return _code_refused(request, challenge_id, next, exc)
+    back = safe_next(next, "")
+    return go(f"/confirm/{challenge_id}?done=resent" + (f"&next={quote(back, safe='')}" if back else ""))
 
 
 @router.post("/confirm/{challenge_id}/send-code", dependencies=[CsrfChecked])
@@ -133,12 +146,8 @@ def send_code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestM
     try:
         challenges.by_message(kb.ctx, meta, challenge_id, session)
     except KabinetError as exc:
-        try:
-            challenge = challenges.show(kb.ctx, challenge_id, session)
-        except KabinetError:
-            return go("/sign-in")
-        return _code_page(request, challenge, safe_next(next, ""), problem_of(request, exc), status_of(exc))
-    return go(f"/confirm/{challenge_id}" + (f"?next={quote(safe_next(next, ''), safe='')}" if next else ""))
+        return _code_refused(request, challenge_id, next, exc)
+    return go(_with_next(f"/confirm/{challenge_id}", safe_next(next, "")))
 
 
 @router.post("/confirm/{challenge_id}/backup", dependencies=[CsrfChecked])
@@ -147,13 +156,9 @@ def backup_code_submit(request: Request, challenge_id: str, kb: Kb, meta: Reques
     try:
         done = challenges.confirm_with_backup_code(kb.ctx, meta, challenge_id, backup_code, session)
     except KabinetError as exc:
-        try:
-            challenge = challenges.show(kb.ctx, challenge_id, session)
-        except KabinetError:
-            return render(request, "sign_in.html", status=status_of(exc), login="", problem=problem_of(request, exc))
         problem = problem_of(request, exc)
         problem["field"] = "backup_code" if problem["field"] in (None, "code") else problem["field"]
-        return _code_page(request, challenge, safe_next(next, ""), problem, status_of(exc))
+        return _code_refused(request, challenge_id, next, exc, problem)
     response = go(safe_next(next, AFTER.get(done.purpose, "/settings/contacts")))
     if token := getattr(done.result, "session_token", None):
         set_session_cookie(response, kb, token)
@@ -176,7 +181,7 @@ def step_up_submit(kb: Kb, meta: RequestMeta, session: Citizen,
 def sign_out_submit(kb: Kb, meta: RequestMeta, session: MaybeSession) -> Response:
     if session is not None:
         session_flows.sign_out(kb.ctx, meta, session=session)
-    response = go("/sign-in")
+    response = go("/sign-in?done=signed_out")
     clear_session_cookie(response, kb)
     return response
 

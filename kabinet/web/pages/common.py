@@ -12,10 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.store.models import Session as UserSession
-from kabinet.web import csrf
+from kabinet.web import csrf, flash
 from kabinet.web.deps import optional_session
 from kabinet.web.i18n import gettext
-from kabinet.web.problems import locale_of, title_of
+from kabinet.web.problems import locale_of, status_of, title_of
 
 
 class SignInFirst(Exception):
@@ -63,6 +63,7 @@ DONE = {
     "phone_verified": "The phone is confirmed.",
     "primary": "Done: this contact is now primary. Notifications go there from now on.",
     "removed": "The contact is deleted. We told the old address.",
+    "removed_unconfirmed": "The unconfirmed contact is deleted.",
     "resent": "Sent again.",
     "change_sent": "We sent a letter with a link to the new address. The old one works until you confirm it.",
     "test_sent": "The test notification is on its way to your primary email.",
@@ -74,6 +75,7 @@ DONE = {
     "totp_off": "The authenticator app is off: codes come by SMS again.",
     "codes_written": "Keep the codes where you keep your passport.",
     "recovery_stopped": "The recovery is stopped; every contact of the account has been told.",
+    "signed_out": "You are signed out. To sign in again, enter your login and password.",
     "confirmed": "Confirmed.",
     "recovered": "The password is changed and every session is ended. Sign in with the new password.",
     "identity": "Your identity data are saved.",
@@ -85,16 +87,22 @@ def done_text(request: Request, key: str | None, table: dict[str, str] = DONE) -
     return gettext(locale_of(request))(table[key]) if key in table else None
 
 
-def run_action(action: Callable[[], object], *, back: str, done: str,
-               on_refusal: Callable[[KabinetError], Response]) -> Response:
+def refused(request: Request, path: str, exc: KabinetError, *, problem: dict[str, Any] | None = None,
+            **context: Any) -> Response:
+    """A form's refusal: back to the form's own page (POST → 303 → GET, so Back never meets a resent form), which
+    shows the problem and what was typed (``context``; never a password)."""
+    return flash.redirect(request, path, problem or problem_of(request, exc), status_of(exc), **context)
+
+
+def run_action(request: Request, action: Callable[[], object], *, back: str, done: str) -> Response:
     """A button's flow: on success back to ``back`` with a done message (or on to the code page when the flow
-    asked for a code); a stale second factor goes through step-up and returns; a refusal is shown in place."""
+    asked for a code); a stale second factor goes through step-up and returns; a refusal is shown on ``back``."""
     try:
         result = action()
     except StepUpRequired:
         return to_step_up(back)
     except KabinetError as exc:
-        return on_refusal(exc)
+        return refused(request, back, exc)
     if challenge := result if isinstance(result, ChallengeView) else getattr(result, "challenge", None):
         return go(f"/confirm/{challenge.id}")
     return go(f"{back}?done={done}")

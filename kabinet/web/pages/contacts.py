@@ -20,10 +20,19 @@ from kabinet.flows.contacts import (
     resend_verification,
     test_notice,
 )
-from kabinet.flows.shared.views import ContactView
+from kabinet.flows.shared.views import ChallengeView, ContactView
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, safe_next, to_step_up
-from kabinet.web.problems import status_of
+from kabinet.web.pages.common import (
+    Citizen,
+    CsrfChecked,
+    done_text,
+    go,
+    problem_of,
+    refused,
+    run_action,
+    safe_next,
+    to_step_up,
+)
 from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
@@ -75,14 +84,13 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
         problem = problem_of(request, exc)
         if problem["field"] in (None, "value"):  # "already yours", "taken", a limit: said under the field typed in
             problem["field"] = "phone" if kind == "phone" else "email"
-        return _list(request, kb, session, problem=problem, status=status_of(exc), form_kind=kind,
-                     form_value=phone if kind == "phone" else email)
+        return refused(request, LIST, exc, problem=problem, form_kind=kind,
+                       form_value=phone if kind == "phone" else email)
     return go(f"{LIST}?done=email_added")
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(action, back=LIST, done=done, on_refusal=lambda exc: _list(
-        request, kb, session, problem=problem_of(request, exc), status=status_of(exc)))
+    return run_action(request, action, back=LIST, done=done)
 
 
 @router.post("/{contact_id}/primary", dependencies=[CsrfChecked])
@@ -119,10 +127,12 @@ def remove_page(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, se
 @router.post("/{contact_id}/remove", dependencies=[CsrfChecked])
 def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     try:
-        challenge = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
+        started = remove_contact.start(kb.ctx, meta, session=session, contact_id=contact_id)
     except KabinetError as exc:
-        return _list(request, kb, session, problem=problem_of(request, exc), status=status_of(exc))
-    return go(f"/confirm/{challenge.id}")
+        return refused(request, LIST, exc)
+    if isinstance(started, ChallengeView):
+        return go(f"/confirm/{started.id}")
+    return go(f"{LIST}?done=removed_unconfirmed")  # never confirmed: gone at once, no code needed
 
 
 @router.get("/{contact_id}/change", response_class=HTMLResponse)
@@ -139,11 +149,7 @@ def change(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
     try:
         challenge = change_contact.start(kb.ctx, meta, session=session, contact_id=contact_id, value=value)
     except KabinetError as exc:
-        contact = _contact(kb, session, contact_id)
-        if contact is None:
-            return go(LIST)
         problem = problem_of(request, exc)
         problem["field"] = "value" if problem["field"] in ("email", "phone", "value") else problem["field"]
-        return render(request, "change.html", status=status_of(exc), contact=contact, value=value, problem=problem,
-                      signed_in=True)
+        return refused(request, f"{LIST}/{contact_id}/change", exc, problem=problem, value=value)
     return go(f"/confirm/{challenge.id}")

@@ -4,6 +4,7 @@ form to send it to support. The JSON API keeps answering problem+json."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -63,7 +64,12 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 
 
 async def on_sign_in_first(request: Request, exc: Exception) -> Response:
-    return RedirectResponse("/sign-in", status_code=303)
+    """A page that needs a session: to the sign-in page, which says why and leads back to the page asked for
+    (a GET only: a form posted with an expired session cannot be replayed by a redirect)."""
+    if request.method != "GET":
+        return RedirectResponse("/sign-in?asked=1", status_code=303)
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/sign-in?asked=1&next={quote(asked, safe='')}", status_code=303)
 
 
 async def on_console_sign_in_first(request: Request, exc: Exception) -> Response:

@@ -13,7 +13,7 @@ from kabinet.domain.errors import KabinetError
 from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import CsrfChecked, go, problem_of
+from kabinet.web.pages.common import CsrfChecked, go, problem_of, refused
 from kabinet.web.problems import status_of
 from kabinet.web.steps import step_router
 from kabinet.web.templating import render
@@ -38,8 +38,7 @@ def start_submit(request: Request, kb: Kb, meta: RequestMeta, login: Text = "") 
     try:
         started = password_reset.start(kb.ctx, meta, login=login)
     except KabinetError as exc:
-        return render(request, "recover_start.html", status=status_of(exc), login=login,
-                      problem=problem_of(request, exc))
+        return refused(request, "/recover", exc, login=login)
     return go(f"/confirm/{started.challenge.id}?next=/recover/{started.recovery_id}")
 
 
@@ -98,7 +97,7 @@ def proof_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta,
     try:
         password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=kind, code=code)
     except KabinetError as exc:
-        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
+        return refused(request, f"/recover/{recovery_id}", exc)
     return go(f"/recover/{recovery_id}")
 
 
@@ -107,7 +106,7 @@ def stop_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta) -
     try:
         password_reset.cancel_started(kb.ctx, meta, recovery_id=recovery_id)
     except KabinetError as exc:
-        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
+        return refused(request, f"/recover/{recovery_id}", exc)
     return go("/sign-in?done=recovery_stopped")
 
 
@@ -117,5 +116,5 @@ def password_submit(request: Request, recovery_id: str, kb: Kb, meta: RequestMet
     try:
         password_reset.set_password(kb.ctx, meta, recovery_id=recovery_id, password=password)
     except KabinetError as exc:
-        return _state_page(request, kb, recovery_id, problem_of(request, exc), status_of(exc))
+        return refused(request, f"/recover/{recovery_id}", exc)
     return go("/sign-in?done=recovered")

@@ -20,8 +20,7 @@ from kabinet.flows.recovery import backup_codes, identity_data
 from kabinet.flows.relying import connected
 from kabinet.security.crypto import Sealer
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, run_action, to_step_up
-from kabinet.web.problems import status_of
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, refused, run_action, to_step_up
 from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
@@ -47,8 +46,7 @@ def securitysecurity_view(request: Request, kb: Kb, session: Citizen, done: str 
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: security_view(
-        request, kb, session, problem=problem_of(request, exc), status=status_of(exc)))
+    return run_action(request, action, back=PAGE, done=done)
 
 
 @router.post("/sessions/{session_id}/revoke", dependencies=[CsrfChecked])
@@ -87,7 +85,7 @@ def password(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
     except KabinetError as exc:
         problem = problem_of(request, exc)
         problem["field"] = "new" if problem["field"] == "password" else problem["field"]
-        return security_view(request, kb, session, problem=problem, status=status_of(exc))
+        return refused(request, PAGE, exc, problem=problem)
     return go("/trusted?done=password_asked" if waiting else f"{PAGE}?done=password")
 
 
@@ -175,6 +173,6 @@ def identity_data_submit(request: Request, kb: Kb, meta: RequestMeta, session: C
     except StepUpRequired:
         return to_step_up("/security#identity")
     except KabinetError as exc:
-        return security_view(request, kb, session, problem=problem_of(request, exc), status=status_of(exc),
-                             identity_form={"snils": snils, "passport": passport, "birth_date": birth_date})
+        return refused(request, PAGE, exc, identity_form={"snils": snils, "passport": passport,
+                                                           "birth_date": birth_date})
     return go("/security?done=identity")

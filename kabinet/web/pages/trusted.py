@@ -14,8 +14,7 @@ from kabinet.flows.recovery import password_reset
 from kabinet.flows.shared.trusted import ACTIONS
 from kabinet.flows.trusted import approvals, invitations, overview, removal
 from kabinet.web.deps import Kb, RequestMeta
-from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, problem_of, run_action
-from kabinet.web.problems import status_of
+from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, run_action
 from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
@@ -43,8 +42,7 @@ def show(request: Request, kb: Kb, session: Citizen, done: str | None = None) ->
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(action, back=PAGE, done=done, on_refusal=lambda exc: page(
-        request, kb, session, problem=problem_of(request, exc), status=status_of(exc)))
+    return run_action(request, action, back=PAGE, done=done)
 
 
 @router.post("/invitations", dependencies=[CsrfChecked])
