@@ -10,6 +10,10 @@ import hmac
 from urllib.parse import urlsplit
 
 SCOPES = ("openid", "profile", "email", "phone")
+# What each scope lets a service read, as a citizen reads it (English message ids; the consent page and Security).
+SCOPE_TEXTS = {"openid": "That it is you (an identifier of your account)", "profile": "Your full name",
+               "email": "Your primary email address and whether it is confirmed",
+               "phone": "Your primary mobile phone and whether it is confirmed"}
 
 
 class OAuthError(Exception):

@@ -10,9 +10,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kabinet.domain.oauth import SCOPE_TEXTS
 from kabinet.web import csrf, flash
-from kabinet.web.i18n import gettext, when
+from kabinet.web.i18n import day, gettext, when
 from kabinet.web.problems import locale_of
+
+# How a session was signed in, in words (Security's session list).
+METHOD_TEXTS = {"password+sms": "password and an SMS code", "password+totp": "password and an app code",
+                "password+email": "password and a code by email", "password+backup": "password and a backup code"}
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), auto_reload=False)
@@ -27,6 +32,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     locale = locale_of(request)
     html = _env.get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
+        day=lambda v: day(v, locale), scope_texts=SCOPE_TEXTS, method_texts=METHOD_TEXTS,
         place=lambda code: Locale.parse(locale).territories.get(code) if code else None,
         csrf_field=csrf.FIELD, csrf_token=csrf.token_for(request), status=status, **context,
     )

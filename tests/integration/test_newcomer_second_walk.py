@@ -149,3 +149,30 @@ def test_deleting_a_never_confirmed_contact_on_the_page_is_not_a_500(client, kb,
     assert gone.status_code == 303 and gone.headers["location"] == "/settings/contacts?done=removed_unconfirmed"
     assert "Неподтверждённый контакт удалён" in client.get(gone.headers["location"]).text
     assert "typo@yandex.ru" not in [c["value"] for c in ivan.get("/api/v1/contacts").json()["contacts"]]
+
+
+def test_security_shows_words_not_raw_values(client, kb, sms, mail):
+    """Issue 26.8: sessions told apart (browser version, when and how signed in), times with their zone, the
+    birth date in words."""
+    chrome = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.85 "
+              "Safari/537.36")
+    client.headers["User-Agent"] = chrome
+    demo_citizen(client, kb, sms, mail)
+    page = client.get("/security").text
+    assert "Chrome 131 · Linux" in page
+    assert "пароль и код из SMS" in page
+    assert re.search(r"\d{2}:\d{2} МСК", page), "times without a zone"
+    assert re.search(r"12 апреля 1985\s+г\.", page) and "1985-04-12" not in page
+    del client.headers["User-Agent"]
+
+
+def test_devices_are_told_apart_by_browser_version():
+    from kabinet.domain.devices import describe_device
+
+    assert describe_device("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                           "Chrome/120.0.0.0 Safari/537.36") == "Chrome 120 · Windows"
+    assert describe_device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+                           "like Gecko) Version/17.1 Mobile/15E148 Safari/604.1") == "Safari 17 · iOS"
+    assert describe_device("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0") == \
+        "Firefox 128 · Linux"
+    assert describe_device(None) == "?"

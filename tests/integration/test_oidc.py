@@ -194,6 +194,9 @@ def test_a_relying_service_signs_the_citizen_in_and_sees_the_new_email_at_once(l
     assert listed.status_code == 200, listed.text
     listed = listed.json()["services"]
     assert [s["name"] for s in listed] == ["Запись к врачу"]
+    security = browser.get("/security", headers=api).text  # issue 26.8: what it may read, in words
+    assert "ваши фамилия, имя и отчество" in security.lower()
+    assert "openid, profile" not in security
     assert browser.delete(f"/api/v1/connected-services/{listed[0]['id']}", headers=api).status_code == 204
     assert rp.get(discovery["userinfo_endpoint"]).status_code == 401
     refreshed = httpx.post(discovery["token_endpoint"], data={"grant_type": "refresh_token",

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kabinet.domain.oauth import BadClient
+from kabinet.domain.oauth import SCOPE_TEXTS, BadClient
 from kabinet.flows.relying import authorize
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.pages.common import CsrfChecked, go
@@ -20,9 +20,6 @@ from kabinet.web.templating import render
 router = step_router(prefix="/oidc", include_in_schema=False)
 
 # What each scope lets the service read, in words (the catalogue translates them).
-SCOPE_TEXTS = {"openid": "That it is you (an identifier of your account)", "profile": "Your full name",
-               "email": "Your primary email address and whether it is confirmed",
-               "phone": "Your primary mobile phone and whether it is confirmed"}
 NEEDS_TEXTS = {"verified_email": "a confirmed email address", "verified_phone": "a confirmed mobile phone",
                "level:standard": "a standard account (identity data checked)",
                "level:confirmed": "a confirmed account (identity confirmed in person)"}
