@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from kabinet.domain.errors import EmailInvalid, EmailLocalNotAscii
+from kabinet.domain.errors import EmailInvalid, EmailLocalNotAscii, EmailTooLong
 from kabinet.domain.scripts import mixes_scripts
 
 MAX_LENGTH = 254  # RFC 5321 path limit, less the angle brackets
+MAX_LOCAL = 64  # RFC 5321 §4.5.3.1.1
 
 _PROVIDERS: dict[str, tuple[str, ...]] = {
     "mail.ru": ("mail.ru", "inbox.ru", "list.ru", "bk.ru", "internet.ru"),
@@ -109,8 +110,10 @@ def parse_email(text: str) -> Email:
     if any(unicodedata.category(ch) in _BREAKING or ch in '<>"' for ch in text):
         raise EmailInvalid(field="email")
     raw = text.strip()
-    if not raw or len(raw) > MAX_LENGTH:
+    if not raw:
         raise EmailInvalid(field="email")
+    if len(raw) > MAX_LENGTH or len(raw.rpartition("@")[0]) > MAX_LOCAL:
+        raise EmailTooLong(field="email")
     local, domain, domain_ascii = _validate(raw)
     if _mixed_script(domain):
         raise EmailInvalid(field="email")

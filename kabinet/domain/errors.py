@@ -116,6 +116,17 @@ class NameInvalid(InvalidInput):
     title = "Enter your full name (up to 200 characters)"
 
 
+class NameCharacters(NameInvalid):
+    """Said apart from the length: "<script>" is short enough and still no name (issue 26)."""
+
+    title = ("A name may hold only letters, spaces, hyphens, apostrophes and full stops, each word in one alphabet")
+
+
+class EmailTooLong(EmailInvalid):
+    code = "email.too_long"
+    title = "The address is too long: an email address has at most 254 characters, 64 of them before the @"
+
+
 # --- signing in, sessions, step-up ---------------------------------------------------------------------
 
 
@@ -220,6 +231,28 @@ class LinkInvalid(KabinetError):
 
     code = "link.invalid"
     title = "The link is invalid or has expired. Request the letter again"
+
+
+class LinkUsed(KabinetError):
+    """The link of a confirmation letter opened again after it did its work: only its holder has it, and telling
+    them the address is confirmed says nothing they did not do themselves."""
+
+    code = "link.used"
+    title = "This address is already confirmed: the link has done its work, nothing more is needed"
+
+
+class CancelLinkInvalid(LinkInvalid):
+    """A cancel link (a held recovery's) that matches nothing: no new letter would help."""
+
+    title = ("This link does not cancel anything: it was used already, the recovery has ended, or it was copied "
+             "with a mistake. If you did not start a recovery, sign in and look at Security, or ask support")
+
+
+class NotMeLinkInvalid(LinkInvalid):
+    """A "this wasn't me" link that matches nothing."""
+
+    title = ("This link does not work: it was used already, has expired, or was copied with a mistake. If someone "
+             "else changed your account, sign in and change the password, or ask support")
 
 
 # --- contacts and their guards ------------------------------------------------------------------------

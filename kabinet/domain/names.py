@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from kabinet.domain.errors import NameInvalid
+from kabinet.domain.errors import NameCharacters, NameInvalid
 from kabinet.domain.scripts import mixes_scripts
 
 _SEPARATORS = " -'’."
@@ -21,8 +21,8 @@ def parse_name(full_name: str) -> str:
         accent = unicodedata.category(ch) == "Mn" and i > 0 and (name[i - 1].isalpha()
                                                                   or unicodedata.category(name[i - 1]) == "Mn")
         if not (letter or accent or ch in _SEPARATORS):
-            raise NameInvalid(field="full_name")
+            raise NameCharacters(field="full_name")
     words = name.replace("-", " ").replace("'", " ").replace("’", " ").replace(".", " ").split()
     if not words or any(mixes_scripts(word) for word in words):
-        raise NameInvalid(field="full_name")
+        raise NameCharacters(field="full_name")
     return name

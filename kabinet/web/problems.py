@@ -26,7 +26,7 @@ PROBLEM = "application/problem+json"
 # The HTTP status of every error code: the one place HTTP meets the domain's errors.
 STATUS: dict[str, int] = {
     "error": 400, "input.invalid": 422, "phone.invalid": 422, "phone.not_mobile": 422, "phone.foreign": 422,
-    "email.invalid": 422, "email.local_not_ascii": 422,
+    "email.invalid": 422, "email.local_not_ascii": 422, "email.too_long": 422, "link.used": 410,
     "snils.invalid": 422, "snils.checksum": 422, "passport.invalid": 422, "birth_date.invalid": 422,
     "password.weak": 422, "name.invalid": 422, "identity.not_confirmed": 422,
     "auth.failed": 401, "auth.required": 401,

@@ -20,6 +20,10 @@ def test_the_resend_countdown_ticks_beside_the_address(own_server, browser):
     page.wait_for_timeout(1100)
     assert item.locator("[data-resend-at]").inner_text() != first  # it counts down
     assert axe_violations(page) == []
+    # issue 26.9: the unconfirmed row's buttons line up — same top, same height
+    again = item.locator("form.resend button").bounding_box()
+    delete = item.locator("a:has-text('Удалить')").bounding_box()
+    assert abs(again["y"] - delete["y"]) <= 1 and abs(again["height"] - delete["height"]) <= 1, (again, delete)
 
 
 def test_the_history_fits_a_phone_with_every_column(own_server, browser):

@@ -32,6 +32,7 @@ def test_a_citizen_signs_in_to_a_service_and_agrees(own_server, browser):
                                                 route.fulfill(status=200, body="the service")))
     page.goto(url)
     page.wait_for_url("**/sign-in?next=**")
+    assert "чтобы продолжить в сервисе «Запись к врачу»" in page.inner_text("main")  # issue 26.9: who asks
     page.fill("#f-login", PHONE)
     page.fill("#f-password", PASSWORD)
     after = server.last_id("sms")

@@ -155,7 +155,9 @@ def test_bad_registration_input_names_the_field(client):
                            json={"phone": "+7 495 123-45-67", "password": "x", "full_name": "Иван"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "phone"
-    assert response.json()["code"] == "phone.not_mobile"
+    assert response.json()["errors"][0]["code"] == "phone.not_mobile"
+    # issue 26: every wrong field at once, not only the first
+    assert [e["field"] for e in response.json()["errors"]] == ["phone", "password"]
 
 
 def test_non_ascii_digits_are_not_a_code_and_spend_no_attempt(client, kb, sms, mail):

@@ -176,3 +176,60 @@ def test_devices_are_told_apart_by_browser_version():
     assert describe_device("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0") == \
         "Firefox 128 · Linux"
     assert describe_device(None) == "?"
+
+
+def test_the_words_a_newcomer_met_are_right(client, kb, sms, mail):
+    """Issue 26.9, one by one."""
+    from kabinet.demo import PHONE, seed
+    from tests.driver import Citizen
+    from tests.integration.helpers import PASSWORD, link_token
+
+    # an empty registration names every field, not only the phone
+    empty = client.post("/api/v1/registrations", json={"phone": "", "password": "", "full_name": ""})
+    assert {e["field"] for e in empty.json()["errors"]} == {"phone", "full_name", "password"}
+    # a name with markup is refused for what it holds, not for its length
+    script = client.post("/api/v1/registrations", json={"phone": "+79165550001", "password": "a long good secret 1",
+                                                        "full_name": "<script>alert(1)</script>"}).json()
+    assert "букв" in script["errors"][0]["message"] and "200" not in script["errors"][0]["message"]
+    seed(kb, PASSWORD)
+    ivan = Citizen(client, kb, sms, mail)
+    assert ivan.sign_in(PHONE, PASSWORD, PHONE).status_code == 200
+    # a 250-character address is too long, said so
+    long = ivan.post("/api/v1/contacts", {"kind": "email", "value": "a" * 240 + "@yandex.ru"}).json()
+    assert long["code"] == "email.too_long" and "254" in long["title"]
+    # adding a waiting address again, in other capitals, says it is there already
+    ivan.post("/api/v1/contacts", {"kind": "email", "value": "pending@yandex.ru"})
+    ivan.deliver()  # the first letter out before the second (whose link alone then works)
+    mail.clear()
+    again = client.post("/settings/contacts/add", data={"kind": "email", "email": "Pending@Yandex.RU",
+                                                        "csrf_token": csrf(client.get("/settings/contacts").text)},
+                        follow_redirects=False)
+    assert again.headers["location"] == "/settings/contacts?done=email_again"
+    assert "уже добавлен и ждёт подтверждения" in client.get(again.headers["location"]).text
+    # a used link of a confirmed address says it is confirmed, not "invalid, ask again"
+    token = link_token(ivan, "pending@yandex.ru")
+    assert ivan.post("/api/v1/contacts/verify", {"token": token}).status_code == 200
+    used = client.post("/verify-email", data={"token": token, "csrf_token": csrf(client.get("/sign-in").text)})
+    assert "уже подтверждён" in used.text and "Запросить новое письмо" not in used.text
+    # and once confirmed, "we sent a letter" is not shown again by Back or a reload
+    assert "Мы отправили письмо" not in client.get("/settings/contacts?done=email_added").text
+    # the removal's code says which contact goes
+    added = next(c for c in ivan.get("/api/v1/contacts").json()["contacts"] if c["value"] == "pending@yandex.ru")
+    assert ivan.delete(f"/api/v1/contacts/{added['id']}").status_code == 202
+    ivan.deliver()
+    codes = [m["text"] for m in sms.to(PHONE) if "Код подтверждения" in m["text"]]
+    assert "p***@yandex.ru" in codes[-1], codes[-1]
+    # a bogus cancel link does not advise asking for a letter
+    bogus = client.post("/api/v1/recovery/cancel", json={"token": "x" * 40}).json()
+    assert bogus["code"] == "link.invalid" and "письмо" not in bogus["title"]
+
+
+def test_an_account_without_email_is_not_told_its_notices_go_to_one(client, kb, sms, mail):
+    from tests.driver import Citizen
+
+    c = Citizen(client, kb, sms, mail)
+    assert c.register("+79165557788", "registered secret 1").status_code == 201
+    page = client.get("/settings/contacts").text
+    assert "нет подтверждённой почты" in page and "основную почту" not in page
+    assert "Прислать проверочное уведомление" not in page
+    assert "Загляните в «Спам»" not in page.split("Добавить почту")[0]  # nothing about Spam under the phone

@@ -7,6 +7,7 @@ this number") while the caller sees the very same challenge: nobody learns which
 from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
+from kabinet.domain.errors import parse_all
 from kabinet.domain.names import parse_name
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
@@ -21,8 +22,9 @@ from kabinet.store.models import Account, Challenge, Contact
 
 
 def start(ctx: FlowContext, meta: Meta, *, phone: str, password: str, full_name: str) -> ChallengeView:
-    number = parse_phone(phone)
-    name = parse_name(full_name)
+    parsed = parse_all(phone=lambda: parse_phone(phone), full_name=lambda: parse_name(full_name),
+                       password=lambda: check_password(password, personal=[]))  # every wrong field at once
+    number, name = parsed["phone"], parsed["full_name"]
     check_password(password, personal=[number.e164[2:], number.e164[-7:], *name.split()])
     ctx.limiter.hit("register.ip", meta.ip or "-")
     password_hash = hash_password(password)  # slow on purpose; routes run this off the event loop

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
-from kabinet.domain.errors import ContactTaken, LinkInvalid
+from kabinet.domain.errors import ContactTaken, LinkInvalid, LinkUsed
 from kabinet.domain.masks import mask_name
 from kabinet.flows.shared import new_contacts
 from kabinet.flows.shared.accounts import write_step
@@ -25,9 +25,16 @@ from kabinet.store.models import Account, Challenge, Contact
 
 def _challenge(db: Session, digest: str, now: datetime, *, lock: bool = False) -> Challenge:
     ch = by_link(db, digest, "verify_email", lock=lock)
+    if ch is not None and ch.consumed_at is not None and _confirmed(db, ch):
+        raise LinkUsed()
     if ch is None or ch.consumed_at is not None or now >= ch.expires_at:
         raise LinkInvalid()
     return ch
+
+
+def _confirmed(db: Session, ch: Challenge) -> bool:
+    contact = db.get(Contact, ch.contact_id) if ch.contact_id else None
+    return contact is not None and contact.verified_at is not None and contact.removed_at is None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.errors import LinkInvalid
+from kabinet.domain.errors import LinkInvalid, NotMeLinkInvalid
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.challenges import by_link
@@ -33,7 +33,7 @@ def run(ctx: FlowContext, meta: Meta, *, token: str) -> NotMe:
         with write_step(ctx, lambda db: _owner(db, digest)) as (db, account, now):
             ch = by_link(db, digest, "not_me", lock=True)  # afresh under the lock: the link works once, even racing
             if ch is None or account is None or ch.consumed_at is not None or now >= ch.expires_at:
-                raise LinkInvalid()
+                raise NotMeLinkInvalid()
             ch.consumed_at = now
             account.status = "reset_required"
             ended = end_all(db, account.id, now)

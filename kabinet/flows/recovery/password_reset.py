@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.cooling import is_new, recovery_wait, usable_from
-from kabinet.domain.errors import InvalidInput, LinkInvalid, ProofWrong, RecoveryNotFound, RecoveryWaiting
+from kabinet.domain.errors import CancelLinkInvalid, InvalidInput, ProofWrong, RecoveryNotFound, RecoveryWaiting
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
@@ -330,7 +330,7 @@ def cancel(ctx: FlowContext, meta: Meta, *, token: str) -> Cancelled:
         if account is not None and rec is not None and rec.state in ("held", "password") and now < rec.expires_at:
             return _cancel(ctx, db, meta, now, rec, account)
     ctx.limiter.hit("link.check.ip", meta.ip or "-")
-    raise LinkInvalid()
+    raise CancelLinkInvalid()
 
 
 def cancel_started(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> Cancelled:

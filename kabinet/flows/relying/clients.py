@@ -59,3 +59,10 @@ def authenticate(ctx: FlowContext, db: Session, client_id: str, secret: str | No
     if client.secret_hash is not None and not ctx.hasher.matches("client-secret", secret or "", client.secret_hash):
         raise OAuthError("invalid_client", "unknown client or wrong secret", status=401)
     return client
+
+
+def name_of(ctx: FlowContext, client_id: str) -> str | None:
+    """A relying service's name, for the sign-in page a citizen reaches from it ("to continue to …")."""
+    with ctx.store.read() as db:
+        client = db.get(OidcClient, client_id[:64]) if client_id else None
+        return client.name if client is not None else None

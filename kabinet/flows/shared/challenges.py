@@ -30,6 +30,7 @@ from kabinet.domain.errors import (
     ResendTooSoon,
 )
 from kabinet.domain.ids import Id, parse_id
+from kabinet.domain.masks import mask_destination
 from kabinet.flows.shared.accounts import code_contact, write_step
 from kabinet.flows.shared.backup_codes import redeem
 from kabinet.flows.shared.backup_codes import used as backup_used
@@ -41,7 +42,7 @@ from kabinet.security.totp import totp_matches
 from kabinet.store.challenges import owner
 from kabinet.store.contacts import mark_alive
 from kabinet.store.db import lock_challenge
-from kabinet.store.models import Account, Challenge, OperatorSession
+from kabinet.store.models import Account, Challenge, Contact, OperatorSession
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import translate
 
@@ -57,6 +58,10 @@ ACTIONS: dict[str, str] = {
     "recovery": "Recovering access",
     "trusted_approve": "Approving as a trusted person",
 }
+
+
+# Codes whose SMS names the contact they act on (masked).
+NAMES_THE_CONTACT = frozenset({"remove_contact", "change_contact"})
 
 
 # Who answers a code: a citizen's session, an operator's, or nobody yet (sign-in, registration, recovery).
@@ -157,6 +162,9 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
     code = new_code()
     ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)
     action = translate(locale, ACTIONS.get(ch.purpose, ACTIONS["step_up"]))
+    if ch.purpose in NAMES_THE_CONTACT and ch.contact_id is not None and (about := db.get(Contact, ch.contact_id)):
+        # "Removing a contact: i***@mail.ru": a citizen asked to read a code out learns what it would do
+        action = f"{action}: {mask_destination('sms' if about.kind == 'phone' else 'email', about.value)}"
     enqueue(db, template="code", data={"action": action}, secret={"code": code}, sealer=ctx.outbox_sealer,
             **common)
 

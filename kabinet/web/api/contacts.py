@@ -60,7 +60,7 @@ async def list_contacts(kb: Kb, session: CurrentSession) -> Any:
 def add_contact(body: ContactIn, kb: Kb, meta: RequestMeta, session: CurrentSession,
                 response: Response) -> Any:
     if body.kind == "email":
-        return {"contact": add_email.start(kb.ctx, meta, session=session, value=body.value)}
+        return {"contact": add_email.start(kb.ctx, meta, session=session, value=body.value).contact}
     response.status_code = 202
     return add_phone.start(kb.ctx, meta, session=session, value=body.value)
 

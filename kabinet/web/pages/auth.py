@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +15,7 @@ from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import verify_email
 from kabinet.flows.recovery import not_me
 from kabinet.flows.recovery.password_reset import RecoveryView
+from kabinet.flows.relying import clients
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.flows.shared.views import ChallengeView
@@ -42,7 +43,7 @@ def _with_next(path: str, back: str) -> str:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, session: MaybeSession, done: str | None = None, next: str = "",
+def sign_in_page(request: Request, kb: Kb, session: MaybeSession, done: str | None = None, next: str = "",
                  asked: str = "") -> Response:
     """``next``: where to go once signed in — a page of this site only (a relying service's authorization).
     Already signed in (Back after signing in, an old bookmark): on to where the sign-in would have led."""
@@ -50,7 +51,15 @@ def sign_in_page(request: Request, session: MaybeSession, done: str | None = Non
     if session is not None and not done:
         return go(back or "/settings/contacts")
     return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done), next=back,
-                  asked=asked == "1")
+                  asked=asked == "1", service=_asking_service(kb, back))
+
+
+def _asking_service(kb: Kb, back: str) -> str | None:
+    """The relying service a sign-in continues to (its authorization is where it leads), by name."""
+    if not back.startswith("/oidc/authorize?"):
+        return None
+    client_id = parse_qs(urlsplit(back).query).get("client_id", [""])[0]
+    return clients.name_of(kb.ctx, client_id)
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked])

@@ -60,6 +60,7 @@ def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
 
 DONE = {
     "email_added": "We sent a letter with a link. Open it to confirm the address.",
+    "email_again": "This address is already added and waits for confirmation: we sent its letter again.",
     "phone_verified": "The phone is confirmed.",
     "primary": "Done: this contact is now primary. Notifications go there from now on.",
     "removed": "The contact is deleted. We told the old address.",

@@ -43,6 +43,8 @@ LIST = "/settings/contacts"
 def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = None, status: int = 200,
           form_kind: str = "", form_value: str = "", done: str | None = None) -> HTMLResponse:
     contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
+    if done in ("email_added", "email_again") and all(c.verified for c in contacts if c.kind == "email"):
+        done = None  # "we sent a letter" once the address is confirmed (Back, a reload) would mislead
     return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
                   form_value=form_value, done=done_text(request, done), signed_in=True,
                   back_to_service=_service_return(request), now=kb.ctx.clock.now())
@@ -77,7 +79,7 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
         if kind == "phone":
             started = add_phone.start(kb.ctx, meta, session=session, value=phone)
             return go(f"/confirm/{started.challenge.id}")
-        add_email.start(kb.ctx, meta, session=session, value=email)
+        added = add_email.start(kb.ctx, meta, session=session, value=email)
     except StepUpRequired:
         return to_step_up(LIST)
     except KabinetError as exc:
@@ -86,7 +88,7 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
             problem["field"] = "phone" if kind == "phone" else "email"
         return refused(request, LIST, exc, problem=problem, form_kind=kind,
                        form_value=phone if kind == "phone" else email)
-    return go(f"{LIST}?done=email_added")
+    return go(f"{LIST}?done={'email_again' if added.again else 'email_added'}")
 
 
 def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
