@@ -16,7 +16,10 @@ from kabinet import bootstrap, logs
 from kabinet.config import Settings
 from kabinet.store.migrate import upgrade
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Kabinet: contact data and security.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=(
+    "Kabinet: contact data and security.\n\n"
+    "Configured by KABINET_* variables (README, Configuration). KABINET_DATA_DIR (default ./var) holds the SQLite "
+    "file, the generated secret key and the demo's password; KABINET_DATABASE_URL points elsewhere (PostgreSQL)."))
 db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(no_args_is_help=True, help="History commands.")

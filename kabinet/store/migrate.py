@@ -5,6 +5,7 @@ import the CLI module again, and ~11 MB of migration tooling in every web worker
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -33,6 +34,7 @@ MIGRATION_LOCK = 0x6B61_6269_6E65_7401
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration says nothing to whoever starts us
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))

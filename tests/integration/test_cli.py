@@ -112,3 +112,36 @@ def test_client_add_and_keys_rotate(tmp_path):
         assert len(rows) == 2 and sum(r.retired_at is None for r in rows) == 1
         assert all("BEGIN" not in r.private_sealed for r in rows)  # sealed at rest, never plain PEM
     store.dispose()
+
+
+def test_a_newcomer_reads_the_help_and_a_quiet_demo(tmp_path):
+    """Issue 26.10: the help names KABINET_DATA_DIR; the demo's first screen is its banner, not Alembic's lines;
+    the README's link to the contract works in a clone."""
+    import signal
+    import socket
+    import time
+    from pathlib import Path
+
+    helped = kabinet("--help", env={"COLUMNS": "200"})
+    assert helped.returncode == 0 and "KABINET_DATA_DIR" in helped.stdout
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "demo.log"
+    with out.open("wb") as sink:
+        demo = subprocess.Popen([sys.executable, "-m", "kabinet.cli", "demo", "--port", str(port)],
+                                env={**os.environ, "KABINET_DATA_DIR": str(tmp_path)}, stdout=sink,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "Kabinet demo:" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        printed = out.read_text()
+        assert "Kabinet demo:" in printed, printed[-2000:]
+        assert "alembic" not in printed.lower(), printed[:2000]
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        demo.wait(20)
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    assert "../shared/" not in readme and "(docs/API.md)" in readme and (root / "docs" / "API.md").is_file()
