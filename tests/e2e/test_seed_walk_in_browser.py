@@ -81,7 +81,7 @@ def test_unlink_mail_ru_in_the_browser(server, browser):
     assert page.locator(".session").count() >= 1
     assert "Это устройство" in page.locator(".sessions").inner_text()
     assert axe_violations(page) == []
-    shot(page, "security-desktop")
+    shot(page, "security-sessions-desktop")
     page.click("nav >> text=История")
     history = page.locator("table.history").inner_text()
     for step in ("Адрес добавлен", "Контакт подтверждён", "Основной контакт изменён", "Контакт удалён"):
