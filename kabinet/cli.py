@@ -86,7 +86,11 @@ def client_add(name: str, redirect_uri: list[str] = typer.Option(..., help="Exac
                require: list[str] = typer.Option([], help="verified_email | verified_phone | level:standard | "
                                                            "level:confirmed (repeatable)."),
                pairwise: bool = typer.Option(False, help="A pairwise subject: this service's own sub per citizen."),
-               events_uri: str | None = typer.Option(None, help="Where security events (SETs) are POSTed.")) -> None:
+               events_uri: str | None = typer.Option(None, help="Where security events (SETs) are POSTed."),
+               post_logout_redirect_uri: list[str] = typer.Option([], help="Where the browser may be sent after "
+                                                                             "signing out (repeatable)."),
+               backchannel_logout_uri: str | None = typer.Option(None, help="Where logout tokens are POSTed when a "
+                                                                            "citizen's session ends.")) -> None:
     """Register a relying service; prints client_id and (once) client_secret."""
     from kabinet.domain.errors import InvalidInput
     from kabinet.flows.relying import clients
@@ -95,7 +99,8 @@ def client_add(name: str, redirect_uri: list[str] = typer.Option(..., help="Exac
     upgrade(kb.store.engine)
     try:
         made = clients.add(kb.ctx, name=name, redirect_uris=redirect_uri, public=public, requires=require,
-                           pairwise=pairwise, events_uri=events_uri)
+                           pairwise=pairwise, events_uri=events_uri, post_logout_redirect_uris=post_logout_redirect_uri,
+                           backchannel_logout_uri=backchannel_logout_uri)
     except InvalidInput as exc:
         typer.echo(f"refused: {exc.field} (https URIs, or http on 127.0.0.1/localhost; requirements from "
                    f"{', '.join(clients.REQUIREMENTS)})", err=True)

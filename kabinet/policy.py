@@ -53,6 +53,7 @@ OIDC_CODE_TTL = timedelta(seconds=60)
 OIDC_ACCESS_TTL = timedelta(minutes=10)  # short: userinfo reads the current contacts anyway (S18)
 OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
 OIDC_REFRESH_TTL = timedelta(days=30)
+OIDC_LOGOUT_TOKEN_TTL = timedelta(minutes=10)  # a logout token's exp: long enough for the outbox's first retries
 OIDC_KEY_KEEP = timedelta(days=31)  # a retired signing key stays in the JWKS longer than anything it signed
 
 # --- the service centre ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import aiosmtplib
 
@@ -191,6 +191,16 @@ class SetPusher:
             "Content-Type": "application/secevent+jwt", "Accept": "application/json"}, "push")
         if not 200 <= status < 300:
             raise DeliveryError(f"push: HTTP {status}")
+        return key
+
+    async def logout(self, url: str, token: str, key: str) -> str:
+        """Back-Channel Logout 1.0 §2.5: the logout token as a form field; 200 (or 204) is done. A 4xx means the
+        service refused this token (it will refuse it again): not retried."""
+        status, reason = await self._poster.post(url, urlencode({"logout_token": token}).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded"}, "logout")
+        if not 200 <= status < 300:
+            raise DeliveryError(f"logout: HTTP {status}", permanent=400 <= status < 500 and status != 429,
+                                reason=reason)
         return key
 
     async def aclose(self) -> None:

@@ -123,6 +123,8 @@ async def deliver(courier: Courier, row: Outbox) -> Outcome:
                                                     else raw, envelope_from=_envelope_from(courier, row))
         elif row.channel == "push":
             provider_id = await courier.push.send(row.destination, data["set"], row.idempotency_key)
+        elif row.channel == "logout":
+            provider_id = await courier.push.logout(row.destination, data["logout_token"], row.idempotency_key)
         else:
             provider_id = await courier.sms.send(row.destination, render_sms(row.template, row.locale, data),
                                             row.idempotency_key)

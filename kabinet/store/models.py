@@ -416,6 +416,9 @@ class OidcClient(Base):
     subject_type: Mapped[str] = mapped_column(String(16), default="public")  # public | pairwise
     events_uri: Mapped[str | None] = mapped_column(String(500))  # where security events are pushed
     created_at: Mapped[datetime]
+    # RP-Initiated Logout: where the browser may be sent after signing out (exact match, as redirect URIs)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))  # Back-Channel Logout: tokens go here
 
 
 class OidcGrant(Base):
@@ -450,6 +453,8 @@ class OidcCode(Base):
     amr: Mapped[list[str]] = mapped_column(default=list)
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     used_at: Mapped[datetime | None]
+    # The cabinet session the citizen was signed in with: its end is the service's session's end (``sid``)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"), index=True)
 
 
 class OidcToken(Base):

@@ -53,3 +53,22 @@ def revoke_tokens(db: Session, now: datetime, *, grant_id: uuid.UUID | None = No
     query = update(OidcToken).where(OidcToken.revoked_at.is_(None))
     query = query.where(OidcToken.grant_id == grant_id) if grant_id else query.where(OidcToken.code_id == code_id)
     return db.execute(query.values(revoked_at=now)).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def clients_of_sessions(db: Session, session_ids: Sequence[uuid.UUID]) -> Sequence[tuple[uuid.UUID, OidcClient]]:
+    """Each (session, service) a citizen signed in to with these cabinet sessions: what their end logs out."""
+    if not session_ids:
+        return []
+    pairs = db.execute(select(OidcCode.session_id, OidcCode.client_id)
+                       .where(OidcCode.session_id.in_(list(session_ids))).distinct()).all()
+    clients = {c.id: c for c in db.scalars(select(OidcClient).where(OidcClient.id.in_({c for _s, c in pairs})))}
+    return [(session_id, clients[client_id]) for session_id, client_id in pairs if session_id is not None]
+
+
+def revoke_session_tokens(db: Session, now: datetime, session_ids: Sequence[uuid.UUID]) -> int:
+    """The tokens services were given in these sessions: their end is the services' sessions' end too."""
+    if not session_ids:
+        return 0
+    codes = select(OidcCode.id).where(OidcCode.session_id.in_(list(session_ids)))
+    return db.execute(update(OidcToken).where(OidcToken.revoked_at.is_(None), OidcToken.code_id.in_(codes))
+                      .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined, no-any-return]

@@ -18,9 +18,10 @@ def live(db: Session, account_id: uuid.UUID, now: datetime, idle: timedelta) -> 
     ).order_by(UserSession.last_seen_at.desc())))
 
 
-def end_all(db: Session, account_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None) -> int:
-    """End every session of the account (but ``keep``); how many were ended."""
+def end_all(db: Session, account_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """End every session of the account (but ``keep``); the ids of those ended (``UPDATE … RETURNING``)."""
     query = update(UserSession).where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None))
     if keep is not None:
         query = query.where(UserSession.id != keep)
-    return db.execute(query.values(revoked_at=now)).rowcount  # type: ignore[attr-defined, no-any-return]
+    return list(db.scalars(query.values(revoked_at=now).returning(UserSession.id)
+                           .execution_options(synchronize_session=False)))

@@ -26,6 +26,7 @@ from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, RequestIds, SecurityHeaders
 from kabinet.web.oidc import authorization as oidc_authorization
 from kabinet.web.oidc import endpoints as oidc_endpoints
+from kabinet.web.oidc import logout as oidc_logout
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
@@ -73,7 +74,7 @@ def create_app(kb: Parts) -> FastAPI:
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
                    pages_operator.router, pages_trusted.router, oidc_endpoints.router,
-                   oidc_authorization.router, metrics.router, health.router):
+                   oidc_authorization.router, oidc_logout.router, metrics.router, health.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

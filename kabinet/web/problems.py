@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kabinet.domain.errors import InvalidInput, InvalidInputs, KabinetError, NotFound, Unavailable
+from kabinet.domain.oauth import ui_locale
 from kabinet.logs import request_id
 from kabinet.store.db import RETRY_AFTER_S, database_gone
 from kabinet.texts import translate
@@ -97,6 +98,8 @@ def chosen_locale(request: Request) -> str | None:
     chosen = request.query_params.get("lang") or request.cookies.get("lang")
     if chosen in ("ru", "en"):
         return chosen
+    if (asked := ui_locale(request.query_params.get("ui_locales", ""))) is not None:  # a relying service's word
+        return asked
     header = request.headers.get("accept-language", "")
     if not header:
         return None

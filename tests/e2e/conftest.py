@@ -137,3 +137,50 @@ def axe_violations(page: Page) -> list[dict]:
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+class Service:
+    """A relying service's own web endpoints on a loopback port of their own: what the browser is sent back to
+    (the redirect URI, the post-logout URI) and what Kabinet POSTs to (logout tokens), all recorded."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.arrived: list[str] = []  # the URLs the browser came back to
+        self.posted: list[tuple[str, str]] = []  # (path, body) POSTed by Kabinet
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path != "/favicon.ico":  # the browser's own request, not a redirect of ours
+                    outer.arrived.append(f"{outer.base}{self.path}")
+                body = b"<!doctype html><title>the service</title><p>the service"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                outer.posted.append((self.path, self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def service() -> Iterator[Service]:
+    made = Service()
+    yield made
+    made.close()

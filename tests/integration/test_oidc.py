@@ -5,7 +5,6 @@ shows the new address and a subscribed receiver gets a signed security event. Re
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import secrets
@@ -108,16 +107,14 @@ def signed_in_browser(live: Live, sms) -> httpx.Client:
 
 
 def returned(page: httpx.Response) -> str:
-    """Where the page sends the browser back to the service (a refresh, not a 303: see ``_away``)."""
-    assert page.status_code == 200, page.text
-    found = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]+)">', page.text)
-    assert found, page.text
-    return html.unescape(found.group(1))
+    """Where the answer sends the browser back to the service: an HTTP 303 (RFC 6749 §4.1.2, API.md)."""
+    assert page.status_code == 303, page.text
+    return page.headers["location"]
 
 
 def consent(browser: httpx.Client, authorize_url: str, decision: str = "allow") -> httpx.Response:
     page = browser.get(authorize_url)
-    if "http-equiv=\"refresh\"" in page.text:  # agreed before, for these scopes: straight back to the service
+    if page.status_code == 303:  # agreed before, for these scopes: straight back to the service
         return page
     assert page.status_code == 200, page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))

@@ -64,3 +64,10 @@ def test_every_error_code_has_its_http_status():
     codes = {c.code for c in family()}
     assert codes - STATUS.keys() == set()
     assert all(400 <= STATUS[code] < 600 for code in codes)
+
+
+def test_the_catalogue_says_each_message_once():
+    """A message id twice in messages.po: one of its translations silently wins."""
+    lines = (ROOT / "locale" / "ru" / "LC_MESSAGES" / "messages.po").read_text().splitlines()
+    ids = [line for line in lines if line.startswith("msgid ")]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

@@ -10,11 +10,12 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.devices import describe_device
 from kabinet.domain.errors import SessionNotFound
 from kabinet.domain.ids import Id, parse_id
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import SESSION_IDLE
 from kabinet.store.models import Session as UserSession
-from kabinet.store.sessions import end_all, live
+from kabinet.store.sessions import live
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def revoke(ctx: FlowContext, meta: Meta, *, session: UserSession, session_id: Id
         if account is None or target is None or target.account_id != account.id or target.revoked_at:
             raise SessionNotFound()
         target.revoked_at = now
+        relying.sessions_ended(ctx, db, account.id, [target.id], now)  # and the services' sessions begun in it
         record(db, account, EventType.SESSION_REVOKED if target.id != session.id else EventType.SIGNED_OUT,
                at=now, meta=meta, session=str(target.id), device=describe_device(target.user_agent))
 
@@ -60,6 +62,6 @@ def sign_out(ctx: FlowContext, meta: Meta, *, session: UserSession) -> None:
 
 def revoke_others(ctx: FlowContext, meta: Meta, *, session: UserSession) -> int:
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
-        ended = end_all(db, account.id, now, keep=session.id)
+        ended = relying.end_sessions(ctx, db, account.id, now, keep=session.id)
         record(db, account, EventType.SESSIONS_REVOKED_OTHERS, at=now, meta=meta, count=ended)
         return ended

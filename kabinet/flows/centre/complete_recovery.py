@@ -13,7 +13,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import RequestNotFound
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.phone import parse_phone
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.shared import challenges, new_contacts, relying
 from kabinet.flows.shared.contact_state import pending_contact, retire
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
@@ -22,7 +22,6 @@ from kabinet.flows.shared.visits import VisitStep, reenter, visit_step
 from kabinet.store.centre import lock_identity_request
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact, IdentityRequest, OperatorSession
-from kabinet.store.sessions import end_all
 from kabinet.texts import text
 
 
@@ -61,7 +60,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> R
                             channel="operator", **v.details())
     phone.is_primary = phone.sign_in = phone.recovery = True
     phone.vouched_at = v.now  # recovers alone, at once, for a while (issue 15: the visit is the strongest proof)
-    ended = end_all(v.db, account.id, v.now)
+    ended = relying.end_sessions(step.ctx, v.db, account.id, v.now)
     req.state, req.completed_at = "completed", v.now
     record(v.db, account, EventType.RECOVERY_COMPLETED, at=v.now, meta=step.meta, actor=v.actor,
            request=req.number, sessions_ended=ended, **v.details())

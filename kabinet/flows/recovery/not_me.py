@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import LinkInvalid, NotMeLinkInvalid
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.challenges import by_link
-from kabinet.store.sessions import end_all
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def run(ctx: FlowContext, meta: Meta, *, token: str) -> NotMe:
                 raise NotMeLinkInvalid()
             ch.consumed_at = now
             account.status = "reset_required"
-            ended = end_all(db, account.id, now)
+            ended = relying.end_sessions(ctx, db, account.id, now)
             record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
             return NotMe(sessions_ended=ended)
     except LinkInvalid:

@@ -56,7 +56,6 @@ from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Approval, Challenge, Contact, Recovery
 from kabinet.store.recovery import backup_codes_left, by_cancel_hash, lock, owner
 from kabinet.store.recovery import held as held_recoveries
-from kabinet.store.sessions import end_all
 from kabinet.store.trusted import approval_for_recovery
 from kabinet.texts import text
 
@@ -286,7 +285,7 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
         assert locked is not None
         account = locked  # the same row, now locked and read afresh
         account.password_hash, account.status = new_hash, "active"
-        ended = end_all(db, account.id, now)
+        ended = relying.end_sessions(ctx, db, account.id, now)
         rec.state, rec.completed_at = "done", now
         record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
                sessions_ended=ended)

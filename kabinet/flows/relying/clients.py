@@ -24,30 +24,42 @@ class NewClient:
 
 
 def add(ctx: FlowContext, *, name: str, redirect_uris: list[str], public: bool = False,
-        requires: list[str] | None = None, pairwise: bool = False, events_uri: str | None = None) -> NewClient:
-    requires = list(requires or [])
-    if not name.strip() or not redirect_uris or any(not _uri_ok(u) for u in redirect_uris):
+        requires: list[str] | None = None, pairwise: bool = False, events_uri: str | None = None,
+        post_logout_redirect_uris: list[str] | None = None, backchannel_logout_uri: str | None = None) -> NewClient:
+    """``public``: a native or browser app with no secret (PKCE only); it may register its own private-use scheme
+    (``ru.example.app:/cb``, RFC 8252 §7.1), and its loopback redirects match any port."""
+    requires, after_logout = list(requires or []), list(post_logout_redirect_uris or [])
+    if not name.strip() or not redirect_uris or any(not _uri_ok(u, app=public) for u in redirect_uris):
         raise InvalidInput(field="redirect_uri")
     if any(r not in REQUIREMENTS for r in requires):
         raise InvalidInput(field="require")
     if events_uri is not None and not _uri_ok(events_uri):
         raise InvalidInput(field="events_uri")
+    if any(not _uri_ok(u, app=public) for u in after_logout):
+        raise InvalidInput(field="post_logout_redirect_uri")
+    if backchannel_logout_uri is not None and not _uri_ok(backchannel_logout_uri):
+        raise InvalidInput(field="backchannel_logout_uri")
     client_id = secrets.token_urlsafe(18)
     secret = None if public else secrets.token_urlsafe(32)
     with ctx.store.write() as db:
         db.add(OidcClient(id=client_id, name=name.strip(), redirect_uris=redirect_uris, requires=requires,
                           secret_hash=ctx.hasher.digest("client-secret", secret) if secret else None,
                           subject_type="pairwise" if pairwise else "public", events_uri=events_uri,
+                          post_logout_redirect_uris=after_logout, backchannel_logout_uri=backchannel_logout_uri,
                           created_at=ctx.clock.now()))
     return NewClient(client_id=client_id, client_secret=secret)
 
 
-def _uri_ok(uri: str) -> bool:
-    """https, or http on a loopback address (a service under test or a native app): never a fragment."""
+def _uri_ok(uri: str, *, app: bool = False) -> bool:
+    """https, or http on a loopback address (a service under test or a native app), or for an app its own
+    private-use scheme named after a domain it holds (``ru.example.app:/cb``): never a fragment."""
     parts = urlsplit(uri)
+    if parts.fragment:
+        return False
+    if app and "." in parts.scheme and parts.scheme not in ("http", "https") and parts.path.startswith("/"):
+        return all(c.isalnum() or c in "+.-" for c in parts.scheme)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    return bool(parts.hostname) and not parts.fragment and (parts.scheme == "https" or
-                                                            (parts.scheme == "http" and loopback))
+    return bool(parts.hostname) and (parts.scheme == "https" or (parts.scheme == "http" and loopback))
 
 
 def authenticate(ctx: FlowContext, db: Session, client_id: str, secret: str | None) -> OidcClient:

@@ -10,6 +10,7 @@ from datetime import datetime
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import NotFound
 from kabinet.domain.ids import Id, parse_id
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.models import OidcClient, OidcGrant
@@ -38,5 +39,7 @@ def disconnect(ctx: FlowContext, meta: Meta, *, session: UserSession, grant_id: 
             raise NotFound()
         grant.revoked_at = now
         ended = revoke_tokens(db, now, grant_id=grant.id)
-        record(db, account, EventType.SERVICE_DISCONNECTED, at=now, meta=meta,
-               service=db.get_one(OidcClient, grant.client_id).name, tokens_revoked=ended)
+        client = db.get_one(OidcClient, grant.client_id)
+        record(db, account, EventType.SERVICE_DISCONNECTED, at=now, meta=meta, service=client.name,
+               tokens_revoked=ended)
+        relying.service_disconnected(ctx, db, client, account.id, now)  # its sessions of this citizen end too

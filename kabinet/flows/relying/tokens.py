@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from kabinet.domain.oauth import OAuthError, verifier_matches
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.relying import subject
+from kabinet.flows.shared.relying import sid, subject
 from kabinet.policy import OIDC_ACCESS_TTL, OIDC_ID_TOKEN_TTL, OIDC_REFRESH_TTL
 from kabinet.security import keys
 from kabinet.security.tokens import new_token
-from kabinet.store.models import Account, OidcClient, OidcGrant, OidcToken
+from kabinet.store.models import Account, OidcClient, OidcCode, OidcGrant, OidcToken
 from kabinet.store.relying import code_by_hash, revoke_tokens, token_by_hash
 
 
@@ -57,8 +57,7 @@ def exchange_code(ctx: FlowContext, client: OidcClient, *, code: str, redirect_u
             row.used_at = now
             tokens = _issue(ctx, db, client, account, grant, now, scopes=row.scopes, code_id=row.id)
             claims = {"nonce": row.nonce} if row.nonce else {}
-            claims |= {"auth_time": int(row.auth_time.timestamp()), "amr": row.amr}
-            return _with_id_token(ctx, db, tokens, client, account, now, claims)
+            return _with_id_token(ctx, db, tokens, client, account, now, claims | _session_claims(ctx, row))
         if row.used_at is None:
             row.used_at = now  # a failed exchange spends the code too: no guessing the verifier
     assert failure is not None
@@ -79,9 +78,12 @@ def refresh(ctx: FlowContext, client: OidcClient, *, token: str) -> TokenSet:
         elif row.revoked_at is not None or now >= row.expires_at or grant.revoked_at is not None:
             failure = OAuthError("invalid_grant", "the refresh token is no longer valid")
         else:
-            row.rotated_at = now
-            tokens = _issue(ctx, db, client, account, grant, now, scopes=row.scopes, code_id=None)
-            return _with_id_token(ctx, db, tokens, client, account, now, {}) if "openid" in row.scopes else tokens
+            row.rotated_at = now  # the new pair stays bound to the code, so the session it came from still ends it
+            tokens = _issue(ctx, db, client, account, grant, now, scopes=row.scopes, code_id=row.code_id)
+            code = db.get(OidcCode, row.code_id) if row.code_id else None
+            if "openid" not in row.scopes:
+                return tokens
+            return _with_id_token(ctx, db, tokens, client, account, now, _session_claims(ctx, code) if code else {})
     assert failure is not None
     raise failure
 
@@ -147,6 +149,13 @@ def _with_id_token(ctx: FlowContext, db: Session, tokens: TokenSet, client: Oidc
               **extra}
     id_token = keys.sign(db, ctx.key_sealer, now, claims)
     return replace(tokens, id_token=id_token)
+
+
+def _session_claims(ctx: FlowContext, code: OidcCode) -> dict[str, Any]:
+    """What an ID token says of the sign-in behind it, the same on every refresh: when (``auth_time``), how (``amr``)
+    and which cabinet session (``sid``, which a logout token names when that session ends)."""
+    claims: dict[str, Any] = {"auth_time": int(code.auth_time.timestamp()), "amr": code.amr}
+    return claims | ({"sid": sid(ctx, code.session_id, code.client_id)} if code.session_id else {})
 
 
 def _code_owner(db: Session, digest: str) -> uuid.UUID | None:

@@ -14,7 +14,6 @@ from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
 from kabinet.store.models import Account
-from kabinet.store.sessions import end_all
 from kabinet.texts import text
 
 
@@ -22,7 +21,7 @@ def apply(ctx: FlowContext, db: Session, account: Account, new_hash: str, *, kee
           meta: Meta, actor: Actor = CITIZEN, **details: Any) -> None:
     """Every other session ends: whoever knew the old password may be signed in elsewhere."""
     account.password_hash = new_hash
-    end_all(db, account.id, now, keep=keep)
+    relying.end_sessions(ctx, db, account.id, now, keep=keep)
     record(db, account, EventType.PASSWORD_CHANGED, at=now, meta=meta, actor=actor, **details)
     contact_changed(ctx, db, account, now=now, what=text("the password was changed"), about="security")
     relying.push(ctx, db, account.id, "sessions-revoked", now)

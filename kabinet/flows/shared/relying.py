@@ -10,18 +10,44 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any
 
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
 from kabinet.delivery.outbox import enqueue
-from kabinet.domain.oauth import sector
+from kabinet.domain.oauth import OAuthError, sector
 from kabinet.flows.shared.context import FlowContext
+from kabinet.policy import OIDC_LOGOUT_TOKEN_TTL
 from kabinet.security import keys
 from kabinet.store.models import OidcClient
-from kabinet.store.relying import subscribed_clients
+from kabinet.store.relying import clients_of_sessions, revoke_session_tokens, subscribed_clients
+from kabinet.store.sessions import end_all
 
 RISC = "https://schemas.openid.net/secevent/risc/event-type/"
+BACKCHANNEL_LOGOUT = "http://schemas.openid.net/event/backchannel-logout"
 EVENTS = ("identifier-changed", "recovery-information-changed", "sessions-revoked", "recovery-activated")
+
+
+def id_token_hint(ctx: FlowContext, hint: str, published: dict[str, Any]) -> dict[str, Any]:
+    """The claims of an ID token we issued — expired or not (Core §3.1.2.1, RP-Initiated Logout §2: a hint, not a
+    credential). Anything else signed with our keys (a security event, a logout token) is not an ID token."""
+    try:
+        token = jwt.decode(hint[:8000], KeySet.import_key_set(published))
+    except (JoseError, ValueError):
+        raise OAuthError("invalid_request", "id_token_hint is not an ID token of ours") from None
+    claims = token.claims
+    if (token.header.get("typ", "JWT") != "JWT" or "events" in claims or claims.get("iss") != ctx.base_url
+            or not isinstance(claims.get("sub"), str) or not audiences(claims)):
+        raise OAuthError("invalid_request", "id_token_hint is not an ID token of ours")
+    return claims
+
+
+def audiences(claims: dict[str, Any]) -> list[str]:
+    audience = claims.get("aud")
+    return [a for a in (audience if isinstance(audience, list) else [audience]) if isinstance(a, str)]
 
 
 def subject(ctx: FlowContext, client: OidcClient, account_id: uuid.UUID) -> str:
@@ -46,3 +72,51 @@ def push(ctx: FlowContext, db: Session, account_id: uuid.UUID, event: str, now: 
                 data={"set": token}, account_id=account_id)
         sent += 1
     return sent
+
+
+def sid(ctx: FlowContext, session_id: uuid.UUID, client_id: str) -> str:
+    """The ``sid`` a service knows a cabinet session by (ID tokens, logout tokens): one per session and service, a
+    keyed hash, so two services cannot tell they met the same session."""
+    return ctx.hasher.digest("sid", f"{session_id}:{client_id}")[:32]
+
+
+def end_sessions(ctx: FlowContext, db: Session, account_id: uuid.UUID, now: datetime, *,
+                 keep: uuid.UUID | None = None) -> int:
+    """Every session of the account but ``keep`` ends, and so do the services' sessions begun in them; how many
+    cabinet sessions ended."""
+    ended = end_all(db, account_id, now, keep=keep)
+    sessions_ended(ctx, db, account_id, ended, now)
+    return len(ended)
+
+
+def sessions_ended(ctx: FlowContext, db: Session, account_id: uuid.UUID, session_ids: list[uuid.UUID],
+                   now: datetime) -> int:
+    """These cabinet sessions have ended (signed out, revoked, or every one at a password reset): the tokens
+    services were given in them die, and each service that listens (Back-Channel Logout 1.0) is sent a signed
+    logout token naming the session (``sid``) — queued here, POSTed by the outbox with its retries, never inside the
+    request. How many logout tokens were queued."""
+    revoke_session_tokens(db, now, session_ids)
+    sent = 0
+    for session_id, client in clients_of_sessions(db, session_ids):
+        if client.backchannel_logout_uri:
+            _logout_token(ctx, db, client, account_id, now, sid=sid(ctx, session_id, client.id))
+            sent += 1
+    return sent
+
+
+def service_disconnected(ctx: FlowContext, db: Session, client: OidcClient, account_id: uuid.UUID,
+                         now: datetime) -> None:
+    """The citizen disconnected the service: its every session of this citizen ends (a logout token by ``sub``)."""
+    if client.backchannel_logout_uri:
+        _logout_token(ctx, db, client, account_id, now, sid=None)
+
+
+def _logout_token(ctx: FlowContext, db: Session, client: OidcClient, account_id: uuid.UUID, now: datetime, *,
+                  sid: str | None) -> None:
+    assert client.backchannel_logout_uri is not None
+    claims = {"iss": ctx.base_url, "aud": client.id, "iat": int(now.timestamp()),
+              "exp": int((now + OIDC_LOGOUT_TOKEN_TTL).timestamp()), "jti": secrets.token_hex(16),
+              "sub": subject(ctx, client, account_id), "events": {BACKCHANNEL_LOGOUT: {}}}
+    token = keys.sign(db, ctx.key_sealer, now, claims | ({"sid": sid} if sid else {}), typ="logout+jwt")
+    enqueue(db, now=now, channel="logout", destination=client.backchannel_logout_uri, template="logout",
+            locale="en", data={"logout_token": token}, account_id=account_id)

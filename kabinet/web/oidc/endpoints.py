@@ -44,9 +44,14 @@ def discovery(kb: Kb) -> dict[str, Any]:
         "scopes_supported": list(SCOPES), "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": ["sub", "name", "email", "email_verified", "phone_number", "phone_number_verified",
-                             "acr", "auth_time", "nonce", "amr"],
+                             "acr", "auth_time", "nonce", "amr", "sid"],
         "acr_values_supported": ["simplified", "standard", "confirmed"],
-        "request_parameter_supported": False, "claims_parameter_supported": False,
+        "request_parameter_supported": False, "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False, "response_modes_supported": ["query"],
+        "prompt_values_supported": ["none", "login", "consent"], "ui_locales_supported": ["ru", "en"],
+        "authorization_response_iss_parameter_supported": True,
+        "end_session_endpoint": f"{base}/oidc/logout",
+        "backchannel_logout_supported": True, "backchannel_logout_session_supported": True,
     }
 
 

@@ -20,6 +20,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
+from kabinet.web.oidc.authorization import return_source, with_return_source
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, refused, safe_next
 from kabinet.web.pages.recovery import recovery_next
 from kabinet.web.problems import status_of
@@ -44,14 +45,15 @@ def _with_next(path: str, back: str) -> str:
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, kb: Kb, session: MaybeSession, done: str | None = None, next: str = "",
-                 asked: str = "") -> Response:
+                 asked: str = "", login: str = "", reauth: str = "") -> Response:
     """``next``: where to go once signed in — a page of this site only (a relying service's authorization).
-    Already signed in (Back after signing in, an old bookmark): on to where the sign-in would have led."""
+    Already signed in (Back after signing in, an old bookmark): on to where the sign-in would have led — unless a
+    service asked for a fresh sign-in (``reauth``). ``login``: prefilled (a service's ``login_hint``)."""
     back = safe_next(next, "")
-    if session is not None and not done:
+    if session is not None and not done and reauth != "1":
         return go(back or "/settings/contacts")
-    return render(request, "sign_in.html", login="", problem=None, done=done_text(request, done), next=back,
-                  asked=asked == "1", service=_asking_service(kb, back))
+    return render(request, "sign_in.html", login=login[:320], problem=None, done=done_text(request, done),
+                  next=back, asked=asked == "1", service=_asking_service(kb, back))
 
 
 def _asking_service(kb: Kb, back: str) -> str | None:
@@ -90,12 +92,14 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
 
 
 def _code_page(request: Request, challenge: ChallengeView, next_path: str, problem: dict | None = None,
-               status: int = 200, done: str | None = None) -> HTMLResponse:
+               status: int = 200, done: str | None = None) -> Response:
     purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
-    return render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
-                  done=done,
-                  purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
+    page = render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
+                  done=done, purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
                   fallback=challenge.purpose in challenges.FALLBACK)
+    if (uri := return_source(request.app.state.kb, next_path)) is not None:  # a sign-in for a service
+        return with_return_source(page, uri)
+    return page
 
 
 @router.get("/confirm/{challenge_id}", response_class=HTMLResponse)
