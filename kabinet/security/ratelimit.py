@@ -30,7 +30,7 @@ from kabinet.policy import RULES
 
 log = logging.getLogger("kabinet.limits")
 T = TypeVar("T")
-TIMEOUT_S = 0.5  # a Redis that does not answer within this is away: count locally instead of holding the request
+TIMEOUT_S = 2.0  # a Redis that does not answer within this is away (refused connections are seen at once)
 RETRY_S = 5.0  # while Redis is away, how often one request tries it again
 
 
