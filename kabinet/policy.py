@@ -12,6 +12,7 @@ CODE_TTL = timedelta(minutes=5)  # an SMS or app code
 CODE_ATTEMPTS = 3  # wrong tries before a code is dead
 RESEND_AFTER = timedelta(seconds=60)  # between two sends of one code or letter
 LINK_TTL = timedelta(hours=24)  # the link in a verification letter
+PASSKEY_CHALLENGE_TTL = timedelta(minutes=5)  # a WebAuthn challenge (API.md: single use, 5 min)
 NOT_ME_TTL = timedelta(days=7)  # the "this wasn't me" link in a notice
 
 # --- sessions ----------------------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ class EventType(StrEnum):
     TEST_NOTIFICATION = "notification:test"
     TOTP_ENABLED = "totp:enabled"
     TOTP_DISABLED = "totp:disabled"
+    PASSKEY_ADDED = "passkey:added"
+    PASSKEY_RENAMED = "passkey:renamed"
+    PASSKEY_REMOVED = "passkey:removed"
+    PASSKEY_CLONE_REFUSED = "passkey:clone_refused"
     PASSWORD_CHANGED = "password:changed"  # noqa: S105 - an event name
     NOT_ME = "account:not_me"
     SUPPORT_REQUEST = "request:filed"

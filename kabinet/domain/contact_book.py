@@ -37,8 +37,9 @@ def _others(book: Sequence[Facts], target: Facts) -> list[Facts]:
     return [c for c in book if c.id != target.id and c.verified]
 
 
-def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> list[Check]:
-    """The seed's preparation lines (S2, S4, S3) plus our own, in the order a citizen should read them."""
+def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool, has_passkey: bool = False) -> list[Check]:
+    """The seed's preparation lines (S2, S4, S3) plus our own, in the order a citizen should read them. A passkey is
+    a way to sign in of its own (issue 24): with one, the last sign-in contact may go."""
     others = _others(book, target)
     same_kind = [c for c in others if c.kind == target.kind]
     serves = target.verified
@@ -46,7 +47,7 @@ def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> l
     sign_in_off, recovery_off = bool(others) and not any(c.sign_in for c in others), \
         bool(others) and not any(c.recovery for c in others)
     return [
-        Check("other_sign_in", not (serves and target.sign_in) or any(c.sign_in for c in others),
+        Check("other_sign_in", not (serves and target.sign_in) or any(c.sign_in for c in others) or has_passkey,
               fix="sign_in_settings" if sign_in_off else "add_contact", variant="switch_on" if sign_in_off else ""),
         Check("other_recovery", not (serves and target.recovery) or any(c.recovery for c in others),
               fix="recovery_settings" if recovery_off else "add_contact", variant="" if recovery_off else "add"),
@@ -59,8 +60,8 @@ def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> l
     ]
 
 
-def can_remove(book: Sequence[Facts], target: Facts, *, has_totp: bool) -> bool:
-    return nothing_blocks(removal_checks(book, target, has_totp=has_totp))
+def can_remove(book: Sequence[Facts], target: Facts, *, has_totp: bool, has_passkey: bool = False) -> bool:
+    return nothing_blocks(removal_checks(book, target, has_totp=has_totp, has_passkey=has_passkey))
 
 
 def nothing_blocks(checks: Sequence[Check]) -> bool:
@@ -78,11 +79,12 @@ def confirmation_channel(book: Sequence[Facts], target: Facts | None, *, has_tot
     return phones[0] if phones else None
 
 
-def violations(book: Sequence[Facts], *, has_totp: bool) -> list[str]:
-    """Which rules of DESIGN.md §4 the book breaks; empty when all hold (used by property tests)."""
+def violations(book: Sequence[Facts], *, has_totp: bool, has_passkey: bool = False) -> list[str]:
+    """Which rules of DESIGN.md §4 the book breaks; empty when all hold (used by property tests). Rule 1's "a way to
+    sign in" is a verified sign-in contact or a passkey."""
     found = []
     verified = [c for c in book if c.verified]
-    if not any(c.sign_in for c in verified):
+    if not any(c.sign_in for c in verified) and not has_passkey:
         found.append("no_sign_in_contact")
     if not any(c.recovery for c in verified):
         found.append("no_recovery_channel")

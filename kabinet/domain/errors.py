@@ -446,3 +446,50 @@ class TrustedKeepRefused(KabinetError):
 class ApprovalNotFound(KabinetError):
     code = "approval.not_found"
     title = "This request was not found, has expired or has already been answered"
+
+
+# --- passkeys (issue 24) -----------------------------------------------------------------------------------
+
+
+class PasskeyRefused(KabinetError):
+    """One answer for a passkey that did not prove it is the citizen (a wrong signature, another site's origin, a
+    challenge used or expired, a key we do not know): nobody learns which part failed."""
+
+    code = "passkey.refused"
+    title = "The passkey did not confirm it is you. Try again, or sign in another way"
+
+
+class PasskeyCloned(PasskeyRefused):
+    code = "passkey.cloned"
+    title = ("This passkey was refused: its counter went backwards, so a copy of it may be in use. We told you on "
+             "your contacts. Sign in another way and remove this passkey")
+
+
+class PasskeyInvalid(KabinetError):
+    code = "passkey.invalid"
+    title = "The passkey could not be added: the browser's answer did not check out. Try again"
+
+
+class PasskeyExists(KabinetError):
+    code = "passkey.exists"
+    title = "This passkey is already added"
+
+
+class PasskeyLast(KabinetError):
+    code = "passkey.last"
+    title = "This passkey is your only way to sign in: first turn sign-in on for a confirmed phone or email"
+
+
+class PasskeyNotFound(KabinetError):
+    code = "passkey.not_found"
+    title = "No such passkey"
+
+
+class PasskeyNameInvalid(InvalidInput):
+    code = "passkey.name_invalid"
+    title = "Name the passkey in 1 to 64 characters, so you can tell it from others"
+
+
+class PasskeysUnavailable(KabinetError):
+    code = "passkey.unavailable"
+    title = "Passkeys work when the cabinet is opened by its name (like https://lk.example.ru), not by an IP address"

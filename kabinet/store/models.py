@@ -500,3 +500,23 @@ class FleetTask(Base):
     due_at: Mapped[datetime]
     holder: Mapped[str | None] = mapped_column(String(100))  # the worker that last took it
     taken_at: Mapped[datetime | None]
+
+
+class Passkey(Base):
+    """A passkey or security key (WebAuthn): a public key the citizen's authenticator holds the private half of.
+    ``sign_count`` only grows on a genuine authenticator; one that goes backwards is a copy (refused, and told)."""
+
+    __tablename__ = "passkey"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url, as the browser sends it
+    public_key: Mapped[str] = mapped_column(Text)  # COSE, base64url
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    transports: Mapped[list[str]] = mapped_column(default=list)
+    backup_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_state: Mapped[bool] = mapped_column(Boolean, default=False)
+    aaguid: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]

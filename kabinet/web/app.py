@@ -21,7 +21,7 @@ from kabinet.delivery import worker
 from kabinet.domain.errors import KabinetError
 from kabinet.memory import pin_mmap_threshold
 from kabinet.web import api_docs, dev, health, metrics, problems
-from kabinet.web.api import auth, contacts, operator, recovery, requests, security, trusted
+from kabinet.web.api import auth, contacts, operator, passkeys, recovery, requests, security, trusted
 from kabinet.web.deps import COOKIE
 from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, RequestIds, SecurityHeaders
 from kabinet.web.oidc import authorization as oidc_authorization
@@ -70,7 +70,7 @@ def create_app(kb: Parts) -> FastAPI:
     app.add_exception_handler(pages_operator.ConsoleSignInFirst, page_errors.on_console_sign_in_first)
     app.add_exception_handler(pages_operator.ConsolePasswordFirst, page_errors.on_console_password_first)
     for router in (auth.router, contacts.router, security.router, recovery.router, operator.router, requests.router,
-                   trusted.router,
+                   trusted.router, passkeys.router,
                    pages_auth.router,
                    pages_contacts.router, pages_security.router, pages_account.router, pages_recovery.router,
                    pages_operator.router, pages_trusted.router, oidc_endpoints.router,

@@ -28,6 +28,8 @@ EVENTS: dict[str, str] = {
     "notification:test": "Test notification sent",
     "totp:enabled": "Authenticator app turned on",
     "totp:disabled": "Authenticator app turned off",
+    "passkey:added": "Passkey added", "passkey:renamed": "Passkey renamed", "passkey:removed": "Passkey removed",
+    "passkey:clone_refused": "A copied passkey was refused",
     "password:changed": "Password changed",
     "account:not_me": "\"This wasn't me\" used: sessions ended",
     "request:filed": "Support request filed",

@@ -48,6 +48,8 @@ STATUS: dict[str, int] = {
     "recovery.waiting": 409, "contact.too_new": 409, "trusted.self": 422, "trusted.pending": 409,
     "trusted.not_found": 404, "trusted.not_confirmed": 409, "trusted.underage": 409, "trusted.too_many": 409,
     "trusted.keep_refused": 409, "approval.not_found": 404,
+    "passkey.refused": 401, "passkey.cloned": 401, "passkey.invalid": 400, "passkey.exists": 409,
+    "passkey.last": 409, "passkey.not_found": 404, "passkey.name_invalid": 422, "passkey.unavailable": 409,
 }
 
 

@@ -14,6 +14,7 @@ from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.views import ContactView, contact_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Session as UserSession
+from kabinet.store.passkeys import count_of
 from kabinet.texts import text
 
 
@@ -28,7 +29,8 @@ def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id
         contact.recovery = contact.recovery if recovery is None else recovery
         if (contact.sign_in, contact.recovery) == before:
             return contact_view(contact)
-        broken = violations([facts(c) for c in present_contacts(db, account.id)], has_totp=bool(account.totp_secret))
+        broken = violations([facts(c) for c in present_contacts(db, account.id)], has_totp=bool(account.totp_secret),
+                            has_passkey=count_of(db, account.id) > 0)
         if broken:  # the transaction rolls back: nothing changed
             refusal = RecoverySettingRefused if "no_recovery_channel" in broken and "no_sign_in_contact" not in broken \
                 else SettingRefused

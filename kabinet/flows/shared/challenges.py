@@ -25,18 +25,23 @@ from kabinet.domain.errors import (
     ChallengeNotFound,
     ChallengeUsed,
     CodeWrong,
+    ContactTooNew,
     InvalidInput,
     NoSecondChannel,
+    PasskeyNotFound,
+    PasskeyRefused,
     ResendTooSoon,
 )
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_destination
+from kabinet.flows.shared import passkeys
 from kabinet.flows.shared.accounts import code_contact, write_step
 from kabinet.flows.shared.backup_codes import redeem
 from kabinet.flows.shared.backup_codes import used as backup_used
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
+from kabinet.security.passkeys import challenge_of, request_options
 from kabinet.security.tokens import new_code
 from kabinet.security.totp import totp_matches
 from kabinet.store.challenges import owner
@@ -44,6 +49,7 @@ from kabinet.store.contacts import mark_alive
 from kabinet.store.db import lock_challenge
 from kabinet.store.models import Account, Challenge, Contact, OperatorSession
 from kabinet.store.models import Session as UserSession
+from kabinet.store.passkeys import passkeys_of
 from kabinet.texts import translate
 
 # What the SMS says the code is for, so a citizen tricked into reading one out can notice.
@@ -316,6 +322,54 @@ def confirm_with_backup_code(ctx: FlowContext, meta: Meta, challenge_id: Id, cod
         ctx.limiter.try_hit("code.check.account", str(account.id))
         failure = CodeWrong(attempts_left=ch.attempts_left) if ch.attempts_left > 0 else ChallengeDead()
     ctx.limiter.hit("code.check.ip", meta.ip or "-")
+    raise failure
+
+
+# What a passkey may answer in place of a code (issue 24): whatever confirms it is the account's owner. Not what
+# proves a contact or an app (a code sent there, or from it, is the point) nor a recovery (its own proofs).
+PASSKEY_ANSWERS = frozenset({"sign_in", "step_up", "remove_contact", "change_contact", "trusted_approve"})
+NEW_PASSKEY_CANNOT = frozenset({"remove_contact", "change_contact"})  # cooling-off, as for a new contact
+
+
+def passkey_options(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> dict[str, Any]:
+    """WebAuthn request options for answering this challenge with one of the account's passkeys; the challenge
+    keeps the WebAuthn one (a keyed hash), for one answer."""
+    rp = passkeys.party(ctx)
+    with write_step(ctx, _owner_of(challenge_id)) as (db, account, now):
+        ch = _locked(db, challenge_id, session)
+        _ensure_usable(ch, now)
+        mine = passkeys_of(db, account.id) if account is not None and ch.purpose in PASSKEY_ANSWERS else []
+        if not mine:
+            raise PasskeyNotFound()
+        made, webauthn = request_options(rp, allow=[(p.credential_id, p.transports) for p in mine])
+        ch.payload = {**ch.payload, "webauthn": passkeys.digest(ctx, webauthn)}
+        return made
+
+
+def confirm_with_passkey(ctx: FlowContext, meta: Meta, challenge_id: Id, credential: dict[str, Any],
+                         session: Caller) -> Confirmed:
+    """The challenge answered by a passkey (user verified): its handler runs as for a code. A failed answer spends
+    an attempt; a passkey added within the cooling-off cannot confirm removing or changing a contact."""
+    webauthn = challenge_of(credential)
+    failure: Exception = PasskeyRefused()
+    with write_step(ctx, _owner_of(challenge_id)) as (db, account, now):
+        ch = _locked(db, challenge_id, session)
+        _ensure_usable(ch, now)
+        expected = ch.payload.get("webauthn")
+        ch.payload = {k: v for k, v in ch.payload.items() if k != "webauthn"}  # one answer per options
+        if account is not None and ch.purpose in PASSKEY_ANSWERS and webauthn and expected == passkeys.digest(
+                ctx, webauthn):
+            try:
+                used = passkeys.prove(ctx, db, account, credential, webauthn, meta=meta, now=now)
+            except PasskeyRefused as exc:
+                failure = exc
+            else:
+                if ch.purpose in NEW_PASSKEY_CANNOT and passkeys.is_new(ctx, used, now):
+                    raise ContactTooNew(hours=int(ctx.cooling.contact.total_seconds() // 3600))
+                ch.consumed_at, ch.channel = now, passkeys.CHANNEL
+                result = _HANDLERS[ch.purpose](Step(ctx=ctx, db=db, meta=meta, now=now, session=session), ch, account)
+                return Confirmed(purpose=ch.purpose, result=result)
+        ch.attempts_left -= 1
     raise failure
 
 

@@ -29,6 +29,8 @@ from kabinet.store.sessions import end_all
 RISC = "https://schemas.openid.net/secevent/risc/event-type/"
 BACKCHANNEL_LOGOUT = "http://schemas.openid.net/event/backchannel-logout"
 EVENTS = ("identifier-changed", "recovery-information-changed", "sessions-revoked", "recovery-activated")
+CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
+CAEP_EVENTS = ("credential-change",)
 
 
 def id_token_hint(ctx: FlowContext, hint: str, published: dict[str, Any]) -> dict[str, Any]:
@@ -61,12 +63,24 @@ def subject(ctx: FlowContext, client: OidcClient, account_id: uuid.UUID) -> str:
 def push(ctx: FlowContext, db: Session, account_id: uuid.UUID, event: str, now: datetime) -> int:
     """A Security Event Token (RFC 8417, RISC profile) for each connected service that takes events."""
     assert event in EVENTS
+    return _push(ctx, db, account_id, RISC + event, now, {})
+
+
+def push_caep(ctx: FlowContext, db: Session, account_id: uuid.UUID, event: str, now: datetime,
+              **fields: Any) -> int:
+    """A CAEP 1.0 event (``credential-change``: ``credential_type``, ``change_type``) to the same services."""
+    assert event in CAEP_EVENTS
+    return _push(ctx, db, account_id, CAEP + event, now, {"event_timestamp": int(now.timestamp()), **fields})
+
+
+def _push(ctx: FlowContext, db: Session, account_id: uuid.UUID, uri: str, now: datetime,
+          fields: dict[str, Any]) -> int:
     sent = 0
     for client in subscribed_clients(db, account_id):
         assert client.events_uri is not None
         claims = {"iss": ctx.base_url, "iat": int(now.timestamp()), "jti": secrets.token_hex(16), "aud": client.id,
-                  "events": {RISC + event: {"subject": {"format": "iss_sub", "iss": ctx.base_url,
-                                                        "sub": subject(ctx, client, account_id)}}}}
+                  "events": {uri: {"subject": {"format": "iss_sub", "iss": ctx.base_url,
+                                               "sub": subject(ctx, client, account_id)}, **fields}}}
         token = keys.sign(db, ctx.key_sealer, now, claims, typ="secevent+jwt")
         enqueue(db, now=now, channel="push", destination=client.events_uri, template="set", locale="en",
                 data={"set": token}, account_id=account_id)

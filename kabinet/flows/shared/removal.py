@@ -22,6 +22,7 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact
+from kabinet.store.passkeys import count_of
 from kabinet.texts import text, translate
 
 
@@ -41,7 +42,8 @@ class Removed:
 
 def checks(db: Session, account: Account, contact: Contact) -> list[Check]:
     book = [facts(c) for c in present_contacts(db, account.id)]
-    return removal_checks(book, facts(contact), has_totp=bool(account.totp_secret))
+    return removal_checks(book, facts(contact), has_totp=bool(account.totp_secret),
+                          has_passkey=count_of(db, account.id) > 0)
 
 
 def checks_view(found: list[Check], locale: str) -> list[CheckView]:

@@ -1,0 +1,91 @@
+"""Passkeys as a proof, for every room that takes one (a sign-in, a step-up, a confirmation): where a WebAuthn
+challenge is kept, and the check of an authenticator's answer against the account's own passkeys — with a counter
+that went backwards refused, recorded and told on the account's contacts (a copy of the key is in use).
+
+The relying party is the host of ``KABINET_BASE_URL``; browsers refuse passkeys for a bare IP address, so an
+instance reached by one says so (``PasskeysUnavailable``) instead of offering what cannot work."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kabinet.audit.events import EventType, Meta, record
+from kabinet.domain.errors import PasskeyCloned, PasskeyRefused, PasskeysUnavailable
+from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.notices import contact_changed
+from kabinet.policy import PASSKEY_CHALLENGE_TTL
+from kabinet.security.passkeys import CounterWentBack, Refused, RelyingParty, credential_id_of, relying_party
+from kabinet.security.passkeys import verify_assertion as check_assertion
+from kabinet.store.models import Account, Challenge, Passkey
+from kabinet.store.models import Session as UserSession
+from kabinet.store.passkeys import by_credential
+from kabinet.texts import text
+
+ADD, SIGN_IN = "passkey_add", "passkey_sign_in"  # the purposes of the challenges kept for them
+CHANNEL = "passkey"
+
+
+def party(ctx: FlowContext) -> RelyingParty:
+    rp = relying_party(ctx.base_url)
+    try:
+        ipaddress.ip_address(rp.id)
+    except ValueError:
+        return rp
+    raise PasskeysUnavailable()
+
+
+def digest(ctx: FlowContext, challenge: str) -> str:
+    return ctx.hasher.digest("webauthn", challenge)
+
+
+def remember(ctx: FlowContext, db: Session, challenge: str, *, purpose: str, now: datetime,
+             account: Account | None = None, session: UserSession | None = None) -> Challenge:
+    """A WebAuthn challenge, kept as a keyed hash for five minutes, used once."""
+    row = Challenge(id=uuid.uuid4(), purpose=purpose, channel=CHANNEL, account_id=account.id if account else None,
+                    session_id=session.id if session else None, secret_hash=digest(ctx, challenge),
+                    expires_at=now + PASSKEY_CHALLENGE_TTL, attempts_left=1, created_at=now, payload={})
+    db.add(row)
+    return row
+
+
+def handle_of(account_id: uuid.UUID) -> bytes:
+    """The WebAuthn user handle: the account's random id (no name, no number in it)."""
+    return account_id.bytes
+
+
+def account_of(handle: bytes | None) -> uuid.UUID | None:
+    return uuid.UUID(bytes=handle) if handle is not None and len(handle) == 16 else None
+
+
+def prove(ctx: FlowContext, db: Session, account: Account, credential: dict[str, Any], challenge: str, *,
+          meta: Meta, now: datetime) -> Passkey:
+    """The account's passkey behind this answer, its counter and last use moved on (the caller holds the account
+    lock). ``PasskeyRefused`` for any failure; ``PasskeyCloned`` for a counter that went backwards, which is also
+    recorded and told — the caller commits before it raises."""
+    found = by_credential(db, credential_id_of(credential) or "", lock=True)
+    if found is None or found.account_id != account.id:
+        raise PasskeyRefused()
+    try:
+        count, backed_up = check_assertion(party(ctx), credential, challenge, public_key=found.public_key,
+                                           sign_count=found.sign_count)
+    except CounterWentBack:
+        record(db, account, EventType.PASSKEY_CLONE_REFUSED, at=now, meta=meta, passkey=str(found.id),
+               name=found.name)
+        contact_changed(ctx, db, account, now=now, about="security",
+                        what=text("a copy of the passkey “{name}” was refused: remove it and add a new one",
+                                  name=found.name))
+        raise PasskeyCloned() from None
+    except Refused:
+        raise PasskeyRefused() from None
+    found.sign_count, found.backup_state, found.last_used_at = count, backed_up, now
+    return found
+
+
+def is_new(ctx: FlowContext, passkey: Passkey, now: datetime) -> bool:
+    """Added within the cooling-off: like a new contact, it neither recovers nor confirms removing older ones."""
+    return now - passkey.created_at < ctx.cooling.contact

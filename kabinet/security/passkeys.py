@@ -1,0 +1,156 @@
+"""WebAuthn for the flows, through ``webauthn`` (py_webauthn): the options a browser is given and the checks of what
+its authenticator answers — never a hand-written CBOR or signature check.
+
+The relying party is the host of ``KABINET_BASE_URL`` and the origin its scheme, host and port (API.md, Passkeys):
+an authenticator binds each passkey to that host, so a phishing site's page cannot use it. Passkeys are
+discoverable (resident) and always verify the user (a PIN or a biometric): a passkey is then both factors at once.
+A challenge is used once, for five minutes, and stored only as a keyed hash (``Challenge.secret_hash``): the
+browser's ``clientDataJSON`` carries it back, so it is found by it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.structs import (
+    AttestationConveyancePreference,
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+RP_NAME = "Kabinet"
+TIMEOUT_MS = 5 * 60 * 1000
+ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.EDDSA,
+              COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
+_TRANSPORTS = {t.value for t in AuthenticatorTransport}
+
+
+class Refused(Exception):
+    """The authenticator's answer does not hold: a bad signature, another origin or relying party, no user
+    verification, a challenge not ours."""
+
+
+class CounterWentBack(Refused):
+    """The signature is right but the authenticator's counter went backwards: a copy of the key is in use."""
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    id: str
+    origin: str
+    name: str = RP_NAME
+
+
+def relying_party(base_url: str) -> RelyingParty:
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return RelyingParty(id=parts.hostname or "", origin=origin)
+
+
+@dataclass(frozen=True)
+class Registered:
+    credential_id: str  # base64url
+    public_key: str  # COSE, base64url
+    sign_count: int
+    aaguid: str
+    backup_eligible: bool
+    backup_state: bool
+    transports: list[str]
+
+
+def creation_options(rp: RelyingParty, *, user_handle: bytes, user_name: str, display_name: str,
+                     exclude: list[str]) -> tuple[dict[str, Any], str]:
+    """``PublicKeyCredentialCreationOptionsJSON`` and its challenge (base64url): a discoverable credential with
+    user verification, no attestation asked (a citizen's choice of authenticator is theirs)."""
+    options = generate_registration_options(
+        rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=user_name, user_display_name=display_name,
+        attestation=AttestationConveyancePreference.NONE, timeout=TIMEOUT_MS, supported_pub_key_algs=ALGORITHMS,
+        authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
+                                                               user_verification=UserVerificationRequirement.REQUIRED),
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in exclude])
+    return json.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
+
+
+def request_options(rp: RelyingParty, *, allow: list[tuple[str, list[str]]] | None = None
+                    ) -> tuple[dict[str, Any], str]:
+    """``PublicKeyCredentialRequestOptionsJSON``: no credentials listed (a discoverable sign-in: no login typed), or
+    the account's own (a confirmation by a citizen already known)."""
+    options = generate_authentication_options(
+        rp_id=rp.id, timeout=TIMEOUT_MS, user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[PublicKeyCredentialDescriptor(
+            id=base64url_to_bytes(c), transports=[AuthenticatorTransport(t) for t in ts if t in _TRANSPORTS])
+            for c, ts in (allow or [])])
+    return json.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
+
+
+def challenge_of(credential: dict[str, Any]) -> str | None:
+    """The challenge the browser answered (base64url), read from its ``clientDataJSON``; None if unreadable."""
+    try:
+        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        challenge = client_data["challenge"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return challenge if isinstance(challenge, str) and len(challenge) <= 128 else None
+
+
+def credential_id_of(credential: dict[str, Any]) -> str | None:
+    raw = credential.get("rawId") or credential.get("id")
+    return raw if isinstance(raw, str) and 0 < len(raw) <= 1400 else None
+
+
+def user_handle_of(credential: dict[str, Any]) -> bytes | None:
+    try:
+        handle = credential["response"].get("userHandle")
+        return base64url_to_bytes(handle) if handle else None
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge: str) -> Registered:
+    try:
+        checked = verify_registration_response(credential=credential, expected_challenge=base64url_to_bytes(challenge),
+                                               expected_origin=rp.origin, expected_rp_id=rp.id,
+                                               require_user_verification=True, supported_pub_key_algs=ALGORITHMS)
+    except (InvalidRegistrationResponse, KeyError, TypeError, ValueError) as exc:
+        raise Refused(str(exc)) from exc
+    transports = credential.get("response", {}).get("transports") or []
+    return Registered(credential_id=bytes_to_base64url(checked.credential_id),
+                      public_key=bytes_to_base64url(checked.credential_public_key), sign_count=checked.sign_count,
+                      aaguid=checked.aaguid, backup_eligible=checked.credential_device_type.value == "multi_device",
+                      backup_state=checked.credential_backed_up,
+                      transports=[t for t in transports if isinstance(t, str) and t in _TRANSPORTS])
+
+
+def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: str, *, public_key: str,
+                     sign_count: int) -> tuple[int, bool]:
+    """The authenticator's new counter and its backup state, or ``Refused`` (``CounterWentBack`` for a copy)."""
+    try:
+        checked = verify_authentication_response(
+            credential=credential, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp.id,
+            expected_origin=rp.origin, credential_public_key=base64url_to_bytes(public_key),
+            credential_current_sign_count=sign_count, require_user_verification=True)
+    except InvalidAuthenticationResponse as exc:
+        # py_webauthn says "Response sign count of N was not greater than current count of M" for a counter that
+        # did not grow; every other refusal is a plain one
+        if "sign count" in str(exc).lower():
+            raise CounterWentBack(str(exc)) from exc
+        raise Refused(str(exc)) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Refused(str(exc)) from exc
+    return checked.new_sign_count, checked.credential_backed_up
