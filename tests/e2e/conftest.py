@@ -60,11 +60,12 @@ class Server:
         return match.group(1)
 
 
-def _serve(data: Path) -> Iterator[Server]:
+def _serve(data: Path, host: str = "127.0.0.1") -> Iterator[Server]:
+    """``host``: the name the browser reaches it by (``localhost`` for passkeys: browsers refuse them on an IP)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     settings = Settings(database_url=f"sqlite:///{data / 'kabinet.sqlite3'}", data_dir=data, smtp_url="dev",
                         sms_gateway="dev", dev=True, outbox="inline", base_url=base, secret_key="33" * 32,
                         rate_limits=False)
@@ -90,6 +91,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[
 def own_server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
     """A server of its own, with its own demo citizen, for a test that changes the demo's contacts."""
     yield from _serve(tmp_path_factory.mktemp("e2e-own"))
+
+
+@pytest.fixture
+def named_server(tmp_path_factory: pytest.TempPathFactory, migrated: str) -> Iterator[Server]:
+    """A server of its own reached as http://localhost:PORT: the relying party of passkeys is a name."""
+    yield from _serve(tmp_path_factory.mktemp("e2e-named"), host="localhost")
 
 
 @pytest.fixture(scope="module")

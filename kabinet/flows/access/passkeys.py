@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.authenticators import authenticator_name
-from kabinet.domain.errors import PasskeyExists, PasskeyInvalid, PasskeyLast, PasskeyNameInvalid, PasskeyNotFound
+from kabinet.domain.errors import (
+    PasskeyExists,
+    PasskeyInvalid,
+    PasskeyLast,
+    PasskeyNameInvalid,
+    PasskeyNotFound,
+    PasskeysUnavailable,
+)
 from kabinet.domain.ids import Id, parse_id
 from kabinet.flows.shared import passkeys as shared
 from kabinet.flows.shared import relying
@@ -48,6 +55,15 @@ class PasskeyOptions:
 def view(p: Passkey) -> PasskeyView:
     return PasskeyView(id=p.id, name=p.name, created_at=p.created_at, last_used_at=p.last_used_at,
                        authenticator=authenticator_name(p.aaguid), synced=p.backup_state)
+
+
+def available(ctx: FlowContext) -> bool:
+    """Whether this instance can offer passkeys at all (not when it is reached by an IP address)."""
+    try:
+        shared.party(ctx)
+    except PasskeysUnavailable:
+        return False
+    return True
 
 
 def list_passkeys(ctx: FlowContext, *, account_id: uuid.UUID) -> list[PasskeyView]:

@@ -10,7 +10,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kabinet.domain.errors import ChallengeUsed, KabinetError
-from kabinet.flows.access import registration, sign_in, step_up
+from kabinet.flows.access import passkeys, registration, sign_in, step_up
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import verify_email
 from kabinet.flows.recovery import not_me
@@ -53,7 +53,8 @@ def sign_in_page(request: Request, kb: Kb, session: MaybeSession, done: str | No
     if session is not None and not done and reauth != "1":
         return go(back or "/settings/contacts")
     return render(request, "sign_in.html", login=login[:320], problem=None, done=done_text(request, done),
-                  next=back, asked=asked == "1", service=_asking_service(kb, back))
+                  next=back, asked=asked == "1", service=_asking_service(kb, back),
+                  passkeys_available=passkeys.available(kb.ctx))
 
 
 def _asking_service(kb: Kb, back: str) -> str | None:
@@ -96,7 +97,10 @@ def _code_page(request: Request, challenge: ChallengeView, next_path: str, probl
     purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
     page = render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
                   done=done, purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
-                  fallback=challenge.purpose in challenges.FALLBACK)
+                  fallback=challenge.purpose in challenges.FALLBACK,
+                  passkey_after=(next_path or AFTER.get(challenge.purpose, "/settings/contacts"))
+                  if challenge.purpose in challenges.PASSKEY_ANSWERS and passkeys.available(request.app.state.kb.ctx)
+                  else None)
     if (uri := return_source(request.app.state.kb, next_path)) is not None:  # a sign-in for a service
         return with_return_source(page, uri)
     return page

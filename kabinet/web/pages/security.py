@@ -13,7 +13,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError, StepUpRequired
-from kabinet.flows.access import change_password, totp
+from kabinet.flows.access import change_password, passkeys, totp
 from kabinet.flows.access import sessions as session_flows
 from kabinet.flows.contacts import contact_list, contact_settings
 from kabinet.flows.recovery import backup_codes, identity_data
@@ -36,7 +36,9 @@ def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict |
                   backup_left=backup_codes.count(kb.ctx, account_id=session.account_id),
                   identity=identity_data.show(kb.ctx, session=session), identity_form=identity_form or {},
                   connected=connected.list_connected(kb.ctx, session=session),
-                  totp=totp.state(kb.ctx, account_id=session.account_id))
+                  totp=totp.state(kb.ctx, account_id=session.account_id),
+                  passkeys=passkeys.list_passkeys(kb.ctx, account_id=session.account_id),
+                  passkeys_available=passkeys.available(kb.ctx))
 
 
 
@@ -65,7 +67,7 @@ def revoke_others(request: Request, kb: Kb, meta: RequestMeta, session: Citizen)
 def contact_roles(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
                   sign_in: Annotated[str, Form()] = "", recovery: Annotated[str, Form()] = "") -> Response:
     return _act(request, kb, session, "settings", lambda: contact_settings.update(
-        kb, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1"))
+        kb.ctx, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1"))
 
 
 @router.post("/connected/{grant_id}/disconnect", dependencies=[CsrfChecked])
@@ -113,6 +115,19 @@ def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) ->
 @router.post("/totp/off", dependencies=[CsrfChecked])
 def totp_off(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     return _act(request, kb, session, "totp_off", lambda: totp.disable(kb.ctx, meta, session=session))
+
+
+@router.post("/passkeys/{passkey_id}/rename", dependencies=[CsrfChecked])
+def passkey_rename(request: Request, passkey_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
+                   name: Annotated[str, Form(max_length=200)] = "") -> Response:
+    return run_action(request, lambda: passkeys.rename(kb.ctx, meta, session=session, passkey_id=passkey_id,
+                                                       name=name), back=PAGE, done="passkey_renamed")
+
+
+@router.post("/passkeys/{passkey_id}/remove", dependencies=[CsrfChecked])
+def passkey_remove(request: Request, passkey_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
+    return run_action(request, lambda: passkeys.remove(kb.ctx, meta, session=session, passkey_id=passkey_id),
+                      back=PAGE, done="passkey_removed")
 
 
 Text = Annotated[str, Form(max_length=32)]

@@ -1,0 +1,99 @@
+// Passkeys (issue 24): the one place the cabinet needs JavaScript — WebAuthn is a browser API. Each control is a
+// button with data-passkey-* attributes; it is shown only where the browser can make or use passkeys, and every
+// other way (a password and a code) keeps working without it. The server speaks the WebAuthn Level 3 JSON forms,
+// which the browser parses and produces itself (parse…FromJSON, toJSON).
+(function () {
+  "use strict";
+  var controls = document.querySelectorAll("[data-passkey]");
+  if (!controls.length) return;
+  var able = !!(window.PublicKeyCredential && PublicKeyCredential.parseCreationOptionsFromJSON &&
+                PublicKeyCredential.parseRequestOptionsFromJSON);
+
+  function say(box, text, bad) {
+    if (!box) return;
+    box.textContent = text;
+    box.className = "notice " + (bad ? "notice--error" : "notice--ok");
+    box.hidden = false;
+  }
+
+  function call(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) { var e = new Error(json.title || response.statusText); e.problem = json; throw e; }
+        return json;
+      });
+    });
+  }
+
+  function failed(box, control, error) {
+    if (error && error.problem && error.problem.code === "auth.step_up_required") {
+      window.location = "/step-up?next=" + encodeURIComponent(control.getAttribute("data-back") || location.pathname);
+      return;
+    }
+    var cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
+    var exists = error && error.name === "InvalidStateError";
+    say(box, cancelled ? control.getAttribute("data-msg-cancelled") :
+      exists ? control.getAttribute("data-msg-exists") :
+      (error && error.problem && error.problem.title) || control.getAttribute("data-msg-failed"), true);
+    control.disabled = false;
+  }
+
+  var actions = {
+    add: function (control, box) {
+      var field = document.getElementById(control.getAttribute("data-name-field"));
+      var name = field ? field.value : "";
+      return call("/api/v1/passkeys/options").then(function (answer) {
+        var options = PublicKeyCredential.parseCreationOptionsFromJSON(answer.options);
+        return navigator.credentials.create({publicKey: options});
+      }).then(function (credential) {
+        return call("/api/v1/passkeys", {name: name, credential: credential.toJSON()});
+      }).then(function () {
+        window.location = control.getAttribute("data-after");
+      });
+    },
+    "sign-in": function (control) {
+      return call("/api/v1/sign-in/passkey/options").then(function (answer) {
+        var options = PublicKeyCredential.parseRequestOptionsFromJSON(answer.options);
+        return navigator.credentials.get({publicKey: options});
+      }).then(function (credential) {
+        return call("/api/v1/sign-in/passkey", {credential: credential.toJSON()});
+      }).then(function () {
+        window.location = control.getAttribute("data-after");
+      });
+    },
+    answer: function (control) {
+      var path = "/api/v1/challenges/" + control.getAttribute("data-challenge") + "/passkey";
+      return call(path + "/options").then(function (answer) {
+        var options = PublicKeyCredential.parseRequestOptionsFromJSON(answer.options);
+        return navigator.credentials.get({publicKey: options});
+      }).then(function (credential) {
+        return call(path, {credential: credential.toJSON()});
+      }).then(function () {
+        window.location = control.getAttribute("data-after");
+      });
+    }
+  };
+
+  controls.forEach(function (control) {
+    var box = document.getElementById(control.getAttribute("data-status"));
+    var wrapper = control.closest("[data-passkey-area]") || control;
+    if (!able) {
+      var note = document.getElementById(control.getAttribute("data-unsupported"));
+      if (note) note.hidden = false;
+      return;
+    }
+    wrapper.hidden = false;
+    control.addEventListener("click", function (event) {
+      event.preventDefault();
+      control.disabled = true;
+      if (box) box.hidden = true;
+      actions[control.getAttribute("data-passkey")](control, box).catch(function (error) {
+        failed(box, control, error);
+      });
+    });
+  });
+})();
