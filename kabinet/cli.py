@@ -202,13 +202,16 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     _logging()
     os.environ["KABINET_DEV"] = "1"
-    os.environ.setdefault("KABINET_BASE_URL", f"http://{host}:{port}")  # links in letters follow --port
+    # Links in letters follow --port; a loopback demo is reached by the name "localhost", because browsers refuse
+    # passkeys on a bare IP address (the relying party must be a name).
+    name = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    os.environ.setdefault("KABINET_BASE_URL", f"http://{name}:{port}")
     settings = Settings()
     kb = bootstrap.build(settings)
     upgrade(kb.store.engine)
     password = demo_password(settings.data_dir)
     seed(kb, password)
-    base = f"http://{host}:{port}"
+    base = settings.base_url
     typer.echo(f"\nKabinet demo: {base}/\n  sign in as {PHONE}, {EMAIL} or SNILS {SNILS[:3]}-{SNILS[3:6]}-"
                f"{SNILS[6:9]} {SNILS[9:]}\n  password: {password}\n  SMS codes: {base}/dev/sms   letters: "
                f"{base}/dev/mail\n")

@@ -117,6 +117,8 @@ class Meta:
     user_agent: str | None = None
     locale: str = "ru"
     chosen_locale: str | None = None  # the language the request asked for (link, cookie, browser); None: no word
+    device: str | None = None  # the browser's long-lived device cookie (issue 24), or a new one for it
+    device_new: bool = False  # the browser had none: a sign-in completed now leaves this one with it
 
 
 def record(

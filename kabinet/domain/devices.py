@@ -10,6 +10,12 @@ _SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Win
             ("Mac OS X", "macOS"), ("Linux", "Linux"))
 
 
+# How a session was signed in, in words (English message ids): the session list, the new-device notice.
+METHOD_TEXTS = {"password+sms": "password and an SMS code", "password+totp": "password and an app code",
+                "password+email": "password and a code by email", "password+backup": "password and a backup code",
+                "password+passkey": "password and a passkey", "passkey": "a passkey"}
+
+
 def describe_device(user_agent: str | None) -> str:
     ua = user_agent or ""
     browser = next((f"{name} {v}" if (v := _major(ua, mark)) else name for mark, name in _BROWSERS if mark in ua), None)

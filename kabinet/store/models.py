@@ -102,6 +102,8 @@ class Contact(Base):
     bounced_at: Mapped[datetime | None]
     # Set on the new value of a Change: when it is verified it takes the old one's place.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
+    # Told of a sign-in from a device the account has not seen (issue 24): the citizen may switch it off per contact
+    sign_in_notices: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class Challenge(Base):
@@ -520,3 +522,17 @@ class Passkey(Base):
     name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+
+
+class KnownDevice(Base):
+    """A browser this account has been signed in from: its long-lived device cookie, as a keyed hash (the cookie is
+    a bearer of nothing — it only spares the citizen a notice for a device they use)."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (UniqueConstraint("account_id", "device_hash", name="uq_known_device_account_device"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

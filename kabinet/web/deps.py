@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
@@ -24,6 +25,8 @@ from kabinet.web.problems import chosen_locale
 
 S = TypeVar("S", UserSession, OperatorSession)
 COOKIE = "kabinet_session"
+DEVICE_COOKIE = "kabinet_device"  # a browser the account has been signed in from (flows.shared.devices)
+DEVICE_COOKIE_DAYS = 400  # as long as browsers keep a cookie (RFC 6265bis caps at 400 days)
 OPERATOR_COOKIE = "kabinet_operator"
 
 
@@ -38,8 +41,11 @@ async def get_kb(request: Request) -> Parts:
 async def get_meta(request: Request) -> Meta:
     ua = request.headers.get("user-agent")
     chosen = chosen_locale(request)
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    known = 16 <= len(device) <= 64 and device.replace("-", "").replace("_", "").isalnum()
     return Meta(ip=request.client.host if request.client else None, user_agent=ua[:300] if ua else None,
-                locale=chosen or "ru", chosen_locale=chosen)
+                locale=chosen or "ru", chosen_locale=chosen, device=device if known else secrets.token_urlsafe(24),
+                device_new=not known)
 
 
 def session_token(request: Request, cookie: str = COOKIE) -> str | None:
@@ -98,9 +104,14 @@ async def current_session(session: Annotated[UserSession | None, Depends(optiona
     return session
 
 
-def set_session_cookie(response: Response, kb: Parts, token: str) -> None:
+def set_session_cookie(response: Response, kb: Parts, token: str, meta: Meta | None = None) -> None:
+    """The session cookie of a completed sign-in, and for a browser that had none the device cookie its sign-in
+    was noted under (issue 24: a sign-in from it later is a known device's)."""
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=kb.settings.secure_cookies,
                         max_age=int(SESSION_ABSOLUTE.total_seconds()), path="/")
+    if meta is not None and meta.device_new and meta.device:
+        response.set_cookie(DEVICE_COOKIE, meta.device, httponly=True, samesite="lax", path="/",
+                            secure=kb.settings.secure_cookies, max_age=DEVICE_COOKIE_DAYS * 86400)
 
 
 def clear_session_cookie(response: Response, kb: Parts) -> None:

@@ -10,14 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kabinet.domain.devices import METHOD_TEXTS
 from kabinet.domain.oauth import SCOPE_TEXTS
 from kabinet.web import csrf, flash
 from kabinet.web.i18n import day, gettext, when
 from kabinet.web.problems import locale_of
-
-# How a session was signed in, in words (Security's session list).
-METHOD_TEXTS = {"password+sms": "password and an SMS code", "password+totp": "password and an app code",
-                "password+email": "password and a code by email", "password+backup": "password and a backup code"}
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), auto_reload=False)

@@ -12,6 +12,7 @@ from kabinet.domain.errors import AccountLocked, PasskeyRefused
 from kabinet.flows.shared import passkeys as shared
 from kabinet.flows.shared.accounts import follow_language, write_step
 from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.devices import note_sign_in
 from kabinet.flows.shared.views import SignedIn, account_view
 from kabinet.security.passkeys import challenge_of, request_options, user_handle_of
 from kabinet.security.sessions import open_session
@@ -49,6 +50,7 @@ def sign_in(ctx: FlowContext, meta: Meta, *, credential: dict[str, Any]) -> Sign
                     follow_language(db, account, meta, now)
                     token, _ = open_session(db, ctx.hasher, account_id=account.id, meta=meta, method=METHOD, now=now)
                     record(db, account, EventType.SIGN_IN_COMPLETED, at=now, meta=meta, method=METHOD)
+                    note_sign_in(ctx, db, account, meta, now, METHOD)
                     return SignedIn(account=account_view(account), session_token=token)
     ctx.limiter.hit("sign_in.ip", meta.ip or "-")
     raise failure

@@ -14,6 +14,7 @@ from kabinet.domain.phone import parse_phone
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.devices import note_sign_in
 from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
@@ -54,6 +55,7 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
                             now=now)
     ch.payload = {}  # the password hash has done its job here
     db.flush()  # a number verified meanwhile by someone else fails here, on the unique index
+    note_sign_in(step.ctx, db, account, step.meta, now, "password+sms", quietly=True)  # the account's first device
     return SignedIn(account=account_view(account), session_token=token)
 
 

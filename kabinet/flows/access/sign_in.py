@@ -13,6 +13,7 @@ from kabinet.domain.logins import canonical_login
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import follow_language, second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.devices import note_sign_in
 from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
@@ -74,4 +75,5 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> S
     token, _ = open_session(step.db, step.ctx.hasher, account_id=account.id, meta=step.meta, method=method,
                             now=step.now)
     record(step.db, account, EventType.SIGN_IN_COMPLETED, at=step.now, meta=step.meta, method=method)
+    note_sign_in(step.ctx, step.db, account, step.meta, step.now, method)  # a new device: told
     return SignedIn(account=account_view(account), session_token=token)

@@ -19,11 +19,17 @@ from kabinet.texts import text
 
 
 def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id, sign_in: bool | None,
-           recovery: bool | None) -> ContactView:
-    with account_step(ctx, session, fresh_factor=True) as (db, account, now):
+           recovery: bool | None, sign_in_notices: bool | None = None) -> ContactView:
+    """``sign_in_notices``: whether this contact hears of sign-ins from new devices (issue 24) — the citizen's own
+    choice; it weakens nothing the guards hold, so it needs no fresh second factor and no notice of its own."""
+    with account_step(ctx, session, fresh_factor=sign_in is not None or recovery is not None) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None and (sign_in or recovery):
             raise ContactNotVerified()
+        if sign_in_notices is not None and contact.sign_in_notices != sign_in_notices:
+            contact.sign_in_notices = sign_in_notices
+            record(db, account, EventType.CONTACT_SETTINGS, at=now, meta=meta, contact=str(contact.id),
+                   value=masked(contact), sign_in_notices=sign_in_notices)
         before = (contact.sign_in, contact.recovery)
         contact.sign_in = contact.sign_in if sign_in is None else sign_in
         contact.recovery = contact.recovery if recovery is None else recovery

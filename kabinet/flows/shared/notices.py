@@ -84,8 +84,19 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
         tell(contact, "security_notice", {"what": what.render(account.locale)})
 
 
+def sign_in_notice(ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: str) -> int:
+    """A sign-in from a device the account has not seen (issue 24): told to the primary phone and email, each unless
+    its owner switched these notices off for it; sign-ins close together go out as one message. How many told."""
+    present = present_contacts(db, account.id)
+    told = [c for c in present if c.is_primary and c.verified_at is not None and c.sign_in_notices]
+    tell = _teller(ctx, db, account, now, told)
+    for contact in told:
+        tell(contact, "sign_in_notice", {"what": what})
+    return len(told)
+
+
 # Notices that can say several changes at once; a removed address's own notice and codes never merge.
-MERGEABLE = frozenset({"contact_changed", "security_notice"})
+MERGEABLE = frozenset({"contact_changed", "security_notice", "sign_in_notice"})
 
 
 def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told: list[Contact]
@@ -134,5 +145,6 @@ def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datet
 
 
 def when(moment: datetime, locale: str) -> str:
-    """A moment as a citizen reads it: Moscow time, the month in words."""
-    return format_datetime(moment, "d MMMM y, HH:mm zzz", tzinfo="Europe/Moscow", locale=locale)
+    """A moment as a citizen reads it: Moscow time, saying so ("МСК"), the month in words."""
+    shown = format_datetime(moment, "d MMMM y, HH:mm", tzinfo="Europe/Moscow", locale=locale)
+    return f"{shown} {translate(locale, 'MSK')}"

@@ -51,6 +51,7 @@ class ContactView:
     last_delivery: DeliveryView | None
     bounced: bool = False  # letters here come back (issue 14)
     resend_after: datetime | None = None  # an unconfirmed contact's next letter or code may go from then (issue 13)
+    sign_in_notices: bool = True  # told of sign-ins from new devices (issue 24)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def contact_view(contact: Contact | Row[Any], resend_after: datetime | None = No
         id=contact.id, kind=contact.kind, value=contact.display, provider=_provider(contact),
         verified=contact.verified_at is not None, verified_at=contact.verified_at, primary=contact.is_primary,
         sign_in=contact.sign_in, recovery=contact.recovery, replaces=contact.replaces_id,
-        last_delivery=fate, bounced=contact.bounced_at is not None,
+        last_delivery=fate, bounced=contact.bounced_at is not None, sign_in_notices=contact.sign_in_notices,
     )
 
 

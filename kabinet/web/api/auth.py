@@ -65,7 +65,7 @@ def confirm(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta, caller: 
     done = challenges.confirm(kb.ctx, meta, challenge_id, body.code, caller)
     response.status_code = 201 if done.purpose == "register" else 200  # a new account
     if token := getattr(done.result, "session_token", None):
-        set_session_cookie(response, kb, token)
+        set_session_cookie(response, kb, token, meta)
     return done.result
 
 
@@ -91,7 +91,7 @@ def confirm_with_backup_code(challenge_id: str, body: BackupCodeIn, kb: Kb, meta
     """A sign-in or step-up answered with a backup code (used up; every channel is told)."""
     done = challenges.confirm_with_backup_code(kb.ctx, meta, challenge_id, body.code, session)
     if token := getattr(done.result, "session_token", None):
-        set_session_cookie(response, kb, token)
+        set_session_cookie(response, kb, token, meta)
     return done.result
 
 

@@ -49,6 +49,7 @@ class TokenIn(BaseModel):
 class SettingsIn(BaseModel):
     sign_in: bool | None = None
     recovery: bool | None = None
+    sign_in_notices: bool | None = None  # told of sign-ins from new devices (issue 24)
 
 
 @router.get("/contacts", **answers(ContactsOut))
@@ -83,7 +84,8 @@ def primary(contact_id: str, kb: Kb, meta: RequestMeta, session: CurrentSession)
 @router.patch("/contacts/{contact_id}", **answers(ContactOut))
 def settings(contact_id: str, body: SettingsIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return {"contact": contact_settings.update(kb.ctx, meta, session=session, contact_id=contact_id,
-                                               sign_in=body.sign_in, recovery=body.recovery)}
+                                               sign_in=body.sign_in, recovery=body.recovery,
+                                               sign_in_notices=body.sign_in_notices)}
 
 
 @router.get("/contacts/{contact_id}/checklist", **answers(remove_contact.Checklist))

@@ -79,7 +79,7 @@ def sign_in_options(kb: Kb, meta: RequestMeta) -> Any:
 @router.post("/sign-in/passkey", **answers(SignedIn))
 def sign_in(body: CredentialIn, kb: Kb, meta: RequestMeta, response: Response) -> Any:
     signed = passkey_sign_in.sign_in(kb.ctx, meta, credential=body.credential)
-    set_session_cookie(response, kb, signed.session_token)
+    set_session_cookie(response, kb, signed.session_token, meta)
     return signed
 
 
@@ -94,5 +94,5 @@ def answer(challenge_id: str, body: CredentialIn, kb: Kb, meta: RequestMeta, ses
            response: Response) -> Any:
     done = challenges.confirm_with_passkey(kb.ctx, meta, challenge_id, body.credential, session)
     if token := getattr(done.result, "session_token", None):
-        set_session_cookie(response, kb, token)
+        set_session_cookie(response, kb, token, meta)
     return done.result

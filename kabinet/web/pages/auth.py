@@ -141,7 +141,7 @@ def confirm_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMet
         return go(f"/confirm/{challenge.id}")
     response = go(safe_next(next, AFTER.get(done.purpose, "/settings/contacts")))
     if token := getattr(result, "session_token", None):
-        set_session_cookie(response, kb, token)
+        set_session_cookie(response, kb, token, meta)
     return response
 
 
@@ -178,7 +178,7 @@ def backup_code_submit(request: Request, challenge_id: str, kb: Kb, meta: Reques
         return _code_refused(request, challenge_id, next, exc, problem)
     response = go(safe_next(next, AFTER.get(done.purpose, "/settings/contacts")))
     if token := getattr(done.result, "session_token", None):
-        set_session_cookie(response, kb, token)
+        set_session_cookie(response, kb, token, meta)
     return response
 
 

@@ -65,9 +65,13 @@ def revoke_others(request: Request, kb: Kb, meta: RequestMeta, session: Citizen)
 
 @router.post("/contacts/{contact_id}", dependencies=[CsrfChecked])
 def contact_roles(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen,
-                  sign_in: Annotated[str, Form()] = "", recovery: Annotated[str, Form()] = "") -> Response:
+                  sign_in: Annotated[str, Form()] = "", recovery: Annotated[str, Form()] = "",
+                  notices: Annotated[str, Form()] = "", notices_shown: Annotated[str, Form()] = "") -> Response:
+    """(``notices`` is a checkbox only primary contacts show: unticked sends nothing, so ``notices_shown`` says it
+    was there.)"""
     return _act(request, kb, session, "settings", lambda: contact_settings.update(
-        kb.ctx, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1"))
+        kb.ctx, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1",
+        sign_in_notices=notices == "1" if notices_shown else None))
 
 
 @router.post("/connected/{grant_id}/disconnect", dependencies=[CsrfChecked])
