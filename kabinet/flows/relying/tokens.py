@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kabinet.domain.oauth import OAuthError, verifier_matches
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.relying import sid, subject
+from kabinet.flows.shared.relying import live_token, sid, subject
 from kabinet.policy import OIDC_ACCESS_TTL, OIDC_ID_TOKEN_TTL, OIDC_REFRESH_TTL
 from kabinet.security import keys
 from kabinet.security.tokens import new_token
@@ -107,27 +107,12 @@ def introspect(ctx: FlowContext, client: OidcClient, *, token: str) -> dict[str,
     now = ctx.clock.now()
     with ctx.store.read() as db:
         row = token_by_hash(db, ctx.hasher.digest("oidc-token", token or ""))
-        if row is None or row.client_id != client.id or not _live(db, row, now):
+        if row is None or row.client_id != client.id or not live_token(db, row, now):
             return {"active": False}
         return {"active": True, "scope": " ".join(row.scopes), "client_id": row.client_id,
                 "token_type": "Bearer" if row.kind == "access" else "refresh_token",
                 "sub": subject(ctx, client, row.account_id), "exp": int(row.expires_at.timestamp()),
                 "iat": int(row.created_at.timestamp()), "iss": ctx.base_url}
-
-
-def _live(db: Session, row: OidcToken, now: datetime) -> bool:
-    return (row.revoked_at is None and row.rotated_at is None and now < row.expires_at
-            and db.get_one(OidcGrant, row.grant_id).revoked_at is None)
-
-
-def access_owner(ctx: FlowContext, token: str) -> tuple[OidcToken, OidcClient] | None:
-    """The live access token behind a ``Bearer`` value, with its client (userinfo)."""
-    now = ctx.clock.now()
-    with ctx.store.read() as db:
-        row = token_by_hash(db, ctx.hasher.digest("oidc-token", token or ""))
-        if row is None or row.kind != "access" or not _live(db, row, now):
-            return None
-        return row, db.get_one(OidcClient, row.client_id)
 
 
 def _issue(ctx: FlowContext, db: Session, client: OidcClient, account: Account, grant: OidcGrant, now: datetime,

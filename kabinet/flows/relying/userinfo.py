@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kabinet.domain.oauth import OAuthError
-from kabinet.flows.relying.tokens import access_owner
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.relying import subject
+from kabinet.flows.shared.relying import access_owner, subject
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact
 

@@ -22,8 +22,8 @@ from kabinet.domain.oauth import OAuthError, sector
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import OIDC_LOGOUT_TOKEN_TTL
 from kabinet.security import keys
-from kabinet.store.models import OidcClient
-from kabinet.store.relying import clients_of_sessions, revoke_session_tokens, subscribed_clients
+from kabinet.store.models import OidcClient, OidcGrant, OidcToken
+from kabinet.store.relying import clients_of_sessions, revoke_session_tokens, subscribed_clients, token_by_hash
 from kabinet.store.sessions import end_all
 
 RISC = "https://schemas.openid.net/secevent/risc/event-type/"
@@ -134,3 +134,19 @@ def _logout_token(ctx: FlowContext, db: Session, client: OidcClient, account_id:
     token = keys.sign(db, ctx.key_sealer, now, claims | ({"sid": sid} if sid else {}), typ="logout+jwt")
     enqueue(db, now=now, channel="logout", destination=client.backchannel_logout_uri, template="logout",
             locale="en", data={"logout_token": token}, account_id=account_id)
+
+
+def live_token(db: Session, row: OidcToken, now: datetime) -> bool:
+    """Not revoked, not rotated, not expired, and its service still connected."""
+    return (row.revoked_at is None and row.rotated_at is None and now < row.expires_at
+            and db.get_one(OidcGrant, row.grant_id).revoked_at is None)
+
+
+def access_owner(ctx: FlowContext, token: str) -> tuple[OidcToken, OidcClient] | None:
+    """The live access token behind a ``Bearer`` value, with its client (userinfo)."""
+    now = ctx.clock.now()
+    with ctx.store.read() as db:
+        row = token_by_hash(db, ctx.hasher.digest("oidc-token", token or ""))
+        if row is None or row.kind != "access" or not live_token(db, row, now):
+            return None
+        return row, db.get_one(OidcClient, row.client_id)
