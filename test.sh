@@ -18,4 +18,5 @@ if ! [ -f .cache/node_modules/axe-core/axe.min.js ]; then
   npm install --silent --no-audit --no-fund --prefix .cache axe-core@4.14.1 >/dev/null
 fi
 .venv/bin/ruff check kabinet tests bench
+.venv/bin/mypy  # the package's types ([tool.mypy] in pyproject.toml)
 exec .venv/bin/pytest "$@"

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 import typer
 import uvicorn
@@ -158,13 +159,13 @@ def bounces(recipient: str | None = typer.Option(None, help="The envelope recipi
     typer.echo(f"letter {done.outbox_id}: {done.state}" if done else "ignored: no such letter")
 
 
-def proxy_options(settings: Settings) -> dict[str, object]:
+def proxy_options(settings: Settings) -> dict[str, Any]:
     """X-Forwarded-For is read only from KABINET_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1 by default)."""
     trusted = settings.trusted_proxies.strip()
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
-def server_options(settings: Settings) -> dict[str, object]:
+def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options from the settings. Its own access log is off: Kabinet writes one line per request itself
     (``RequestIds``: the route, not a path with a token; the request id; the hashed account). On SIGTERM uvicorn
     stops accepting and gives the requests under way ``KABINET_GRACEFUL_S`` to finish; with ``--workers N`` its
@@ -231,8 +232,12 @@ def worker(once: bool = typer.Option(False, help="Send what is due and exit.")) 
         typer.echo(f"sent {outbox_worker.drain(kb.courier)}")
         return
     stop = threading.Event()
+    def stopping(*_args: object) -> None:
+        stop.set()
+        kb.wake.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: (stop.set(), kb.wake.set()))
+        signal.signal(sig, stopping)
     asyncio.run(outbox_worker.run(kb.courier, stop))
 
 

@@ -28,7 +28,9 @@ def translations(locale: str) -> NullTranslations:
     with open(_DIR / locale / "LC_MESSAGES" / "messages.po", "rb") as f:
         catalog = read_po(f, locale=locale)
     out = Translations()
-    out._catalog = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    # (plural entries are never written in this catalogue: every id and string is one text)
+    out._catalog = {m.id: m.string for m in catalog
+                    if isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy}
     return out
 
 

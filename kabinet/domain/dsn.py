@@ -30,7 +30,8 @@ def read(raw: bytes, recipient: str | None = None) -> Feedback | None:
     verp, mark = _verp(recipient, msg)
     if msg.get_content_type() != "multipart/report":
         return None
-    report = (msg.get_param("report-type") or "").lower()
+    found = msg.get_param("report-type")
+    report = found.lower() if isinstance(found, str) else ""
     key = _original_key(msg)
     if report == "feedback-report":
         return Feedback("complained", key, verp, "abuse", _field(msg, "feedback-report", "feedback-type") or "abuse",
@@ -74,7 +75,8 @@ def _original_key(msg: Message) -> str | None:
         original: Message | None = None
         if kind == "message/rfc822":
             payload = part.get_payload()
-            original = payload[0] if isinstance(payload, list) and payload else None
+            first = payload[0] if isinstance(payload, list) and payload else None
+            original = first if isinstance(first, Message) else None
         elif kind == "text/rfc822-headers":
             content = part.get_content() if isinstance(part, EmailMessage) else str(part.get_payload())
             original = message_from_string(content)

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -44,8 +44,8 @@ class RateLimiter:
         self._shared_storage: Storage | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if storage_uri and not storage_uri.startswith("memory://"):
-            self._shared_storage = storage_from_string(storage_uri, wrap_exceptions=True, socket_timeout=TIMEOUT_S,
-                                                       socket_connect_timeout=TIMEOUT_S)
+            self._shared_storage = cast(Storage, storage_from_string(  # a redis:// URI gives the synchronous one
+                storage_uri, wrap_exceptions=True, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S))
             self._shared = MovingWindowRateLimiter(self._shared_storage)
         self._away_until = 0.0  # monotonic time before which Redis is not tried again
         self._lock = threading.Lock()

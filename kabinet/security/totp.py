@@ -17,7 +17,9 @@ from kabinet.security.crypto import Sealer
 class TotpHolder(Protocol):
     """An account or an operator: a sealed secret and the last step used."""
 
-    totp_secret: str | None
+    @property
+    def totp_secret(self) -> str | None: ...  # read only here: an operator's is never empty, a citizen's may be
+
     totp_last_step: int | None
 
 

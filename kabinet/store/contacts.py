@@ -65,8 +65,10 @@ def all_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
     return list(db.scalars(select(Contact).where(Contact.account_id == account_id).order_by(Contact.created_at)))
 
 
-def own_contact(db: Session, account_id: uuid.UUID, contact_id: Id) -> Contact:
-    """A present contact of this account; anyone else's id is simply "not found" (nothing revealed)."""
+def own_contact(db: Session, account_id: uuid.UUID, contact_id: Id | None) -> Contact:
+    """A present contact of this account; anyone else's id (or none) is simply "not found" (nothing revealed)."""
+    if contact_id is None:
+        raise ContactNotFound()
     wanted = parse_id(contact_id, ContactNotFound)
     contact = next((c for c in present_contacts(db, account_id) if c.id == wanted), None)  # the step reads them anyway
     if contact is None:

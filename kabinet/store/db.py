@@ -24,10 +24,10 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
-from sqlalchemy import Engine, bindparam, create_engine, event, make_url, select, text
+from sqlalchemy import CursorResult, Engine, Result, bindparam, create_engine, event, make_url, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +40,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 IMMEDIATE = "kabinet_immediate"
+_WRITE: Any = {IMMEDIATE: True}  # our own execution option: not among SQLAlchemy's typed keys
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
 # SQLSTATEs that mean "the database is not there right now", not "this statement is wrong": connection exceptions
 # (class 08), the server shutting down or starting up (57P01-57P03), no connection slot (53300), and a write on a
@@ -128,7 +129,7 @@ class Store:
         """Run a synchronous step from the event loop: on PostgreSQL in a greenlet of the loop itself (its queries
         yield to other requests), on SQLite in the thread pool (a writer may sleep on the database's lock)."""
         if self.loop_engine is not None:
-            return await greenlet_spawn(step, *args, **kwargs)
+            return await greenlet_spawn(functools.partial(step, *args, **kwargs))
         return await anyio.to_thread.run_sync(functools.partial(step, *args, **kwargs))
 
     async def run_read(self, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -157,7 +158,7 @@ class Store:
         """One write transaction: commits when the block ends, rolls everything back on any error."""
         with self._open() as session:
             try:
-                session.connection(execution_options={IMMEDIATE: True})  # SQLite: may wait for the write lock
+                session.connection(execution_options=_WRITE)  # SQLite: may wait for the write lock
                 yield session
                 session.commit()
             except IntegrityError as exc:
@@ -222,6 +223,11 @@ def _rollback_quietly(session: Session) -> None:
         session.rollback()
     except DBAPIError:
         session.close()
+
+
+def changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (a ``CursorResult``'s, which ``Session.execute`` types loosely)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def _waited_out(exc: OperationalError) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from kabinet.store.db import changed
 from kabinet.store.models import FleetTask, Outbox, WorkerBeat
 
 
@@ -16,8 +17,8 @@ def take(db: Session, name: str, now: datetime, every: timedelta, holder: str) -
     """Whether this worker runs the job ``name`` now: one conditional UPDATE moves its due time ``every`` ahead, and
     of many workers asking at once exactly one sees its row change. A store that lost the row (a restored backup)
     gets it back, taken by whoever inserts it first (the primary key decides)."""
-    taken = db.execute(update(FleetTask).where(FleetTask.name == name, FleetTask.due_at <= now)
-                       .values(due_at=now + every, holder=holder, taken_at=now)).rowcount
+    taken = changed(db.execute(update(FleetTask).where(FleetTask.name == name, FleetTask.due_at <= now)
+                       .values(due_at=now + every, holder=holder, taken_at=now)))
     if taken:
         return True
     if db.get(FleetTask, name) is None:
@@ -46,9 +47,9 @@ def release(db: Session, ids: Collection[int], now: datetime, due_states: Collec
     never had not counted."""
     if not ids:
         return 0
-    return db.execute(update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.state.in_(list(due_states)))
-                      .values(next_attempt_at=now, attempts=Outbox.attempts - 1)
-                      .execution_options(synchronize_session=False)).rowcount
+    return changed(db.execute(update(Outbox).where(Outbox.id.in_(list(ids)), Outbox.state.in_(list(due_states)))
+                              .values(next_attempt_at=now, attempts=Outbox.attempts - 1)
+                              .execution_options(synchronize_session=False)))
 
 
 def stopped(db: Session, worker: str) -> None:
@@ -62,4 +63,4 @@ def beats(db: Session) -> list[tuple[str, datetime, int]]:
 
 def forget_silent(db: Session, before: datetime) -> int:
     """Beats of workers silent since ``before`` (killed long ago): the purge drops them."""
-    return db.execute(delete(WorkerBeat).where(WorkerBeat.beat_at < before)).rowcount
+    return changed(db.execute(delete(WorkerBeat).where(WorkerBeat.beat_at < before)))

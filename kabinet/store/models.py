@@ -22,7 +22,7 @@ class Base(DeclarativeBase):
     def __init__(self, **values: Any) -> None:
         """Column defaults apply at construction, not only at INSERT, so a new object's counters and ids
         can be used before it is flushed."""
-        for column in self.__table__.columns:  # type: ignore[attr-defined]
+        for column in self.__table__.columns:
             default = column.default
             if column.key in values or default is None:
                 continue

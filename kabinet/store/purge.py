@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 
 from kabinet.store import fleet
-from kabinet.store.db import Store
+from kabinet.store.db import Store, changed
 from kabinet.store.models import Approval, Challenge, IdentityRequest, OidcCode, OidcToken, Recovery
 
 log = logging.getLogger("kabinet.purge")
@@ -32,23 +32,21 @@ class Purged:
 def purge(store: Store, now: datetime) -> Purged:
     cutoff = now - GRACE
     with store.write() as db:
-        challenges = db.execute(delete(Challenge).where(
-            or_(Challenge.expires_at < cutoff, Challenge.consumed_at < cutoff))).rowcount
-        # Requests to a trusted person (a waiting password change holds a password hash) once decided or expired;
+        challenges = changed(db.execute(delete(Challenge).where(
+            or_(Challenge.expires_at < cutoff, Challenge.consumed_at < cutoff))))
         # a recovery goes only after every request about it has.
-        approvals = db.execute(delete(Approval).where(
-            or_(Approval.expires_at < cutoff, Approval.decided_at < cutoff))).rowcount
+        approvals = changed(db.execute(delete(Approval).where(
+            or_(Approval.expires_at < cutoff, Approval.decided_at < cutoff))))
         asked = select(Approval.recovery_id).where(Approval.recovery_id.is_not(None))
-        recoveries = db.execute(delete(Recovery).where(Recovery.expires_at < cutoff,
-                                                       Recovery.id.not_in(asked))).rowcount
-        # Relying services' tokens once expired (a refresh token lives 30 days), then codes nothing refers to.
-        oidc = db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)).rowcount
+        recoveries = changed(db.execute(delete(Recovery).where(Recovery.expires_at < cutoff,
+                                                       Recovery.id.not_in(asked))))
+        oidc = changed(db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)))
         referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
-        oidc += db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))).rowcount
+        oidc += changed(db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))))
         fleet.forget_silent(db, now - GRACE)  # beats of workers killed long ago
-        expired = db.execute(update(IdentityRequest).where(
+        expired = changed(db.execute(update(IdentityRequest).where(
             IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,
-        ).values(state="expired")).rowcount
+        ).values(state="expired")))
     done = Purged(challenges, recoveries, expired, approvals, oidc)
     log.info("purged %s challenges, %s recoveries; %s identity requests expired; %s approvals, %s codes and "
              "tokens of relying services purged", *vars(done).values())

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from kabinet.store.db import changed
 from kabinet.store.models import OidcClient, OidcCode, OidcGrant, OidcToken
 
 # Run on every contact change (built once: see kabinet.store.db).
@@ -52,7 +53,7 @@ def revoke_tokens(db: Session, now: datetime, *, grant_id: uuid.UUID | None = No
     """Every live token of a grant, or of one code (a code used twice: what was issued from it dies)."""
     query = update(OidcToken).where(OidcToken.revoked_at.is_(None))
     query = query.where(OidcToken.grant_id == grant_id) if grant_id else query.where(OidcToken.code_id == code_id)
-    return db.execute(query.values(revoked_at=now)).rowcount  # type: ignore[attr-defined, no-any-return]
+    return changed(db.execute(query.values(revoked_at=now)))
 
 
 def clients_of_sessions(db: Session, session_ids: Sequence[uuid.UUID]) -> Sequence[tuple[uuid.UUID, OidcClient]]:
@@ -70,5 +71,5 @@ def revoke_session_tokens(db: Session, now: datetime, session_ids: Sequence[uuid
     if not session_ids:
         return 0
     codes = select(OidcCode.id).where(OidcCode.session_id.in_(list(session_ids)))
-    return db.execute(update(OidcToken).where(OidcToken.revoked_at.is_(None), OidcToken.code_id.in_(codes))
-                      .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined, no-any-return]
+    return changed(db.execute(update(OidcToken).where(OidcToken.revoked_at.is_(None), OidcToken.code_id.in_(codes))
+                              .values(revoked_at=now).execution_options(synchronize_session=False)))

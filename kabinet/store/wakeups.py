@@ -38,6 +38,7 @@ def listen(engine: Engine, wake: Callable[[], None], stop: threading.Event) -> t
                 raw = engine.raw_connection()
                 try:
                     driver = raw.driver_connection
+                    assert driver is not None
                     driver.autocommit = True
                     driver.execute(f"LISTEN {CHANNEL}")
                     if lost:

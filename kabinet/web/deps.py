@@ -35,7 +35,7 @@ OPERATOR_COOKIE = "kabinet_operator"
 
 
 async def get_kb(request: Request) -> Parts:
-    return request.app.state.kb  # type: ignore[no-any-return]
+    return request.app.state.kb
 
 
 async def get_meta(request: Request) -> Meta:

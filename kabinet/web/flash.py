@@ -26,7 +26,7 @@ def _sealer(request: Request) -> Sealer:
     state = request.app.state
     if getattr(state, "flash_sealer", None) is None:
         state.flash_sealer = Sealer(state.kb.settings.key, "form-flash")
-    return state.flash_sealer  # type: ignore[no-any-return]
+    return state.flash_sealer
 
 
 def redirect(request: Request, path: str, problem: dict[str, Any], status: int, **context: Any) -> RedirectResponse:
@@ -48,4 +48,4 @@ def take(request: Request) -> dict[str, Any] | None:
         left = json.loads(_sealer(request).open(sealed, ttl=LIVES_S))
     except (InvalidToken, ValueError):
         return None
-    return left if left.get("path") == request.url.path else None  # type: ignore[no-any-return]
+    return left if left.get("path") == request.url.path else None

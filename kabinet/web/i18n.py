@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
 
+from kabinet.clock import MOSCOW
 from kabinet.texts import LOCALES, translations
 
 __all__ = ["LOCALES", "day", "gettext", "translations", "when"]
@@ -22,7 +23,7 @@ def when(value: datetime | str | None, locale: str) -> str:
     if value is None:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    shown = format_datetime(moment, "d MMM y, HH:mm", tzinfo="Europe/Moscow", locale=locale)
+    shown = format_datetime(moment, "d MMM y, HH:mm", tzinfo=MOSCOW, locale=locale)
     return f"{shown} {translations(locale).gettext('MSK')}"
 
 

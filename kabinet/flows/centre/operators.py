@@ -75,7 +75,7 @@ def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) ->
 
 def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: datetime) -> bool:
     operator = lock_operator(db, uuid.UUID(ch.payload["operator_id"]))
-    if totp_matches(ctx.totp_sealer, operator, code, now):
+    if operator is not None and totp_matches(ctx.totp_sealer, operator, code, now):
         return True
     ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
     return False

@@ -16,7 +16,7 @@ from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
 from kabinet.flows.shared.views import ChallengeView, PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact
-from kabinet.store.models import Account, Challenge
+from kabinet.store.models import Account, Challenge, OperatorSession
 from kabinet.store.models import Session as UserSession
 
 
@@ -45,6 +45,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> P
                             display=email.display, replaces=old)
         return PendingContact(contact=contact_view(new))
     phone = parse_phone(value)
+    assert not isinstance(step.session, OperatorSession)  # a citizen's own flow: an operator changes at a visit
     new, verify = new_contacts.add_phone(step.ctx, step.db, account, step.session, meta=step.meta, now=step.now,
                                 e164=phone.e164, display=phone.display, replaces=old)
     return PendingContact(contact=contact_view(new), challenge=challenge_view(verify))

@@ -35,7 +35,7 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_destination
 from kabinet.flows.shared import passkeys
-from kabinet.flows.shared.accounts import code_contact, write_step
+from kabinet.flows.shared.accounts import Owners, code_contact, write_step
 from kabinet.flows.shared.backup_codes import redeem
 from kabinet.flows.shared.backup_codes import used as backup_used
 from kabinet.flows.shared.context import FlowContext
@@ -156,7 +156,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
     # The account's language when there is an account (a setting, issue 13); the caller's before there is one.
     owner = db.get(Account, ch.account_id) if ch.account_id else None
     locale = owner.locale if owner is not None else meta.locale
-    common = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
+    common: dict[str, Any] = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
               "account_id": ch.account_id, "contact_id": ch.contact_id}
     if ch.payload.get("decoy"):
         return
@@ -198,7 +198,7 @@ def _load(db: Session, challenge_id: Id, session: Caller) -> Challenge:
     return _owned(db.get(Challenge, _parse_id(challenge_id)), session)
 
 
-def _owner_of(challenge_id: Id) -> Callable[[Session], uuid.UUID | None]:
+def _owner_of(challenge_id: Id) -> Callable[[Session], Owners]:
     cid = _parse_id(challenge_id)
     return lambda db: owner(db, cid)
 

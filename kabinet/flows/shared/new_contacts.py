@@ -52,7 +52,7 @@ def send_link(ctx: FlowContext, db: Session, account: Account, contact: Contact,
                      account_id=account.id, contact_id=contact.id, expires_at=now + LINK_TTL, attempts_left=1,
                      sends=1, last_sent_at=now, created_at=now, payload={},
                      secret_hash=ctx.hasher.digest("link", token) if token else None))
-    common = {"now": now, "channel": "email", "destination": contact.value, "locale": locale,
+    common: dict[str, Any] = {"now": now, "channel": "email", "destination": contact.value, "locale": locale,
               "account_id": account.id, "contact_id": contact.id}
     if token is None:
         enqueue(db, template="email_taken", data={"base_url": ctx.base_url}, **common)

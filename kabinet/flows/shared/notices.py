@@ -7,10 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from babel.dates import format_datetime
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from kabinet.clock import MOSCOW
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_destination, mask_name_strictly
 from kabinet.flows.shared.context import FlowContext
@@ -24,7 +27,8 @@ from kabinet.texts import Text, translate
 CHANNELS = {"self-service": "in the personal account", "operator": "at a service centre"}
 
 
-def masked(contact: Contact) -> str:
+def masked(contact: Contact | Row[Any]) -> str:
+    """A contact (or a listed row of one) as a notice may show it."""
     return mask_destination("sms" if contact.kind == "phone" else "email", contact.value) or ""
 
 
@@ -146,5 +150,5 @@ def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datet
 
 def when(moment: datetime, locale: str) -> str:
     """A moment as a citizen reads it: Moscow time, saying so ("МСК"), the month in words."""
-    shown = format_datetime(moment, "d MMMM y, HH:mm", tzinfo="Europe/Moscow", locale=locale)
+    shown = format_datetime(moment, "d MMMM y, HH:mm", tzinfo=MOSCOW, locale=locale)
     return f"{shown} {translate(locale, 'MSK')}"

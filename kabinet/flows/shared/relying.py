@@ -37,7 +37,7 @@ def id_token_hint(ctx: FlowContext, hint: str, published: dict[str, Any]) -> dic
     """The claims of an ID token we issued — expired or not (Core §3.1.2.1, RP-Initiated Logout §2: a hint, not a
     credential). Anything else signed with our keys (a security event, a logout token) is not an ID token."""
     try:
-        token = jwt.decode(hint[:8000], KeySet.import_key_set(published))
+        token = jwt.decode(hint[:8000], KeySet.import_key_set(published))  # type: ignore[arg-type]  # a JWKS dict
     except (JoseError, ValueError):
         raise OAuthError("invalid_request", "id_token_hint is not an ID token of ours") from None
     claims = token.claims

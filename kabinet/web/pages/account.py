@@ -50,7 +50,7 @@ def export_json(kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
 @router.post("/support", dependencies=[CsrfChecked])
 def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
             topic: Annotated[str, Form(max_length=32)] = "other", text: Annotated[str, Form(max_length=4000)] = "",
-            reference: Annotated[str, Form(max_length=32)] = "") -> HTMLResponse:
+            reference: Annotated[str, Form(max_length=32)] = "") -> Response:
     try:
         filed = support_request.file(kb.ctx, meta, session=session, topic=topic, text=text, reference=reference)
     except KabinetError as exc:

@@ -52,7 +52,8 @@ def problem_of(request: Request, exc: KabinetError) -> dict[str, Any]:
     """What a form shows: the message, under its field when the error names one."""
     locale = locale_of(request)
     out = {"field": exc.field, "message": title_of(exc, locale), "code": exc.code, **exc.extra}
-    problems = exc.problems if isinstance(exc, InvalidInputs) else [exc]  # several fields can be wrong at once
+    # several fields can be wrong at once
+    problems: list[KabinetError] = list(exc.problems) if isinstance(exc, InvalidInputs) else [exc]
     out["errors"] = [{"field": e.field, "message": title_of(e, locale), "code": e.code} for e in problems]
     out["by_field"] = {e["field"]: e for e in out["errors"] if e["field"]}
     return out

@@ -78,7 +78,7 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     try:
         if kind == "phone":
             started = add_phone.start(kb.ctx, meta, session=session, value=phone)
-            return go(f"/confirm/{started.challenge.id}")
+            return go(f"/confirm/{started.challenge.id}" if started.challenge else LIST)
         added = add_email.start(kb.ctx, meta, session=session, value=email)
     except StepUpRequired:
         return to_step_up(LIST)

@@ -255,7 +255,7 @@ _PDF_BASE = "https://kabinet.invalid/"  # no such host: what the page links reso
 def _pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported on first use: it is heavy, and only the console needs it
 
-    return HTML(string=html, base_url=_PDF_BASE, url_fetcher=_local_only).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, base_url=_PDF_BASE, url_fetcher=_local_only).write_pdf()
 
 
 def _local_only(url: str, **_options: object) -> dict[str, object]:
