@@ -25,6 +25,9 @@ import tempfile
 import threading
 import time
 
+from bench.walk import smaps
+
+PEER_WORKERS = 2  # the peer's run.sh: gunicorn with two workers, as Kabinet's two
 PEER = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peers", "allauth")
 
 # (label, Kabinet's figure, the peer's figure, target ratio or None)
@@ -35,22 +38,28 @@ ROWS = (
      lambda p: p["flow"]["server_cpu_ms_per_flow"], 0.33),
     ("server CPU per contact cycle (outbox drained), ms", lambda k: k["cycle"]["server_cpu_ms_per_cycle"],
      lambda p: p["cycle"]["server_cpu_ms_per_cycle"], 0.33),
-    ("server CPU per signed-in read, ms", lambda k: k["reads"]["server_cpu_ms_per_read"],
+    ("server CPU per signed-in contact page (HTML), ms", lambda k: k["page"]["server_cpu_ms_per_read"],
+     lambda p: p["reads"]["server_cpu_ms_per_page"], 0.15),
+    ("server CPU per signed-in read (Kabinet's JSON), ms", lambda k: k["reads"]["server_cpu_ms_per_read"],
      lambda p: p["reads"]["server_cpu_ms_per_page"], 0.15),
     ("read p99, ms", lambda k: k["reads"]["latency"]["p99_ms"], lambda p: p["reads"]["latency"]["p99_ms"], 0.2),
     ("contact cycles per s", lambda k: k["cycle"]["per_s"], lambda p: p["cycle"]["per_s"], None),
-    ("memory per worker, MB", lambda k: k["memory_per_worker_mb"], lambda p: p["memory_per_worker_mb"], 1.0),
+    ("memory per worker: PSS of all the server's processes / workers, MB",
+     lambda k: k["memory"]["pss_per_worker_mb"], lambda p: p["memory"]["pss_per_worker_mb"], 1.0),
+    ("largest worker's RSS (shared pages counted in full), MB", lambda k: k["memory"]["largest_rss_mb"],
+     lambda p: p["memory"]["largest_rss_mb"], None),
 )
 
 
-class RssWatch:
-    """The largest resident memory each process matching ``needle`` reached while the watch ran."""
+class MemoryWatch:
+    """While it runs, every half second: each process matching ``needle`` — its largest RSS, and the largest sum of
+    all their PSS at one moment (shared pages divided among the processes that share them: what a fleet pays)."""
 
     def __init__(self, needle: str) -> None:
-        self.needle, self.peak, self._stop = needle, {}, threading.Event()
+        self.needle, self.peak, self.pss_sum, self._stop = needle, {}, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> RssWatch:
+    def __enter__(self) -> MemoryWatch:
         self._thread.start()
         return self
 
@@ -60,26 +69,29 @@ class RssWatch:
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
+            pss = 0.0
             for pid in filter(str.isdigit, os.listdir("/proc")):
                 try:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
                         if self.needle.encode() not in f.read():
                             continue
-                    with open(f"/proc/{pid}/status") as f:
-                        rss = next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
-                except (FileNotFoundError, ProcessLookupError, StopIteration):
+                    seen = smaps(int(pid))
+                except (FileNotFoundError, ProcessLookupError):
                     continue
-                self.peak[pid] = max(self.peak.get(pid, 0.0), rss)
+                self.peak[pid] = max(self.peak.get(pid, 0.0), seen["rss"])
+                pss += seen["pss"]
+            self.pss_sum = max(self.pss_sum, pss)
 
 
 def run_peer(scratch: str) -> dict:
     env = {**os.environ, "RUNS": "1", "PEER_HASHER": "kabinet", "ARGON2": "0", "QUIET_MAX": "10"}
-    with RssWatch("peer_site.wsgi") as watch:
+    with MemoryWatch("peer_site.wsgi") as watch:
         subprocess.run(["bash", os.path.join(scratch, "run.sh")], env=env, check=True, stdout=subprocess.DEVNULL)
     newest = max(glob.glob(os.path.join(scratch, "results", "*", "run1.json")), key=os.path.getmtime)
     with open(newest) as f:
         result = json.load(f)
-    result["memory_per_worker_mb"] = round(max(watch.peak.values()), 1)  # a worker: the supervisor holds no app
+    result["memory"] = {"largest_rss_mb": round(max(watch.peak.values()), 1),  # a worker: the master holds no app
+                        "pss_per_worker_mb": round(watch.pss_sum / PEER_WORKERS, 1)}
     return result
 
 
@@ -88,7 +100,6 @@ def run_kabinet(out: str) -> dict:
                     "--read-clients", "16", "--json", out], check=True, stdout=subprocess.DEVNULL)  # the peer's load
     with open(out) as f:
         result = json.load(f)
-    result["memory_per_worker_mb"] = max(result["rss_mb"])  # the largest process of the server tree
     return result
 
 
@@ -139,6 +150,8 @@ def main() -> None:
     argon2, signin = argon2_ms(), statistics.median(r["signin"]["server_cpu_ms_per_signin"] for r in kabinet)
     print(f"\nArgon2 verify at Kabinet's cost: {argon2} ms CPU; sign-in (password and an SMS code) {signin} ms: "
           f"{signin - argon2:.1f} ms beyond it (target ≤ 5: {'met' if signin - argon2 <= 5 else 'not met'}).")
+    uss = statistics.median(r["memory"]["largest_uss_mb"] for r in kabinet)
+    print(f"Kabinet's largest worker holds {uss} MB of its own (USS); each round's processes are in {args.out}.json.")
 
 
 if __name__ == "__main__":

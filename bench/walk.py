@@ -111,10 +111,24 @@ class RawGet:
 
     def __init__(self, base: str, path: str, headers: dict[str, str]) -> None:
         parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "User-Agent: kabinet-bench/1",
-                 *(f"{k}: {v}" for k, v in headers.items())]
+        self.host, self.port, self.path, self.headers = parts.hostname or "127.0.0.1", parts.port or 80, path, headers
+        self._build()
+
+    def _build(self) -> None:
+        lines = [f"GET {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}", "User-Agent: kabinet-bench/1",
+                 *(f"{k}: {v}" for k, v in self.headers.items())]
         self.request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def keep_cookies(self) -> None:
+        """One GET whose ``Set-Cookie``s (a page's CSRF cookie) join the request, as a browser keeps them."""
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        await self.reader.readexactly(int(length.group(1)) if length else 0)
+        kept = [m.decode() for m in re.findall(rb"(?i)\r\nset-cookie: *([^;\r]+)", head)]
+        if kept:
+            self.headers = {**self.headers, "Cookie": "; ".join(filter(None, [self.headers.get("Cookie"), *kept]))}
+            self._build()
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -235,6 +249,46 @@ def rss_mb(pid: int) -> list[float]:
     return [round(x, 1) for x in out]
 
 
+def smaps(pid: int) -> dict[str, float]:
+    """RSS, PSS (shared pages divided among the processes sharing them) and USS (pages of this process alone), MB."""
+    fields: dict[str, float] = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                fields[name] = int(rest.split()[0]) / 1024
+    return {"rss": round(fields.get("Rss", 0), 1), "pss": round(fields.get("Pss", 0), 1),
+            "uss": round(fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0), 1)}
+
+
+def tree(pid: int) -> list[int]:
+    out, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    stack += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
+def memory(args) -> dict:
+    """Memory as a fleet pays it: every process of the server tree (supervisor, web workers, a separate outbox
+    worker), and their PSS together divided by the web workers — shared code pages counted once."""
+    processes = []
+    for pid in [p for root in args.server_pids for p in tree(root)]:
+        try:
+            processes.append({"pid": pid, **smaps(pid)})
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return {"processes": processes, "web_workers": args.workers,
+            "pss_per_worker_mb": round(sum(p["pss"] for p in processes) / args.workers, 1),
+            "largest_rss_mb": max(p["rss"] for p in processes), "largest_uss_mb": max(p["uss"] for p in processes)}
+
+
 def server_cpu(pids: list[int]) -> float:
     return sum(cpu_of_tree(pid) for pid in pids)
 
@@ -328,7 +382,7 @@ async def phase_flow(args, inbox: Inbox, users: list[int]) -> dict:
             "steps": {s: stats(lat[s]) for s in FLOW_STEPS}, "errors": dict(errors), "cpu": cpu}
 
 
-async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[dict, dict]:
+async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[dict, dict, dict]:
     lat: dict[str, list[float]] = collections.defaultdict(list)
     errors: collections.Counter[str] = collections.Counter()
     citizens = []
@@ -357,33 +411,45 @@ async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[d
              "server_cpu_ms_per_cycle": round(1000 * cpu["server_cpu_s"] / max(count[0], 1), 1),
              "steps": {s: stats(lat[s]) for s in CYCLE_STEPS}, "errors": dict(errors), "cpu": cpu}
 
+    readers = [c for _, c in citizens] * max(1, args.read_clients // len(citizens))
+    reads = await phase_reads(args, readers, "/api/v1/contacts", lambda c: {"Authorization": f"Bearer {c.token}"},
+                              b'"contacts":[{')
+    # What a citizen opens: the contact page itself, by its session cookie (the peer's read is its email page)
+    page = await phase_reads(args, readers, "/settings/contacts", lambda c: {"Cookie": f"kabinet_session={c.token}"},
+                             b'class="contact__value"')
+    for _, c in citizens:
+        await c.close()
+    return cycle, reads, page
+
+
+async def phase_reads(args, readers: list[Citizen], path: str, headers, marker: bytes) -> dict:
+    """Signed-in GETs of ``path`` by every reader at once for ``--read-seconds``; a read counts when its answer
+    holds ``marker`` (the citizen's contacts, not a sign-in page)."""
     reads: list[float] = []
-    read_errors: collections.Counter[str] = collections.Counter()
+    errors: collections.Counter[str] = collections.Counter()
     deadline = time.perf_counter() + args.read_seconds
 
     async def read_loop(c: Citizen) -> None:
-        conn = RawGet(args.base, "/api/v1/contacts", {"Authorization": f"Bearer {c.token}"})
+        conn = RawGet(args.base, path, headers(c))
         await conn.open()
+        await conn.keep_cookies()
         try:
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 status, body = await conn.get()
-                if status == 200 and b'"contacts":[{' in body:
+                if status == 200 and marker in body:
                     reads.append(time.perf_counter() - t0)
                 else:
-                    read_errors[f"http-{status}"] += 1
+                    errors[f"http-{status}"] += 1
         finally:
             conn.close()
 
-    readers = [c for _, c in citizens] * max(1, args.read_clients // len(citizens))
     cpu, _ = await measured(args, lambda: asyncio.gather(*(read_loop(c) for c in readers)))
-    for _, c in citizens:
-        await c.close()
-    return cycle, {"clients": len(readers), "completed": len(reads), "per_s": round(len(reads) / cpu["active_s"], 1),
-                   "latency": stats(reads), "server_cpu_ms_per_read": round(1000 * cpu["server_cpu_s"] /
-                                                                          max(len(reads), 1), 2),
-                   "driver_cpu_ms_per_read": round(1000 * cpu["driver_cpu_s"] / max(len(reads), 1), 3),
-                   "errors": dict(read_errors), "cpu": cpu}
+    return {"path": path, "clients": len(readers), "completed": len(reads),
+            "per_s": round(len(reads) / cpu["active_s"], 1), "latency": stats(reads),
+            "server_cpu_ms_per_read": round(1000 * cpu["server_cpu_s"] / max(len(reads), 1), 2),
+            "driver_cpu_ms_per_read": round(1000 * cpu["driver_cpu_s"] / max(len(reads), 1), 3),
+            "errors": dict(errors), "cpu": cpu}
 
 
 def problems(log_path: str) -> dict[str, int]:
@@ -481,8 +547,9 @@ async def main() -> None:
         await phase_flow_warmup(args, inbox, rest[:4])
         result["signin"] = await phase_signin(args, inbox, rest[4:][::-1])
         result["flow"] = await phase_flow(args, inbox, rest[4:])
-        result["cycle"], result["reads"] = await phase_cycle_and_reads(args, inbox, cycle_users)
+        result["cycle"], result["reads"], result["page"] = await phase_cycle_and_reads(args, inbox, cycle_users)
         result["rss_mb"] = [mb for pid in args.server_pids for mb in rss_mb(pid)]
+        result["memory"] = memory(args)
         result["outbox"] = await outbox_drained(args)
         result["server_problems"] = problems(os.path.join(data, "server.log"))
     finally:

@@ -191,9 +191,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Apply pending migrations, then serve the cabinet and the API."""
     _logging()
     settings = Settings()
-    upgrade(bootstrap.build(settings).store.engine)
-    uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                **server_options(settings))
+    store = bootstrap.build(settings).store
+    upgrade(store.engine)
+    if workers <= 1:
+        uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, **server_options(settings))
+        return
+    from kabinet.web import prefork
+
+    store.dispose()  # nothing the parent opened crosses the fork: each worker builds its own
+    raise typer.Exit(prefork.serve(host=host, port=port, workers=workers, options=server_options(settings),
+                                   graceful_s=settings.graceful_s))
 
 
 @app.command()

@@ -186,6 +186,12 @@ class Store:
                 raise Unavailable(retry_after=RETRY_AFTER_S) from exc
             raise
 
+    def after_fork(self) -> None:
+        """In a process forked from the one that built this store: forget the parent's pools without touching
+        their connections (SQLAlchemy's advice for ``os.fork``); this process opens its own."""
+        for engine in self.engines:
+            engine.dispose(close=False)
+
     def dispose(self) -> None:
         """Close every pooled connection. The async ones need a loop to close in: a fresh one here (psycopg's
         async connections are not bound to the loop that opened them); ``aclose`` in a running loop."""

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kabinet.store.db import changed
@@ -21,11 +22,14 @@ def take(db: Session, name: str, now: datetime, every: timedelta, holder: str) -
                        .values(due_at=now + every, holder=holder, taken_at=now)))
     if taken:
         return True
-    if db.get(FleetTask, name) is None:
-        db.add(FleetTask(name=name, due_at=now + every, holder=holder, taken_at=now))
-        db.flush()
-        return True
-    return False
+    if db.get(FleetTask, name) is not None:
+        return False
+    try:
+        with db.begin_nested():  # two workers finding it missing at once: one insert wins, the other is told no
+            db.add(FleetTask(name=name, due_at=now + every, holder=holder, taken_at=now))
+    except IntegrityError:
+        return False
+    return True
 
 
 def beat(db: Session, worker: str, now: datetime, started_at: datetime, in_flight: Collection[int],

@@ -13,11 +13,23 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kabinet.domain.devices import METHOD_TEXTS
 from kabinet.domain.oauth import SCOPE_TEXTS
 from kabinet.web import csrf, flash
-from kabinet.web.i18n import day, gettext, when
+from kabinet.web.i18n import LOCALES, day, gettext, when
 from kabinet.web.problems import locale_of
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), auto_reload=False)
+
+
+def warm() -> None:
+    """Compile every page and load both languages' formatting data now: in a preforking server (``web.prefork``)
+    the parent does it once and its workers share the result, instead of each compiling them on first use."""
+    for name in _env.list_templates(extensions=["html"]):
+        _env.get_template(name)
+    for locale in LOCALES:
+        gettext(locale)
+        when("2026-01-01T00:00:00+00:00", locale)
+        day("2026-01-01", locale)
+        Locale.parse(locale).territories.get("RU")
 
 
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:

@@ -136,3 +136,30 @@ def test_a_lost_job_row_is_taken_back_by_one_worker(kb, clock):
     with kb.store.write() as db:
         assert not fleet.take(db, "chain_check", clock.now(), worker.CHAIN_CHECK_EVERY, "box-2:1")
         assert db.scalars(select(FleetTask.holder).where(FleetTask.name == "chain_check")).one() == "box-1:1"
+
+
+def test_a_lost_job_row_asked_for_by_many_workers_at_once_is_taken_by_one_and_fails_none(kb, clock):
+    """Workers of a fleet started together (``serve --workers N`` forks them in the same instant) on a store without
+    the row: each beat's transaction must succeed — one takes the job, the others are told no, none gets an error
+    (on PostgreSQL the losing inserts met the primary key and the whole beat failed)."""
+    with kb.store.write() as db:
+        db.execute(FleetTask.__table__.delete())
+    taken: list[str] = []
+    failed: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def ask(name: str) -> None:
+        barrier.wait()
+        try:
+            with kb.store.write() as db:
+                if fleet.take(db, "chain_check", clock.now(), worker.CHAIN_CHECK_EVERY, name):
+                    taken.append(name)
+        except Exception as exc:
+            failed.append(f"{name}: {type(exc).__name__}")
+
+    threads = [threading.Thread(target=ask, args=(f"box-{i}:1",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failed == [] and len(taken) == 1, (failed, taken)
