@@ -416,18 +416,19 @@ async def phase_cycle_and_reads(args, inbox: Inbox, users: list[int]) -> tuple[d
                               b'"contacts":[{')
     # What a citizen opens: the contact page itself, by its session cookie (the peer's read is its email page)
     page = await phase_reads(args, readers, "/settings/contacts", lambda c: {"Cookie": f"kabinet_session={c.token}"},
-                             b'class="contact__value"')
+                             b'class="contact__value"', args.page_seconds)
     for _, c in citizens:
         await c.close()
     return cycle, reads, page
 
 
-async def phase_reads(args, readers: list[Citizen], path: str, headers, marker: bytes) -> dict:
+async def phase_reads(args, readers: list[Citizen], path: str, headers, marker: bytes,
+                      seconds: float | None = None) -> dict:
     """Signed-in GETs of ``path`` by every reader at once for ``--read-seconds``; a read counts when its answer
     holds ``marker`` (the citizen's contacts, not a sign-in page)."""
     reads: list[float] = []
     errors: collections.Counter[str] = collections.Counter()
-    deadline = time.perf_counter() + args.read_seconds
+    deadline = time.perf_counter() + (args.read_seconds if seconds is None else seconds)
 
     async def read_loop(c: Citizen) -> None:
         conn = RawGet(args.base, path, headers(c))
@@ -518,6 +519,7 @@ async def main() -> None:
     ap.add_argument("--flow-seconds", type=float, default=12)
     ap.add_argument("--cycle-seconds", type=float, default=10)
     ap.add_argument("--read-seconds", type=float, default=6)
+    ap.add_argument("--page-seconds", type=float, default=None, help="the HTML page's reads (default: --read-seconds)")
     ap.add_argument("--json", default="")
     ap.add_argument("--database-url", default="", help="a PostgreSQL store filled by bench.population (default: "
                     "a fresh SQLite file seeded with --users citizens)")

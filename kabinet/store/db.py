@@ -24,6 +24,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio.to_thread
@@ -39,6 +40,7 @@ from kabinet.store.models import Account, Challenge
 P = ParamSpec("P")
 T = TypeVar("T")
 
+_READING_IN_LOOP: ContextVar[bool] = ContextVar("kabinet_reading_in_loop", default=False)
 IMMEDIATE = "kabinet_immediate"
 _WRITE: Any = {IMMEDIATE: True}  # our own execution option: not among SQLAlchemy's typed keys
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
@@ -137,7 +139,11 @@ class Store:
         waits for a writer and takes a fraction of a millisecond — less than the hop to a worker thread and back,
         which was a quarter of a signed-in read, issue 12); on PostgreSQL as ``run``."""
         if self.reads_inline:
-            return step(*args, **kwargs)
+            marked = _READING_IN_LOOP.set(True)
+            try:
+                return step(*args, **kwargs)
+            finally:
+                _READING_IN_LOOP.reset(marked)
         return await self.run(step, *args, **kwargs)
 
     def _open(self) -> Session:
@@ -156,6 +162,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits when the block ends, rolls everything back on any error."""
+        if _READING_IN_LOOP.get():  # it would wait for SQLite's lock with the whole event loop
+            raise RuntimeError("a write inside a step run as read-only (Store.run_read)")
         with self._open() as session:
             try:
                 session.connection(execution_options=_WRITE)  # SQLite: may wait for the write lock

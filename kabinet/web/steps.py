@@ -20,6 +20,15 @@ from fastapi.dependencies.utils import get_typed_signature
 from fastapi.routing import APIRoute
 
 _REQUEST = "step_request__"
+_READS_ONLY = "kabinet_reads_only"
+
+
+def reads_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route body that only reads the store (a page showing what is there): it runs where a read costs
+    least (``Store.run_read``: on SQLite in the event loop, no thread hop — most of what an HTML page cost beyond
+    the JSON read, issue 25). A write inside it fails loudly instead of holding the loop on SQLite's lock."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
 
 
 def as_step(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,11 +40,12 @@ def as_step(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     # FastAPI hands the request to one parameter only: the endpoint's own if it has one, else one added here.
     own = next((p.name for p in get_typed_signature(endpoint).parameters.values() if p.annotation is Request), None)
     name = own or _REQUEST
+    read = getattr(endpoint, _READS_ONLY, False)
 
     @functools.wraps(endpoint)
     async def step(**values: Any) -> Any:
         store = (values[name] if own else values.pop(name)).app.state.kb.ctx.store
-        return await store.run(functools.partial(endpoint, **values))
+        return await (store.run_read if read else store.run)(functools.partial(endpoint, **values))
 
     if not own:
         request = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ from babel import Locale
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 
 from kabinet.domain.devices import METHOD_TEXTS
 from kabinet.domain.oauth import SCOPE_TEXTS
@@ -16,16 +19,42 @@ from kabinet.web import csrf, flash
 from kabinet.web.i18n import LOCALES, day, gettext, when
 from kabinet.web.problems import locale_of
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(["html"]), auto_reload=False)
+
+class _Translated(Extension):
+    """``_("a constant")`` in a page is its translation, put in at compile time: a page is compiled once per
+    language, and its fixed texts become part of the template's static output (escaped once, then just copied).
+    Calling ``_`` for each text on each request was the largest part of rendering a page (issue 25). A call with
+    anything but one string literal (``_(label)``) stays a call, to the same catalogue."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        text = gettext(self.environment.kabinet_locale)  # type: ignore[attr-defined]
+        tokens = list(stream)
+        i = 0
+        while i < len(tokens):
+            t = tokens[i]
+            if (t.type == "name" and t.value == "_" and i + 3 < len(tokens) and tokens[i + 1].type == "lparen"
+                    and tokens[i + 2].type == "string" and tokens[i + 3].type == "rparen"
+                    and (i == 0 or tokens[i - 1].type != "dot")):
+                yield Token(t.lineno, "string", text(tokens[i + 2].value))
+                i += 4
+                continue
+            yield t
+            i += 1
+
+
+_ENVS = {locale: Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                             autoescape=select_autoescape(["html"]), auto_reload=False, extensions=[_Translated])
+         for locale in LOCALES}
+for _locale, _env in _ENVS.items():
+    _env.extend(kabinet_locale=_locale)
 
 
 def warm() -> None:
     """Compile every page and load both languages' formatting data now: in a preforking server (``web.prefork``)
     the parent does it once and its workers share the result, instead of each compiling them on first use."""
-    for name in _env.list_templates(extensions=["html"]):
-        _env.get_template(name)
-    for locale in LOCALES:
+    for locale, env in _ENVS.items():
+        for name in env.list_templates(extensions=["html"]):
+            env.get_template(name)
         gettext(locale)
         when("2026-01-01T00:00:00+00:00", locale)
         day("2026-01-01", locale)
@@ -39,7 +68,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
         context.update(left["context"], problem=left["problem"])
         status = left["status"]
     locale = locale_of(request)
-    html = _env.get_template(name).render(
+    html = _ENVS.get(locale, _ENVS[LOCALES[0]]).get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
         day=lambda v: day(v, locale), scope_texts=SCOPE_TEXTS, method_texts=METHOD_TEXTS,
         place=lambda code: Locale.parse(locale).territories.get(code) if code else None,

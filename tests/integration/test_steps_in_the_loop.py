@@ -59,6 +59,42 @@ def test_a_request_runs_its_statements_where_its_store_belongs(client, kb, sms, 
         assert len({thread for _, _, thread in seen}) == 2
 
 
+def test_a_page_that_only_reads_is_shown_without_a_thread_hop_and_a_write_there_is_refused(client, kb, sms, mail):
+    """Pages marked ``reads_only`` (issue 25): on SQLite the whole page — session, contacts, template — is made in
+    the event loop's own thread, as the JSON read is; a write inside such a step would hold the loop on the
+    database's lock, so it fails loudly instead (on PostgreSQL the step is a greenlet of the loop either way)."""
+    ivan = demo_citizen(client, kb, sms, mail)
+    threads: list[int] = []
+
+    def record(*_args: object) -> None:
+        threads.append(threading.get_ident())
+
+    for engine in kb.store.engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/settings/contacts", headers={"Cookie": f"kabinet_session={ivan.token}"})
+    finally:
+        for engine in kb.store.engines:
+            event.remove(engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and "contact__value" in page.text
+    assert threads and len(set(threads)) == 1  # the session and the list: one thread, no hop
+
+    def writes() -> None:
+        with kb.store.write() as db:
+            db.execute(select(Contact.id).limit(1))
+
+    async def main() -> None:
+        await kb.store.run_read(writes)
+
+    if kb.store.reads_inline:  # SQLite (on PostgreSQL run_read is run: a greenlet, where a write may wait)
+        try:
+            asyncio.run(main())
+        except RuntimeError as exc:
+            assert "read-only" in str(exc)
+        else:
+            raise AssertionError("a write inside a read-only step ran in the event loop")
+
+
 def test_a_password_is_hashed_off_the_loop_even_when_the_step_runs_in_it(kb, monkeypatch):
     hashed_on: list[int] = []
     real = passwords._hash

@@ -22,7 +22,7 @@ RANKS: list[tuple[str, int]] = [
     ("kabinet.security", 3),
     ("kabinet.delivery", 4), ("kabinet.identity_registers", 4), ("kabinet.places", 4),
     ("kabinet.flows", 5),
-    ("kabinet.web.main", 7),
+    ("kabinet.web.main", 7), ("kabinet.web.prefork", 7),  # entry points: they compose the app and its server
     ("kabinet.web", 6),
     ("kabinet.bootstrap", 7), ("kabinet.demo", 7), ("kabinet.cli", 8), ("kabinet", 8),
 ]

@@ -16,13 +16,14 @@ from kabinet.web.deps import Kb, MaybeSession, RequestMeta
 from kabinet.web.i18n import gettext
 from kabinet.web.pages.common import Citizen, CsrfChecked, problem_of
 from kabinet.web.problems import locale_of, status_of
-from kabinet.web.steps import step_router
+from kabinet.web.steps import reads_only, step_router
 from kabinet.web.templating import render
 
 router = step_router(include_in_schema=False)
 
 
 @router.get("/history", response_class=HTMLResponse)
+@reads_only
 def history_page(request: Request, kb: Kb, session: Citizen, type: str = "", before: int | None = None
                  ) -> HTMLResponse:
     page = history.page(kb.ctx, session=session, before=before, limit=50, type_prefix=type[:48] or None)
@@ -30,6 +31,7 @@ def history_page(request: Request, kb: Kb, session: Citizen, type: str = "", bef
 
 
 @router.get("/services", response_class=HTMLResponse)
+@reads_only
 def services_page(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> HTMLResponse:
     catalogue = services.catalogue(kb.ctx, account_id=session.account_id, locale=meta.locale)
     return render(request, "services.html", services=catalogue, signed_in=True)
@@ -62,6 +64,7 @@ def support(request: Request, kb: Kb, meta: RequestMeta, session: MaybeSession,
 
 
 @router.get("/requests", response_class=HTMLResponse)
+@reads_only
 def requests_page(request: Request, kb: Kb, session: Citizen, done: str = "") -> HTMLResponse:
     """The citizen's requests with their threads, and a form to file a new one (S11)."""
     return render(request, "requests.html", requests=support_request.mine(kb.ctx, session=session), signed_in=True,

@@ -33,7 +33,7 @@ from kabinet.web.pages.common import (
     safe_next,
     to_step_up,
 )
-from kabinet.web.steps import step_router
+from kabinet.web.steps import reads_only, step_router
 from kabinet.web.templating import render
 
 router = step_router(prefix="/settings/contacts", include_in_schema=False)
@@ -45,8 +45,9 @@ def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = 
     contacts = contact_list.list_contacts(kb.ctx, account_id=session.account_id)
     if done in ("email_added", "email_again") and all(c.verified for c in contacts if c.kind == "email"):
         done = None  # "we sent a letter" once the address is confirmed (Back, a reload) would mislead
-    return render(request, "contacts.html", status=status, contacts=contacts, problem=problem, form_kind=form_kind,
-                  form_value=form_value, done=done_text(request, done), signed_in=True,
+    mailbox = next((c for c in contacts if c.kind == "email" and c.primary and c.verified), None)  # notices go there
+    return render(request, "contacts.html", status=status, contacts=contacts, mailbox=mailbox, problem=problem,
+                  form_kind=form_kind, form_value=form_value, done=done_text(request, done), signed_in=True,
                   back_to_service=_service_return(request), now=kb.ctx.clock.now())
 
 
@@ -63,6 +64,7 @@ def _service_return(request: Request) -> str | None:
 
 
 @router.get("", response_class=HTMLResponse)
+@reads_only
 def contacts_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
     page = _list(request, kb, session, done=done)
     if (back := _service_return(request)) and request.query_params.get("next"):
@@ -138,6 +140,7 @@ def remove(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
 
 
 @router.get("/{contact_id}/change", response_class=HTMLResponse)
+@reads_only
 def change_page(request: Request, contact_id: str, kb: Kb, session: Citizen) -> Response:
     contact = _contact(kb, session, contact_id)
     if contact is None:

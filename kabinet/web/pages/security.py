@@ -21,7 +21,7 @@ from kabinet.flows.relying import connected
 from kabinet.security.crypto import Sealer
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, refused, run_action, to_step_up
-from kabinet.web.steps import step_router
+from kabinet.web.steps import reads_only, step_router
 from kabinet.web.templating import render
 
 router = step_router(prefix="/security", include_in_schema=False)
@@ -43,7 +43,8 @@ def security_view(request: Request, kb: Kb, session: Citizen, *, problem: dict |
 
 
 @router.get("", response_class=HTMLResponse)
-def securitysecurity_view(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
+@reads_only
+def security_page(request: Request, kb: Kb, session: Citizen, done: str | None = None) -> HTMLResponse:
     return security_view(request, kb, session, done=done)
 
 
