@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.policy import OPERATOR_SESSION_ABSOLUTE, OPERATOR_SESSION_IDLE, SESSION_TOUCH_EVERY
 from kabinet.security.tokens import Hasher, new_token
+from kabinet.store.db import columns_of, detached
 from kabinet.store.models import OperatorSession
 
 PURPOSE = "operator-session"
@@ -26,10 +27,15 @@ def open_operator_session(db: Session, hasher: Hasher, *, operator_id: uuid.UUID
     return token
 
 
-def find_operator_session(db: Session, hasher: Hasher, token: str, now: datetime) -> OperatorSession | None:
+_BY_TOKEN = select(*columns_of(OperatorSession)).where(OperatorSession.token_hash == bindparam("hash"))
+
+
+def find_operator_session(db: Session | Connection, hasher: Hasher, token: str, now: datetime
+                          ) -> OperatorSession | None:
     if not token or len(token) > 100:
         return None
-    row = db.scalars(select(OperatorSession).where(OperatorSession.token_hash == hasher.digest(PURPOSE, token))).first()
+    found = db.execute(_BY_TOKEN, {"hash": hasher.digest(PURPOSE, token)}).first()
+    row = detached(OperatorSession, found) if found is not None else None
     live = row is not None and row.revoked_at is None and now < row.expires_at
     return row if live and now - row.last_seen_at < OPERATOR_SESSION_IDLE else None  # type: ignore[union-attr]
 

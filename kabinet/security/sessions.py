@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import StepUpRequired
 from kabinet.policy import SESSION_ABSOLUTE, SESSION_IDLE, SESSION_TOUCH_EVERY, STEP_UP_WINDOW
 from kabinet.security.tokens import Hasher, new_token
+from kabinet.store.db import columns_of, detached
 from kabinet.store.models import Session as UserSession
 
 PURPOSE = "session"
@@ -46,13 +47,15 @@ def is_live(row: UserSession, now: datetime) -> bool:
     return row.revoked_at is None and now < row.expires_at and now - row.last_seen_at < SESSION_IDLE
 
 
-_BY_TOKEN = select(UserSession).where(UserSession.token_hash == bindparam("hash"))  # every signed-in request
+# Every signed-in request: the row as plain columns (``Store.rows``), made an object without the ORM's loading
+_BY_TOKEN = select(*columns_of(UserSession)).where(UserSession.token_hash == bindparam("hash"))
 
 
-def find(db: Session, hasher: Hasher, token: str, now: datetime) -> UserSession | None:
+def find(db: Session | Connection, hasher: Hasher, token: str, now: datetime) -> UserSession | None:
     if not token or len(token) > 100:
         return None
-    row = db.scalars(_BY_TOKEN, {"hash": hasher.digest(PURPOSE, token)}).first()
+    found = db.execute(_BY_TOKEN, {"hash": hasher.digest(PURPOSE, token)}).first()
+    row = detached(UserSession, found) if found is not None else None
     return row if row is not None and is_live(row, now) else None
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session as DbSession
 
 from kabinet import logs
@@ -73,7 +74,7 @@ async def optional_session(request: Request, kb: Annotated[Parts, Depends(get_kb
     return row
 
 
-async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, datetime], S | None],
+async def _live(kb: Parts, token: str, find: Callable[[Connection, Hasher, str, datetime], S | None],
                 needs_touch: Callable[[S, datetime], bool],
                 touch: Callable[[DbSession, S, datetime], None]) -> S | None:
     """A live session (a citizen's or an operator's) by its token, touched at most once a minute. The lookup runs
@@ -81,8 +82,8 @@ async def _live(kb: Parts, token: str, find: Callable[[DbSession, Hasher, str, d
     now = kb.ctx.clock.now()
 
     def found() -> S | None:
-        with kb.ctx.store.read() as db:
-            return find(db, kb.ctx.hasher, token, now)
+        with kb.ctx.store.rows() as conn:
+            return find(conn, kb.ctx.hasher, token, now)
 
     row = await kb.ctx.store.run_read(found)
     scope = logs.CURRENT.get()
