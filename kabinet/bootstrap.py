@@ -29,8 +29,6 @@ from kabinet.security.crypto import Sealer
 from kabinet.security.ratelimit import RateLimiter
 from kabinet.security.tokens import Hasher
 from kabinet.store.db import Store
-from kabinet.store.models import Outbox
-from kabinet.store.wakeups import notify_workers
 
 
 @dataclass(frozen=True)
@@ -106,17 +104,9 @@ def _sms(settings: Settings, store: Store, clock: Clock) -> SmsGateway:
 
 
 def _wake_worker_on_commit(store: Store, wake: Waker) -> None:
-    """Let the in-process worker send a new message at once instead of at its next poll."""
+    """Let the in-process worker send a new message at once instead of at its next poll (``enqueue`` marks a
+    transaction that queued one due now)."""
     sessions = store._sessions
-
-    @event.listens_for(sessions, "before_flush")
-    def _mark(session: Session, _ctx: object, _instances: object) -> None:
-        # Only a message due now wakes it: a notice that waits to merge is found by the next poll, and waking for it
-        # would only run an empty claim (a write transaction) against the requests' writes.
-        if any(isinstance(obj, Outbox) and obj.next_attempt_at <= obj.created_at for obj in session.new):
-            if not session.info.get("outbox"):
-                notify_workers(session.connection())  # `kabinet worker` processes hear it at commit
-            session.info["outbox"] = True
 
     @event.listens_for(sessions, "after_commit")
     def _wake(session: Session) -> None:

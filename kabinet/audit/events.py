@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kabinet.store.db import insert_row
 from kabinet.store.models import Account, Event
 
 
@@ -130,16 +131,16 @@ def record(
     meta: Meta,
     actor: Actor = CITIZEN,
     **details: Any,
-) -> Event:
+) -> None:
+    """One event of the account's history, chained to the one before. Written at once as a plain INSERT (no unit
+    of work: every change writes one, issue 25); the account's head moves with the transaction's account row."""
     seq = account.event_seq + 1
-    event = Event(
-        account_id=account.id, seq=seq, at=at, actor=actor.kind, actor_id=actor.id, type=str(type_),
-        details=details, ip=meta.ip, user_agent=meta.user_agent, prev_hash=account.event_head,
-    )
-    event.hash = event_digest(event, chain_key(db))
-    account.event_seq, account.event_head = seq, event.hash
-    db.add(event)
-    return event
+    values: dict[str, Any] = {"account_id": account.id, "seq": seq, "at": at, "actor": actor.kind, "actor_id": actor.id,
+              "type": str(type_), "details": details, "ip": meta.ip, "user_agent": meta.user_agent,
+              "prev_hash": account.event_head}
+    values["hash"] = digest = _digest(values, chain_key(db))
+    account.event_seq, account.event_head = seq, digest
+    insert_row(db, Event, values)
 
 
 def chain_key(db: Session) -> bytes:
@@ -154,8 +155,14 @@ CHAIN_KEY = "history_chain_key"
 
 
 def event_digest(event: Event, key: bytes) -> str:
-    body = [event.seq, event.at.isoformat(), event.actor, event.actor_id, event.type, event.details,
-            event.ip, event.user_agent, event.prev_hash]
+    return _digest({name: getattr(event, name) for name in _CHAINED}, key)
+
+
+_CHAINED = ("seq", "at", "actor", "actor_id", "type", "details", "ip", "user_agent", "prev_hash")
+
+
+def _digest(values: dict[str, Any], key: bytes) -> str:
+    body = [values[name].isoformat() if name == "at" else values[name] for name in _CHAINED]
     text = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
     return hmac.new(key, b"history\x00" + text, hashlib.sha256).hexdigest()
 

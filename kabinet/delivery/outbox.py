@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kabinet.logs import request_id
 from kabinet.security.crypto import Sealer
+from kabinet.store.db import insert_row
 from kabinet.store.models import Outbox
+from kabinet.store.wakeups import notify_workers
 
 
 def enqueue(
@@ -29,18 +31,27 @@ def enqueue(
     sealer: Sealer | None = None,
     account_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
-) -> Outbox:
+    delay: timedelta | None = None,
+) -> int:
+    """Queue one message in the step's transaction (a plain INSERT: issue 25); its id. ``delay``: due that much
+    later (a notice waiting for the next change to join it). A message due now wakes the workers when the step
+    commits: ``kabinet worker`` processes by NOTIFY (PostgreSQL; sent only if it commits), the in-process one by
+    ``Session.info["outbox"]`` (bootstrap's after-commit hook)."""
     payload = dict(data or {})
     if secret:
         assert sealer is not None, "a secret needs a sealer"
         payload["_sealed"] = {k: sealer.seal(v) for k, v in secret.items()}
-    row = Outbox(
-        channel=channel, destination=destination, template=template, locale=locale, data=payload,
-        account_id=account_id, contact_id=contact_id, next_attempt_at=now, created_at=now,
-        idempotency_key=secrets.token_hex(16), request_id=request_id(),
-    )
-    db.add(row)
-    return row
+    row_id = insert_row(db, Outbox, {
+        "channel": channel, "destination": destination, "template": template, "locale": locale, "data": payload,
+        "account_id": account_id, "contact_id": contact_id, "next_attempt_at": now + delay if delay else now,
+        "created_at": now, "idempotency_key": secrets.token_hex(16), "request_id": request_id(),
+        "state": "queued", "attempts": 0})
+    if not delay and not db.info.get("outbox"):
+        # Only a message due now wakes them: a notice that waits to merge is found by the next poll, and waking
+        # for it would only run an empty claim (a write transaction) against the requests' writes.
+        notify_workers(db.connection())
+        db.info["outbox"] = True
+    return int(row_id)
 
 
 def unseal(data: dict[str, Any], sealer: Sealer) -> dict[str, Any]:

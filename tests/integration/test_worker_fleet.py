@@ -21,10 +21,8 @@ from kabinet.store.models import FleetTask, Outbox, WorkerBeat
 
 def queue_letter(kb, to: str) -> int:
     with kb.store.write() as db:
-        row = enqueue(db, now=kb.clock.now(), channel="email", destination=to, template="test_notification",
-                      locale="ru", data={"account_name": "Тестов Тест"})
-        db.flush()
-        return row.id
+        return enqueue(db, now=kb.clock.now(), channel="email", destination=to, template="test_notification",
+                       locale="ru", data={"account_name": "Тестов Тест"})
 
 
 def outbox_row(kb, row_id: int) -> Outbox:

@@ -1,12 +1,15 @@
-"""`kabinet worker` processes are woken across processes when a request queues a message (PostgreSQL's
-LISTEN/NOTIFY), only when it commits; on SQLite there is no channel and the in-process waker serves."""
+"""Workers are woken when a step queues a message due now, only when it commits: `kabinet worker` processes across
+processes (PostgreSQL's LISTEN/NOTIFY), the in-process worker by the store's after-commit hook (on SQLite, with no
+channel between processes, that and the poll are all there is). Messages are queued as ``enqueue`` queues them:
+plain INSERTs, no ORM objects for a flush hook to see (issue 25)."""
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from kabinet.bootstrap import Kabinet
-from kabinet.store.models import Outbox
+from kabinet.delivery.outbox import enqueue
 from kabinet.store.wakeups import listen
 
 
@@ -14,64 +17,85 @@ class Rollback(Exception):
     pass
 
 
-def queue_code(kb: Kabinet, key: str, *, commit: bool) -> None:
+def queue_code(kb: Kabinet, *, commit: bool, rows: int = 1, delay: timedelta | None = None) -> None:
     now = kb.clock.now()
     try:
         with kb.store.write() as db:
-            db.add(Outbox(channel="sms", destination="+79001234567", template="code", locale="ru", data={},
-                          next_attempt_at=now, idempotency_key=key, created_at=now))
-            db.flush()
+            for _ in range(rows):
+                enqueue(db, now=now, channel="sms", destination="+79001234567", template="code", locale="ru",
+                        data={}, delay=delay)
             if not commit:
                 raise Rollback
     except Rollback:
         pass
 
 
-def test_a_committed_message_wakes_a_listening_worker_and_a_rolled_back_one_does_not(kb: Kabinet) -> None:
+def in_process_waker(kb: Kabinet) -> threading.Event:
+    """What the in-process worker's waker is told, as an event a test can wait on."""
+    told = threading.Event()
+    real = kb.courier.wake.set
+
+    def set_() -> None:
+        told.set()
+        real()
+
+    kb.courier.wake.set = set_  # type: ignore[method-assign]
+    return told
+
+
+def test_a_committed_message_wakes_the_workers_and_a_rolled_back_one_does_not(kb: Kabinet) -> None:
+    here = in_process_waker(kb)
     woken, stop = threading.Event(), threading.Event()
     thread = listen(kb.store.engine, woken.set, stop)
-    if kb.store.engine.dialect.name != "postgresql":
-        assert thread is None  # SQLite: one process, the in-process waker and the poll
-        return
+    postgres = kb.store.engine.dialect.name == "postgresql"
+    assert (thread is not None) == postgres  # SQLite: one process, no channel
     try:
-        assert woken.wait(10), "the listener says so once it listens"
-        woken.clear()
-        queue_code(kb, "wake-1", commit=False)
-        assert not woken.wait(1.5), "a rolled-back transaction notified"
-        queue_code(kb, "wake-2", commit=True)
-        assert woken.wait(10), "a committed message did not wake the worker"
+        if postgres:
+            assert woken.wait(10), "the listener says so once it listens"
+            woken.clear()
+        queue_code(kb, commit=False)
+        assert not here.wait(0.5), "a rolled-back transaction woke the in-process worker"
+        assert not woken.wait(1.0 if postgres else 0), "a rolled-back transaction notified"
+        queue_code(kb, commit=True)
+        assert here.wait(2), "a committed message did not wake the in-process worker"
+        if postgres:
+            assert woken.wait(10), "a committed message did not wake a `kabinet worker`"
     finally:
         stop.set()
-        thread.join(5)
-    assert not thread.is_alive()
+        if thread is not None:
+            thread.join(5)
+            assert not thread.is_alive()
 
 
-def test_one_notification_per_transaction_however_many_rows(kb: Kabinet) -> None:
+def test_one_notification_per_transaction_however_many_rows_and_none_for_a_notice_that_waits(kb: Kabinet) -> None:
     calls: list[int] = []
+    here = in_process_waker(kb)
     stop = threading.Event()
     thread = listen(kb.store.engine, lambda: calls.append(1), stop)
-    if kb.store.engine.dialect.name != "postgresql":
-        assert thread is None
-        return
-    rows = 3
+    postgres = kb.store.engine.dialect.name == "postgresql"
     try:
-        for _ in range(100):
-            if calls:
-                break
-            stop.wait(0.1)
-        calls.clear()
-        now = kb.clock.now()
-        with kb.store.write() as db:
-            for i in range(rows):
-                db.add(Outbox(channel="sms", destination="+79001234567", template="code", locale="ru", data={},
-                              next_attempt_at=now, idempotency_key=f"many-{i}", created_at=now))
-                db.flush()
-        for _ in range(100):
-            if calls:
-                break
-            stop.wait(0.1)
-        stop.wait(1)
-        assert calls == [1]
+        if postgres:
+            for _ in range(100):
+                if calls:
+                    break
+                stop.wait(0.1)
+            assert calls, "the listener says so once it listens"
+            calls.clear()
+        queue_code(kb, commit=True, delay=timedelta(seconds=3))  # a notice waiting for the next change to join it
+        assert not here.wait(0.5), "a message not due yet woke the in-process worker"
+        if postgres:
+            stop.wait(1)
+            assert calls == [], "a message not due yet notified"
+        queue_code(kb, commit=True, rows=3)
+        assert here.wait(2)
+        if postgres:
+            for _ in range(100):
+                if calls:
+                    break
+                stop.wait(0.1)
+            stop.wait(1)
+            assert calls == [1]
     finally:
         stop.set()
-        thread.join(5)
+        if thread is not None:
+            thread.join(5)

@@ -127,12 +127,11 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told
             both = waiting.data.get("about") if waiting.data.get("about") == data.get("about") else "account"
             waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}", "about": both}
             return
-        row = enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
-                      template=template, contact_id=contact.id, now=now, locale=account.locale,
-                      account_id=account.id, data={**data, "when": at}, secret={"not_me_url": not_me_url()},
-                      sealer=ctx.outbox_sealer)
-        if template in MERGEABLE:  # a moment for the next change to join it (never a code or a link: those go now)
-            row.next_attempt_at = now + ctx.notice_delay
+        # A mergeable notice waits a moment for the next change to join it (never a code or a link: those go now).
+        enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
+                template=template, contact_id=contact.id, now=now, locale=account.locale, account_id=account.id,
+                data={**data, "when": at}, secret={"not_me_url": not_me_url()}, sealer=ctx.outbox_sealer,
+                delay=ctx.notice_delay if template in MERGEABLE else None)
 
     return tell
 
