@@ -103,6 +103,13 @@ def run_kabinet(out: str) -> dict:
     return result
 
 
+def run_floor(page_bytes: int) -> dict:
+    """The framework's floor for a page of this size (``bench.floor``): bare Starlette and FastAPI routes."""
+    done = subprocess.run([sys.executable, "-m", "bench.floor", "--bytes", str(page_bytes), "--seconds", "4"],
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def argon2_ms(repeats: int = 20) -> float:
     """CPU of one Argon2 verify at Kabinet's cost on this box: the sign-in target is this + 5 ms."""
     from kabinet.security.passwords import hash_password, verify_password
@@ -138,6 +145,7 @@ def main() -> None:
         for n in range(args.rounds):
             peer.append(run_peer(scratch))
             kabinet.append(run_kabinet(f"{args.out}-kabinet-{n + 1}.json"))
+            kabinet[-1]["floor"] = run_floor(kabinet[-1]["page"]["bytes"] or 9000)
             print(f"round {n + 1}/{args.rounds}: cycle {kabinet[-1]['cycle']['server_cpu_ms_per_cycle']} ms vs "
                   f"{peer[-1]['cycle']['server_cpu_ms_per_cycle']} ms", flush=True)
             time.sleep(2)
@@ -150,6 +158,11 @@ def main() -> None:
     argon2, signin = argon2_ms(), statistics.median(r["signin"]["server_cpu_ms_per_signin"] for r in kabinet)
     print(f"\nArgon2 verify at Kabinet's cost: {argon2} ms CPU; sign-in (password and an SMS code) {signin} ms: "
           f"{signin - argon2:.1f} ms beyond it (target ≤ 5: {'met' if signin - argon2 <= 5 else 'not met'}).")
+    bare = statistics.median(r["floor"]["starlette"]["server_cpu_ms_per_answer"] for r in kabinet)
+    routed = statistics.median(r["floor"]["fastapi"]["server_cpu_ms_per_answer"] for r in kabinet)
+    page = statistics.median(r["page"]["server_cpu_ms_per_read"] for r in kabinet)
+    print(f"The framework's floor for a page of that size: a bare Starlette route {bare} ms, a FastAPI route {routed} "
+          f"ms of server CPU; Kabinet's page {page} ms: {page - routed:.2f} ms is Kabinet's own.")
     uss = statistics.median(r["memory"]["largest_uss_mb"] for r in kabinet)
     print(f"Kabinet's largest worker holds {uss} MB of its own (USS); each round's processes are in {args.out}.json.")
 

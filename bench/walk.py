@@ -427,6 +427,7 @@ async def phase_reads(args, readers: list[Citizen], path: str, headers, marker: 
     """Signed-in GETs of ``path`` by every reader at once for ``--read-seconds``; a read counts when its answer
     holds ``marker`` (the citizen's contacts, not a sign-in page)."""
     reads: list[float] = []
+    size = [0]
     errors: collections.Counter[str] = collections.Counter()
     deadline = time.perf_counter() + (args.read_seconds if seconds is None else seconds)
 
@@ -440,13 +441,14 @@ async def phase_reads(args, readers: list[Citizen], path: str, headers, marker: 
                 status, body = await conn.get()
                 if status == 200 and marker in body:
                     reads.append(time.perf_counter() - t0)
+                    size[0] = len(body)
                 else:
                     errors[f"http-{status}"] += 1
         finally:
             conn.close()
 
     cpu, _ = await measured(args, lambda: asyncio.gather(*(read_loop(c) for c in readers)))
-    return {"path": path, "clients": len(readers), "completed": len(reads),
+    return {"path": path, "bytes": size[0], "clients": len(readers), "completed": len(reads),
             "per_s": round(len(reads) / cpu["active_s"], 1), "latency": stats(reads),
             "server_cpu_ms_per_read": round(1000 * cpu["server_cpu_s"] / max(len(reads), 1), 2),
             "driver_cpu_ms_per_read": round(1000 * cpu["driver_cpu_s"] / max(len(reads), 1), 3),

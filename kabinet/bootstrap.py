@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from kabinet import flows
 from kabinet.audit.events import CHAIN_KEY
 from kabinet.clock import Clock, SystemClock
 from kabinet.config import Settings
@@ -22,6 +23,7 @@ from kabinet.delivery.dkim_sign import DkimSigner
 from kabinet.delivery.senders import DevMailbox, DevSmsInbox, HttpSmsGateway, Mailer, SmsGateway, SmtpMailer
 from kabinet.delivery.waker import Waker
 from kabinet.delivery.worker import Courier
+from kabinet.flows.shared.challenges import check_wiring
 from kabinet.flows.shared.context import FlowContext
 from kabinet.identity_registers import DevRegisters
 from kabinet.policy import Cooling
@@ -74,6 +76,8 @@ def _cooling(settings: Settings) -> Cooling:
 
 
 def build(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Kabinet:
+    assert flows  # imported for its confirm handlers: every challenge purpose must have one before we serve
+    check_wiring()
     clock = clock or SystemClock()
     store = store or Store.from_url(settings.db_url, lock_timeout_s=settings.lock_timeout_s)
     key = settings.key

@@ -13,8 +13,8 @@ import pytest
 import kabinet.web.csrf  # noqa: F401 - its error is one of the family
 from kabinet.domain.contact_book import CHECK_TEXTS, CHECK_VARIANTS
 from kabinet.domain.errors import KabinetError
-from kabinet.flows.shared.challenges import ACTIONS
 from kabinet.flows.shared.notices import CHANNELS
+from kabinet.flows.shared.purposes import PURPOSES
 from kabinet.texts import translations
 from kabinet.web.problems import STATUS
 
@@ -42,7 +42,7 @@ def text_calls() -> set[str]:
 def msgids() -> list[str]:
     titles = {c.title for c in family()}
     checks = {t for pair in CHECK_TEXTS.values() for t in pair if t} | set(CHECK_VARIANTS.values())
-    return sorted(titles | checks | set(ACTIONS.values()) | set(CHANNELS.values()) | text_calls())
+    return sorted(titles | checks | {p.sms for p in PURPOSES.values() if p.sms} | set(CHANNELS.values()) | text_calls())
 
 
 def fields(s: str) -> set[str]:

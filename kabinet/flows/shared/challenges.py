@@ -39,6 +39,7 @@ from kabinet.flows.shared.accounts import Owners, code_contact, write_step
 from kabinet.flows.shared.backup_codes import redeem
 from kabinet.flows.shared.backup_codes import used as backup_used
 from kabinet.flows.shared.context import FlowContext
+from kabinet.flows.shared.purposes import PURPOSES, named, purpose
 from kabinet.flows.shared.views import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.passkeys import challenge_of, request_options
@@ -52,22 +53,11 @@ from kabinet.store.models import Session as UserSession
 from kabinet.store.passkeys import passkeys_of
 from kabinet.texts import translate
 
-# What the SMS says the code is for, so a citizen tricked into reading one out can notice.
-ACTIONS: dict[str, str] = {
-    "register": "Registration",
-    "sign_in": "Signing in",
-    "step_up": "Confirming an action",
-    "verify_phone": "Confirming this number",
-    "remove_contact": "Removing a contact",
-    "change_contact": "Changing a contact",
-    "totp_enrol": "Adding an authenticator app",
-    "recovery": "Recovering access",
-    "trusted_approve": "Approving as a trusted person",
-}
-
-
-# Codes whose SMS names the contact they act on (masked).
-NAMES_THE_CONTACT = frozenset({"remove_contact", "change_contact"})
+# Derived from the one purpose table (flows.shared.purposes)
+NAMES_THE_CONTACT = named("names_contact")
+FALLBACK = named("fallback")
+PASSKEY_ANSWERS = named("passkey")
+NEW_PASSKEY_CANNOT = named("new_passkey_cannot")
 
 
 # Who answers a code: a citizen's session, an operator's, or nobody yet (sign-in, registration, recovery).
@@ -100,14 +90,27 @@ _HANDLERS: dict[str, Handler] = {}
 _CHECKS: dict[str, Check] = {}
 
 
-def on_confirm(purpose: str, *, check: Check | None = None) -> Callable[[Handler], Handler]:
+def on_confirm(name: str, *, check: Check | None = None) -> Callable[[Handler], Handler]:
+    """Register the flow that finishes a confirmed ``name`` challenge (and, for an app's code, how to check it)."""
+    assert name in PURPOSES, f"{name}: not in flows.shared.purposes"
+
     def register(handler: Handler) -> Handler:
-        _HANDLERS[purpose] = handler
+        _HANDLERS[name] = handler
         if check is not None:
-            _CHECKS[purpose] = check
+            _CHECKS[name] = check
         return handler
 
     return register
+
+
+def check_wiring() -> None:
+    """Every purpose answered by a code or an app has its confirm handler, and every app purpose its check: called
+    by ``bootstrap`` once the flows are imported, so a purpose whose handler was never imported fails the start,
+    not a citizen's confirmation."""
+    missing = [p.name for p in PURPOSES.values() if p.answered_by != "link" and p.name not in _HANDLERS]
+    unchecked = [p.name for p in PURPOSES.values() if p.answered_by == "app" and p.name not in _CHECKS]
+    if missing or unchecked:
+        raise RuntimeError(f"purposes without a confirm handler: {missing}; app codes without a check: {unchecked}")
 
 
 def issue(
@@ -126,26 +129,20 @@ def issue(
         payload={**(payload or {}), **({"silent": silent, "notice": notice or {}} if silent else {}),
                  **({"decoy": True} if decoy else {})},
     )
+    assert purpose in PURPOSES, f"{purpose}: not in flows.shared.purposes"
     db.add(ch)
     if channel in ("sms", "email"):
         _send(ctx, db, ch, now, meta)
     return ch
 
 
-# Whose budget a sent code spends; every other purpose is an owner's (after a password or inside a session).
-BUDGETS: dict[str, tuple[str, ...]] = {
-    "register": ("send.register.destination", "send.register.prefix", "send.anonymous.ip"),
-    "recovery": ("send.recovery.destination", "send.recovery.account", "send.anonymous.ip"),
-    "verify_phone": ("send.new_contact.destination", "send.new_contact.account"),
-}
-OWNER_BUDGET = ("send.owner.destination", "send.owner.account")
-
-
 def _spend(ctx: FlowContext, ch: Challenge, ip: str | None) -> None:
+    """Whose budgets a sent code spends (the purpose's: an owner's after a password or inside a session, or the
+    anonymous ones of registration and recovery)."""
     assert ch.destination is not None
     keys = {"destination": ch.destination, "prefix": ch.destination[:9], "ip": ip or "-",
             "account": str(ch.account_id)}
-    ctx.limiter.hit_all([(rule, keys[rule.rsplit(".", 1)[1]]) for rule in BUDGETS.get(ch.purpose, OWNER_BUDGET)])
+    ctx.limiter.hit_all([(rule, keys[rule.rsplit(".", 1)[1]]) for rule in purpose(ch.purpose).budget])
 
 
 def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Meta) -> None:
@@ -167,7 +164,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
         return
     code = new_code()
     ch.secret_hash = ctx.hasher.digest(f"code:{ch.id}", code)
-    action = translate(locale, ACTIONS.get(ch.purpose, ACTIONS["step_up"]))
+    action = translate(locale, purpose(ch.purpose).sms or "Confirming an action")
     if ch.purpose in NAMES_THE_CONTACT and ch.contact_id is not None and (about := db.get(Contact, ch.contact_id)):
         # "Removing a contact: i***@mail.ru": a citizen asked to read a code out learns what it would do
         action = f"{action}: {mask_destination('sms' if about.kind == 'phone' else 'email', about.value)}"
@@ -279,7 +276,6 @@ def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> C
 
 # Second factors the citizen may answer another way when the app is not at hand (a lost or new phone): a code by
 # SMS (or to the primary email) instead, or one of the backup codes on paper.
-FALLBACK = frozenset({"sign_in", "step_up"})
 
 
 def by_message(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> ChallengeView:
@@ -327,8 +323,6 @@ def confirm_with_backup_code(ctx: FlowContext, meta: Meta, challenge_id: Id, cod
 
 # What a passkey may answer in place of a code (issue 24): whatever confirms it is the account's owner. Not what
 # proves a contact or an app (a code sent there, or from it, is the point) nor a recovery (its own proofs).
-PASSKEY_ANSWERS = frozenset({"sign_in", "step_up", "remove_contact", "change_contact", "trusted_approve"})
-NEW_PASSKEY_CANNOT = frozenset({"remove_contact", "change_contact"})  # cooling-off, as for a new contact
 
 
 def passkey_options(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from kabinet.flows.recovery import not_me
 from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.flows.relying import clients
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.challenges import ACTIONS
+from kabinet.flows.shared.purposes import PURPOSES
 from kabinet.flows.shared.views import ChallengeView
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
 from kabinet.web.oidc.authorization import return_source, with_return_source
@@ -28,10 +28,7 @@ from kabinet.web.steps import step_router
 from kabinet.web.templating import render
 
 router = step_router(include_in_schema=False)
-AFTER = {"sign_in": "/settings/contacts", "register": "/settings/contacts", "step_up": "/security",
-         "remove_contact": "/settings/contacts?done=removed", "verify_phone": "/settings/contacts?done=phone_verified",
-         "change_contact": "/settings/contacts?done=change_sent", "totp_enrol": "/security?done=totp",
-         "trusted_approve": "/trusted?done=approved"}
+AFTER = {p.name: p.after for p in PURPOSES.values() if p.after}  # where the code page goes once confirmed
 
 
 @router.get("/")
@@ -94,7 +91,7 @@ def register_submit(request: Request, kb: Kb, meta: RequestMeta, full_name: Anno
 
 def _code_page(request: Request, challenge: ChallengeView, next_path: str, problem: dict | None = None,
                status: int = 200, done: str | None = None) -> Response:
-    purpose = ACTIONS.get(challenge.purpose, ACTIONS["step_up"])
+    purpose = PURPOSES[challenge.purpose].sms or "Confirming an action"
     page = render(request, "confirm.html", status=status, challenge=challenge, next=next_path, problem=problem,
                   done=done, purpose_text=purpose, signed_in=request.cookies.get("kabinet_session") is not None,
                   fallback=challenge.purpose in challenges.FALLBACK,
