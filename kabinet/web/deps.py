@@ -26,7 +26,7 @@ from kabinet.web.problems import chosen_locale
 
 S = TypeVar("S", UserSession, OperatorSession)
 COOKIE = "kabinet_session"
-DEVICE_COOKIE = "kabinet_device"  # a browser the account has been signed in from (flows.shared.devices)
+DEVICE_COOKIE = "kabinet_device"  # a browser the account has been signed in from (flows.access._devices)
 DEVICE_COOKIE_DAYS = 400  # as long as browsers keep a cookie (RFC 6265bis caps at 400 days)
 OPERATOR_COOKIE = "kabinet_operator"
 

@@ -13,7 +13,8 @@ from kabinet.demo import PHONE, seed
 from kabinet.domain.errors import KabinetError
 from kabinet.flows.access import registration, sign_in
 from kabinet.flows.contacts import verify_email
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.contacts._api import new_contacts
+from kabinet.flows.shared import challenges
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Contact, Session
 from tests.secrets import code_of, secret_for_contact

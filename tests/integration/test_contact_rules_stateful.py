@@ -30,7 +30,7 @@ from kabinet.flows.contacts import (
 )
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import facts
-from kabinet.flows.shared.views import ChallengeView
+from kabinet.flows.shared.results import ChallengeView
 from kabinet.security.sessions import open_session
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact, Event

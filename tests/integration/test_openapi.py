@@ -45,7 +45,7 @@ def test_real_answers_have_the_documented_shapes(client, kb, sms, mail):
     from kabinet.flows.account.history import HistoryPage
     from kabinet.flows.contacts.remove_contact import Checklist
     from kabinet.flows.recovery.identity_data import IdentityView
-    from kabinet.flows.shared.views import AccountView
+    from kabinet.flows.shared.results import AccountView
     from kabinet.web.api.shapes import ContactsOut, ServicesOut, SessionsOut
     from tests.integration.helpers import demo_citizen
 

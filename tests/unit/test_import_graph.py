@@ -80,16 +80,32 @@ def layer_violations(graph: dict[str, set[str]]) -> list[str]:
 
 
 def flow_violations(graph: dict[str, set[str]]) -> list[str]:
-    """Flows import only ``flows.shared`` (and the layers below); ``flows.shared`` imports no flow."""
+    """Rooms hold flows (one module each) and their private engine (``_*.py``): a flow imports ``flows.shared``,
+    its own room's private modules and another room's ``_api`` — never another flow, never another room's engine;
+    ``flows.shared`` imports no room; the web edge imports flows and ``_api`` modules, never an engine."""
     out = []
     for module, deps in graph.items():
         parts = module.split(".")
-        if parts[:2] != ["kabinet", "flows"] or len(parts) < 4:
+        in_flows = parts[:2] == ["kabinet", "flows"]
+        if in_flows and len(parts) < 4:
             continue  # the package and the rooms' __init__ register handlers by importing every flow
+        if not in_flows and parts[:2] != ["kabinet", "web"]:
+            continue
         for dep in deps:
             dparts = dep.split(".")
-            if dparts[:2] == ["kabinet", "flows"] and len(dparts) > 2 and dparts[2] in FLOW_ROOMS:
-                out.append(f"{module} -> {dep}: flows never import each other; move what they share to flows.shared")
+            if dparts[:2] != ["kabinet", "flows"] or len(dparts) < 4 or dparts[2] not in FLOW_ROOMS:
+                continue
+            target, private = dparts[3], dparts[3].startswith("_")
+            if not in_flows:
+                if private and target != "_api":
+                    out.append(f"{module} -> {dep}: the edge calls flows and a room's _api, never its engine")
+            elif parts[2] == "shared":
+                out.append(f"{module} -> {dep}: flows.shared imports no room")
+            elif parts[2] == dparts[2] and not private:
+                out.append(f"{module} -> {dep}: flows never import each other; move what they share to the room's "
+                           "private engine (_*.py)")
+            elif parts[2] != dparts[2] and target != "_api":
+                out.append(f"{module} -> {dep}: another room is reached only through its _api")
     return sorted(out)
 
 
@@ -119,7 +135,7 @@ def test_arrows_point_one_way():
     assert layer_violations(module_graph()) == []
 
 
-def test_no_flow_imports_another_flow():
+def test_no_flow_imports_another_flow_nor_another_rooms_engine():
     assert flow_violations(module_graph()) == []
 
 
@@ -144,11 +160,26 @@ def test_the_checks_catch_a_reversed_arrow_a_sideways_flow_and_a_cycle():
     sideways = {**graph, "kabinet.flows.contacts.change_contact": {"kabinet.flows.contacts.add_email"}}
     assert len(flow_violations(sideways)) == 1
     for room in FLOW_ROOMS:  # in every room, the relying services' and the trusted person's too
-        flows = sorted(m for m in graph if m.startswith(f"kabinet.flows.{room}.") and m.count(".") == 3)
+        flows = sorted(m for m in graph if m.startswith(f"kabinet.flows.{room}.") and m.count(".") == 3
+                       and not m.rsplit(".", 1)[1].startswith("_"))
         assert len(flows) >= 2, room
         crossed = {**graph, flows[0]: graph[flows[0]] | {flows[1]}}
         assert flow_violations(crossed) == [f"{flows[0]} -> {flows[1]}: flows never import each other; move what "
-                                            "they share to flows.shared"], room
+                                            "they share to the room's private engine (_*.py)"], room
+    # another room's engine is out of reach, its _api is not; shared reaches no room; the edge no engine
+    assert "kabinet.flows.contacts._api" in graph["kabinet.flows.centre.add_email"]
+    engine = {**graph, "kabinet.flows.centre.add_email": graph["kabinet.flows.centre.add_email"]
+              | {"kabinet.flows.contacts._removal"}}
+    assert flow_violations(engine) == ["kabinet.flows.centre.add_email -> kabinet.flows.contacts._removal: another "
+                                       "room is reached only through its _api"]
+    upward = {**graph, "kabinet.flows.shared.notices": graph["kabinet.flows.shared.notices"]
+              | {"kabinet.flows.contacts._api"}}
+    assert flow_violations(upward) == ["kabinet.flows.shared.notices -> kabinet.flows.contacts._api: flows.shared "
+                                       "imports no room"]
+    edge = {**graph, "kabinet.web.api.contacts": graph["kabinet.web.api.contacts"]
+            | {"kabinet.flows.contacts._new_contacts"}}
+    assert flow_violations(edge) == ["kabinet.web.api.contacts -> kabinet.flows.contacts._new_contacts: the edge "
+                                     "calls flows and a room's _api, never its engine"]
     assert {"relying", "trusted", "access", "contacts"} <= set(FLOW_ROOMS)
     assert "kabinet.flows.shared.challenges" in graph["kabinet.flows.shared.confirmations"]
     looped = {**graph, "kabinet.flows.shared.challenges": graph["kabinet.flows.shared.challenges"]

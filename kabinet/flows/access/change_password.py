@@ -10,10 +10,10 @@ from __future__ import annotations
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import AuthFailed
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import password_set, trusted
+from kabinet.flows.access import _password_set as password_set
 from kabinet.flows.shared.accounts import load_account, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.trusted import ApprovalView, approval_view
+from kabinet.flows.trusted._api import ApprovalView, approval_view, trusted
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.sessions import require_step_up
 from kabinet.store.contacts import present_contacts

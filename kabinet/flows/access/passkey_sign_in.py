@@ -9,11 +9,11 @@ from typing import Any
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, PasskeyRefused
+from kabinet.flows.access._devices import note_sign_in
 from kabinet.flows.shared import passkeys as shared
 from kabinet.flows.shared.accounts import follow_language, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.devices import note_sign_in
-from kabinet.flows.shared.views import SignedIn, account_view
+from kabinet.flows.shared.results import SignedIn, account_view
 from kabinet.security.passkeys import challenge_of, request_options, user_handle_of
 from kabinet.security.sessions import open_session
 from kabinet.store.challenges import by_link

@@ -11,11 +11,11 @@ from kabinet.domain.errors import parse_all
 from kabinet.domain.names import parse_name
 from kabinet.domain.passwords import check_password
 from kabinet.domain.phone import parse_phone
+from kabinet.flows.access._devices import note_sign_in
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.devices import note_sign_in
-from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
+from kabinet.flows.shared.results import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password
 from kabinet.security.sessions import open_session
 from kabinet.store.contacts import claim_value, verified_owner

@@ -10,11 +10,11 @@ from __future__ import annotations
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, AuthFailed
 from kabinet.domain.logins import canonical_login
+from kabinet.flows.access._devices import note_sign_in
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import follow_language, second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.devices import note_sign_in
-from kabinet.flows.shared.views import ChallengeView, SignedIn, account_view, challenge_view
+from kabinet.flows.shared.results import ChallengeView, SignedIn, account_view, challenge_view
 from kabinet.security.passwords import hash_password, needs_rehash, verify_password
 from kabinet.security.sessions import open_session
 from kabinet.security.timing import time_floor

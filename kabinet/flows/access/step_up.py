@@ -12,7 +12,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, second_factor
 from kabinet.flows.shared.confirmations import mark_fresh
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession
 

@@ -16,7 +16,7 @@ from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
 from kabinet.policy import CODE_TTL
 from kabinet.security.totp import enrolment_matches
 from kabinet.store.models import Account, Challenge

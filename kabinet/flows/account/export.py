@@ -10,7 +10,7 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import account_view
+from kabinet.flows.shared.results import account_view
 from kabinet.store import history
 from kabinet.store.contacts import all_contacts
 from kabinet.store.models import Session as UserSession

@@ -8,7 +8,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput
 from kabinet.flows.shared.accounts import account_step, set_language
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import AccountView, account_view
+from kabinet.flows.shared.results import AccountView, account_view
 from kabinet.security.sessions import set_session_locale
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import LOCALES

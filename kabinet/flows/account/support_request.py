@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import InvalidInput
+from kabinet.flows.account._requests import RequestView, open_request, views
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.requests import RequestView, open_request, views
 from kabinet.store.models import Session as UserSession
 from kabinet.store.requests import of_account
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from kabinet.audit.events import Meta
 from kabinet.domain.email import parse_email
 from kabinet.domain.ids import Id
-from kabinet.flows.shared import new_contacts
+from kabinet.flows.centre._visits import visit_step
+from kabinet.flows.contacts._api import new_contacts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import ContactView, contact_view
-from kabinet.flows.shared.visits import visit_step
+from kabinet.flows.shared.results import ContactView, contact_view
 from kabinet.store.models import OperatorSession
 from kabinet.texts import text
 

@@ -13,12 +13,12 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import RequestNotFound
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.phone import parse_phone
-from kabinet.flows.shared import challenges, new_contacts, relying
-from kabinet.flows.shared.contact_state import pending_contact, retire
+from kabinet.flows.centre._visits import VisitStep, reenter, visit_step
+from kabinet.flows.contacts._api import new_contacts, pending_contact, retire
+from kabinet.flows.shared import challenges, relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
-from kabinet.flows.shared.views import ChallengeView, ContactView, challenge_view, contact_view
-from kabinet.flows.shared.visits import VisitStep, reenter, visit_step
+from kabinet.flows.shared.results import ChallengeView, ContactView, challenge_view, contact_view
 from kabinet.store.centre import lock_identity_request
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Challenge, Contact, IdentityRequest, OperatorSession

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.ids import Id
+from kabinet.flows.centre._visits import visit_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.flows.shared.views import AccountView, account_view
-from kabinet.flows.shared.visits import visit_step
+from kabinet.flows.shared.results import AccountView, account_view
 from kabinet.store.models import OperatorSession
 from kabinet.texts import text
 

@@ -18,7 +18,7 @@ from kabinet.domain.passwords import check_password
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ChallengeView, OperatorView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, OperatorView, challenge_view
 from kabinet.security.operator_sessions import end, end_others, open_operator_session
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.totp import totp_matches

@@ -6,8 +6,8 @@ from __future__ import annotations
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import RecoveryNotFound
 from kabinet.domain.ids import Id, parse_id
+from kabinet.flows.centre._visits import visit_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.visits import visit_step
 from kabinet.store.models import OperatorSession
 from kabinet.store.recovery import lock
 from kabinet.store.trusted import approval_for_recovery

@@ -7,11 +7,12 @@ from __future__ import annotations
 from kabinet.audit.events import Meta
 from kabinet.domain.ids import Id
 from kabinet.domain.phone import parse_phone
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.centre._visits import reenter, visit_step
+from kabinet.flows.contacts._api import new_contacts
+from kabinet.flows.shared import challenges
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import ChallengeView, PendingContact, challenge_view, contact_view
-from kabinet.flows.shared.visits import reenter, visit_step
+from kabinet.flows.shared.results import ChallengeView, PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Account, Challenge, OperatorSession
 from kabinet.texts import text

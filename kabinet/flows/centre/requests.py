@@ -12,9 +12,9 @@ from kabinet.audit.events import EventType, Meta, operator_actor, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.errors import InvalidInput, RequestNotFound
 from kabinet.domain.ids import Id, parse_id
+from kabinet.flows.account._api import RequestView, views
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.requests import RequestView, views
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, OperatorSession, SupportMessage
 from kabinet.store.requests import lock_request, queue, request_owner

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from kabinet.domain.errors import SupervisorsOnly
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import OperatorView
+from kabinet.flows.shared.results import OperatorView
 from kabinet.store.centre import operators_of, recent_visits
 from kabinet.store.models import Operator, OperatorSession
 from kabinet.texts import translate

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from kabinet.audit.events import Meta
 from kabinet.domain.ids import Id
+from kabinet.flows.centre._visits import visit_step
+from kabinet.flows.contacts._api import Removed, remove
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.removal import Removed, remove
-from kabinet.flows.shared.visits import visit_step
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import OperatorSession
 from kabinet.texts import text

@@ -16,10 +16,10 @@ from kabinet.domain.identity import parse_passport
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_destination, mask_name
 from kabinet.domain.snils import parse_snils
+from kabinet.flows.centre._visits import check_visit, visit_step
 from kabinet.flows.shared.accounts import passport_matches, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.visits import check_visit, visit_step
 from kabinet.policy import VISIT_TTL
 from kabinet.store.accounts import id_by_snils
 from kabinet.store.centre import open_identity_requests

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from kabinet.audit.events import Meta
 from kabinet.domain.email import parse_email
-from kabinet.flows.shared import new_contacts
+from kabinet.flows.contacts import _new_contacts as new_contacts
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ContactView, contact_view
+from kabinet.flows.shared.results import ContactView, contact_view
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Session as UserSession
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from kabinet.audit.events import Meta
 from kabinet.domain.phone import parse_phone
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.contacts import _new_contacts as new_contacts
+from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import PendingContact, challenge_view, contact_view
+from kabinet.flows.shared.results import PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession

@@ -9,12 +9,13 @@ from kabinet.domain.email import parse_email
 from kabinet.domain.errors import ContactNotVerified
 from kabinet.domain.ids import Id
 from kabinet.domain.phone import parse_phone
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.contacts import _new_contacts as new_contacts
+from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import ChallengeView, PendingContact, challenge_view, contact_view
+from kabinet.flows.shared.results import ChallengeView, PendingContact, challenge_view, contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge, OperatorSession
 from kabinet.store.models import Session as UserSession

@@ -13,7 +13,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.views import ContactView, contact_view, fate_of
+from kabinet.flows.shared.results import ContactView, contact_view, fate_of
 from kabinet.policy import RESEND_AFTER
 from kabinet.store.challenges import last_for_contact
 from kabinet.store.contacts import listed

@@ -11,7 +11,7 @@ from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, facts
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
-from kabinet.flows.shared.views import ContactView, contact_view
+from kabinet.flows.shared.results import ContactView, contact_view
 from kabinet.store.contacts import own_contact, present_contacts
 from kabinet.store.models import Session as UserSession
 from kabinet.store.passkeys import count_of

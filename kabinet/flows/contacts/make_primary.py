@@ -6,11 +6,12 @@ from __future__ import annotations
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactNotVerified
 from kabinet.domain.ids import Id
-from kabinet.flows.shared import contact_state, relying
+from kabinet.flows.contacts import _contact_state as contact_state
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
-from kabinet.flows.shared.views import ContactView, contact_view
+from kabinet.flows.shared.results import ContactView, contact_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Session as UserSession
 from kabinet.texts import text

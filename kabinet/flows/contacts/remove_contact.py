@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.contact_book import nothing_blocks
 from kabinet.domain.ids import Id
+from kabinet.flows.contacts._removal import CheckView, Removed, checks, checks_view, refuse_if_unsafe, remove
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.confirmations import confirmation, mark_fresh
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.removal import CheckView, Removed, checks, checks_view, refuse_if_unsafe, remove
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
 from kabinet.store.contacts import own_contact
 from kabinet.store.models import Account, Challenge
 from kabinet.store.models import Session as UserSession

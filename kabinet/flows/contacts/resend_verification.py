@@ -11,11 +11,12 @@ from datetime import datetime
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactAlreadyVerified, ContactBounced, ResendTooSoon
 from kabinet.domain.ids import Id
-from kabinet.flows.shared import challenges, new_contacts
+from kabinet.flows.contacts import _new_contacts as new_contacts
+from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import ChallengeView, ContactView, challenge_view, contact_view
+from kabinet.flows.shared.results import ChallengeView, ContactView, challenge_view, contact_view
 from kabinet.policy import RESEND_AFTER
 from kabinet.store.challenges import last_for_contact
 from kabinet.store.contacts import own_contact

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import ContactTaken, LinkInvalid, LinkUsed
 from kabinet.domain.masks import mask_name
-from kabinet.flows.shared import new_contacts
+from kabinet.flows.contacts import _new_contacts as new_contacts
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import masked
-from kabinet.flows.shared.views import ContactView, contact_view
+from kabinet.flows.shared.results import ContactView, contact_view
 from kabinet.store.challenges import by_link
 from kabinet.store.models import Account, Challenge, Contact
 

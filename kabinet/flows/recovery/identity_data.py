@@ -16,11 +16,11 @@ from datetime import date
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
 from kabinet.domain.identity import IdentityData, parse_identity
+from kabinet.flows.account._api import open_request
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.flows.shared.requests import open_request
-from kabinet.flows.shared.views import AccountView, account_view
+from kabinet.flows.shared.results import AccountView, account_view
 from kabinet.store.accounts import snils_elsewhere
 from kabinet.store.db import lock_value
 from kabinet.store.models import Account

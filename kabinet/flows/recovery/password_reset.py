@@ -35,11 +35,12 @@ from kabinet.domain.errors import CancelLinkInvalid, InvalidInput, ProofWrong, R
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import backup_codes, challenges, relying, trusted
+from kabinet.flows.shared import backup_codes, challenges, relying
 from kabinet.flows.shared.accounts import added, recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import every_channel, security_notice, when
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
+from kabinet.flows.trusted._api import trusted
 from kabinet.policy import (
     APPROVAL_TTL,
     RECOVERY_PROOF_ATTEMPTS,

@@ -40,7 +40,7 @@ from kabinet.flows.shared.backup_codes import redeem
 from kabinet.flows.shared.backup_codes import used as backup_used
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.purposes import PURPOSES, named, purpose
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
 from kabinet.policy import CODE_ATTEMPTS, CODE_TTL, RESEND_AFTER
 from kabinet.security.passkeys import challenge_of, request_options
 from kabinet.security.tokens import new_code

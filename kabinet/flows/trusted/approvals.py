@@ -16,12 +16,13 @@ from kabinet.audit.events import TRUSTED_PERSON, EventType, Meta, record
 from kabinet.domain.errors import ApprovalNotFound, NoSecondChannel
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
-from kabinet.flows.shared import challenges, password_set
+from kabinet.flows.access._api import password_set
+from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, second_factor, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.flows.shared.trusted import ACTIONS, ApprovalView, approval_view
-from kabinet.flows.shared.views import ChallengeView, challenge_view
+from kabinet.flows.shared.results import ChallengeView, challenge_view
+from kabinet.flows.trusted._links import ACTIONS, ApprovalView, approval_view
 from kabinet.store.models import Account, Approval, Challenge, Recovery
 from kabinet.store.models import Session as UserSession
 from kabinet.store.recovery import lock as lock_recovery

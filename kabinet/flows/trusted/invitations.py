@@ -32,11 +32,12 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
 from kabinet.domain.phone import Phone, parse_phone
-from kabinet.flows.shared import relying, trusted
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice, when
-from kabinet.flows.shared.trusted import LinkView, link_times, link_view
+from kabinet.flows.trusted import _links as trusted
+from kabinet.flows.trusted._links import LinkView, link_times, link_view
 from kabinet.policy import TRUSTED_INVITE_TTL, TRUSTED_PER_TRUSTEE
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, TrustedLink

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.domain.masks import mask_name
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.trusted import ApprovalView, LinkView, approval_view, link_view, phase
+from kabinet.flows.trusted._links import ApprovalView, LinkView, approval_view, link_view, phase
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account
 from kabinet.store.models import Session as UserSession

@@ -16,7 +16,7 @@ from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice, when
-from kabinet.flows.shared.trusted import LinkView, link_times, link_view, phase, tell_trustee
+from kabinet.flows.trusted._links import LinkView, link_times, link_view, phase, tell_trustee
 from kabinet.store.models import Account, TrustedLink
 from kabinet.store.models import Session as UserSession
 from kabinet.store.trusted import links_of, lock_link

@@ -15,7 +15,7 @@ from kabinet.flows.account import language
 from kabinet.flows.recovery import not_me
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
-from kabinet.flows.shared.views import AccountView, account_view
+from kabinet.flows.shared.results import AccountView, account_view
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ApprovalOut, ChallengeOut, Confirmed, answers

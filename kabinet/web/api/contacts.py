@@ -20,11 +20,11 @@ from kabinet.flows.contacts import (
     make_primary,
     remove_contact,
     resend_verification,
-    test_notice,
+    send_test_notice,
     verify_email,
 )
-from kabinet.flows.shared.removal import Removed
-from kabinet.flows.shared.views import PendingContact
+from kabinet.flows.contacts._api import Removed
+from kabinet.flows.shared.results import PendingContact
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
@@ -108,9 +108,9 @@ def change(contact_id: str, body: ValueIn, kb: Kb, meta: RequestMeta, session: C
                                               value=body.value)}
 
 
-@router.post("/notifications/test", status_code=202, **answers(test_notice.NoticeSent, 202))
+@router.post("/notifications/test", status_code=202, **answers(send_test_notice.NoticeSent, 202))
 def notify_test(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
-    return test_notice.run(kb.ctx, meta, session=session)
+    return send_test_notice.run(kb.ctx, meta, session=session)
 
 
 @router.get("/services", **answers(ServicesOut))

@@ -18,9 +18,9 @@ from kabinet.flows.centre import (
     unlink_contact,
     visits,
 )
+from kabinet.flows.contacts._api import Removed
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.removal import Removed
-from kabinet.flows.shared.views import PendingContact
+from kabinet.flows.shared.results import PendingContact
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers

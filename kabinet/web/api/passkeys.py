@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from kabinet.flows.access import passkey_sign_in, passkeys
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.views import SignedIn
+from kabinet.flows.shared.results import SignedIn
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import Confirmed, answers

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kabinet.flows.account import support_request
+from kabinet.flows.account._api import RequestView
 from kabinet.flows.centre import requests as centre_requests
-from kabinet.flows.shared.requests import RequestView
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import answers

@@ -15,11 +15,11 @@ from kabinet.flows.access.sessions import SessionView
 from kabinet.flows.access.step_up import SteppedUp
 from kabinet.flows.access.totp import TotpEnabled
 from kabinet.flows.account.services import ServiceView
+from kabinet.flows.contacts._api import Removed
 from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.flows.relying.connected import ConnectedService
-from kabinet.flows.shared.removal import Removed
-from kabinet.flows.shared.trusted import ApprovalView, LinkView
-from kabinet.flows.shared.views import AccountView, ChallengeView, ContactView, PendingContact, SignedIn
+from kabinet.flows.shared.results import AccountView, ChallengeView, ContactView, PendingContact, SignedIn
+from kabinet.flows.trusted._api import ApprovalView, LinkView
 
 
 class ChallengeOut(BaseModel):

@@ -18,7 +18,7 @@ from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.flows.relying import clients
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.purposes import PURPOSES
-from kabinet.flows.shared.views import ChallengeView
+from kabinet.flows.shared.results import ChallengeView
 from kabinet.web.deps import Kb, MaybeSession, RequestMeta, clear_session_cookie, set_session_cookie
 from kabinet.web.oidc.authorization import return_source, with_return_source
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, go, problem_of, refused, safe_next

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kabinet.domain.errors import InvalidInputs, KabinetError, StepUpRequired
-from kabinet.flows.shared.views import ChallengeView
+from kabinet.flows.shared.results import ChallengeView
 from kabinet.store.models import Session as UserSession
 from kabinet.web import csrf, flash
 from kabinet.web.deps import optional_session

@@ -18,9 +18,9 @@ from kabinet.flows.contacts import (
     make_primary,
     remove_contact,
     resend_verification,
-    test_notice,
+    send_test_notice,
 )
-from kabinet.flows.shared.views import ChallengeView, ContactView
+from kabinet.flows.shared.results import ChallengeView, ContactView
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import (
     Citizen,
@@ -111,7 +111,7 @@ def resend(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session
 
 @router.post("/test-notification", dependencies=[CsrfChecked])
 def notify(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "test_sent", lambda: test_notice.run(kb.ctx, meta, session=session))
+    return _act(request, kb, session, "test_sent", lambda: send_test_notice.run(kb.ctx, meta, session=session))
 
 
 def _contact(kb: Kb, session: Citizen, contact_id: str) -> ContactView | None:

@@ -28,7 +28,7 @@ from kabinet.flows.centre import (
 )
 from kabinet.flows.centre import requests as centre_requests
 from kabinet.flows.shared import challenges
-from kabinet.flows.shared.views import ChallengeView
+from kabinet.flows.shared.results import ChallengeView
 from kabinet.policy import OPERATOR_SESSION_ABSOLUTE
 from kabinet.store.models import OperatorSession
 from kabinet.web.deps import OPERATOR_COOKIE, CurrentOperator, Kb, MaybeOperator, RequestMeta

@@ -11,8 +11,8 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.flows.recovery import password_reset
-from kabinet.flows.shared.trusted import ACTIONS
 from kabinet.flows.trusted import approvals, invitations, overview, removal
+from kabinet.flows.trusted._api import ACTIONS
 from kabinet.web.deps import Kb, RequestMeta
 from kabinet.web.pages.common import Citizen, CsrfChecked, done_text, run_action
 from kabinet.web.steps import step_router

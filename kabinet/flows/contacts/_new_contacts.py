@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.delivery.outbox import enqueue
 from kabinet.domain.masks import mask_name
+from kabinet.flows.contacts._contact_state import mark_verified, pending_contact
 from kabinet.flows.shared import challenges, relying
-from kabinet.flows.shared.contact_state import mark_verified, pending_contact
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.policy import LINK_TTL

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.domain.contact_book import Check, check_text, nothing_blocks, removal_checks
 from kabinet.domain.errors import GuardRefused
+from kabinet.flows.contacts._contact_state import retire
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import facts
-from kabinet.flows.shared.contact_state import retire
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.store.contacts import present_contacts

@@ -1,0 +1,6 @@
+"""What the access room lends the rest: setting a new password, which a trusted person's approval applies later
+exactly as the citizen's own change would (issue 15)."""
+
+from kabinet.flows.access import _password_set as password_set
+
+__all__ = ["password_set"]
