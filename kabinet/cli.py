@@ -191,14 +191,23 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Apply pending migrations, then serve the cabinet and the API."""
     _logging()
     settings = Settings()
-    store = bootstrap.build(settings).store
-    upgrade(store.engine)
+
+    def migrate() -> None:
+        store = bootstrap.build(settings).store
+        upgrade(store.engine)
+        store.dispose()
+
     if workers <= 1:
+        migrate()
         uvicorn.run("kabinet.web.main:app_from_env", factory=True, host=host, port=port, **server_options(settings))
         return
     from kabinet.web import prefork
 
-    store.dispose()  # nothing the parent opened crosses the fork: each worker builds its own
+    # In a child of its own: the parent that the workers fork from never loads Alembic (~9 MB they would share
+    # and never use) and never opens a connection.
+    if not prefork.in_a_child(migrate):
+        typer.echo("the database migration failed: see the log above", err=True)
+        raise typer.Exit(1)
     raise typer.Exit(prefork.serve(host=host, port=port, workers=workers, options=server_options(settings),
                                    graceful_s=settings.graceful_s))
 

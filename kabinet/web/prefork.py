@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -101,6 +102,24 @@ def serve(*, host: str, port: int, workers: int, options: dict[str, Any], gracef
         start()
     sock.close()
     return status
+
+
+def in_a_child(step: Callable[[], None]) -> bool:
+    """Run ``step`` in a forked child and wait for it: whether it succeeded. What it imports and allocates (the
+    migration's Alembic and Mako) stays out of the parent the workers are forked from."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            step()
+            code = 0
+        except BaseException:
+            log.exception("failed in the child")
+        finally:
+            logging.shutdown()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _preload() -> FastAPI:
