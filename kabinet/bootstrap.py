@@ -85,7 +85,8 @@ def build(settings: Settings, *, clock: Clock | None = None, store: Store | None
     outbox_sealer = Sealer(key, "outbox")
     ctx = FlowContext(
         store=store, clock=clock, hasher=Hasher(key), limiter=RateLimiter(settings.redis_url,
-                                                                           enabled=settings.rate_limits),
+                                                                           enabled=settings.rate_limits,
+                                                                           fallback=store.engine),
         outbox_sealer=outbox_sealer, totp_sealer=Sealer(key, "totp"), registers=DevRegisters(),
         base_url=settings.base_url, key_sealer=Sealer(key, "signing-keys"), cooling=_cooling(settings),
         notice_delay=timedelta(seconds=settings.notice_delay_s),

@@ -5,10 +5,12 @@ and Redis (many workers share one count). Redis is a network round trip through 
 the event loop (PostgreSQL) it is made in the thread pool (``off_loop``); the in-memory counter is called directly.
 
 Why a fallback and not a refusal while Redis is away: the limits guard sign-ins, codes and sends, and a portal whose
-Redis restarts must neither answer 500 to every sign-in nor stop counting. So each process keeps counting in its own
-memory until Redis answers again (tried again after ``RETRY_S``): a window then holds at most as many tries as there
-are processes, never an unlimited number — and every code keeps its own attempt budget in the database, which no
-Redis outage touches (docs/OPERATIONS.md).
+Redis restarts must neither answer 500 to every sign-in nor stop counting. So until Redis answers again (tried again
+after ``RETRY_S``) the fleet counts in its database (PostgreSQL: fixed windows, one upserted row each,
+``store/rate_windows.py``) — one count shared by every instance, as with Redis; only where that fails too, or on
+SQLite (one host, and a second writer there would wait on the step's own write lock), does a process count in its
+own memory. Every code keeps its own attempt budget in the database besides, which no Redis outage touches
+(docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
@@ -22,21 +24,56 @@ from typing import Any, TypeVar, cast
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from kabinet.domain.errors import RateLimited
 from kabinet.offload import off_loop
 from kabinet.policy import RULES
+from kabinet.store import rate_windows
 
 log = logging.getLogger("kabinet.limits")
 T = TypeVar("T")
+Limiter = MovingWindowRateLimiter | FixedWindowRateLimiter
 TIMEOUT_S = 2.0  # a Redis that does not answer within this is away (refused connections are seen at once)
 RETRY_S = 5.0  # while Redis is away, how often one request tries it again
 
 
+class DatabaseStorage(Storage):
+    """The ``limits`` storage interface over ``store.rate_windows``, for fixed windows only (what the fallback
+    uses): a hit is one upsert, a test one indexed read."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(wrap_exceptions=True)
+        self.engine = engine
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return rate_windows.incr(self.engine, key, expiry, amount)
+
+    def get(self, key: str) -> int:
+        return rate_windows.current(self.engine, key)[0]
+
+    def get_expiry(self, key: str) -> float:
+        return rate_windows.current(self.engine, key)[1]
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        return rate_windows.clear(self.engine)
+
+    def clear(self, key: str) -> None:
+        rate_windows.clear(self.engine, key)
+
+
 class RateLimiter:
     def __init__(self, storage_uri: str | None = None, rules: dict[str, str] | None = None, *,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, fallback: Engine | None = None) -> None:
         self.enabled = enabled
         self._items: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in (rules or RULES).items()}
         self._local_storage = MemoryStorage()
@@ -47,6 +84,10 @@ class RateLimiter:
             self._shared_storage = cast(Storage, storage_from_string(  # a redis:// URI gives the synchronous one
                 storage_uri, wrap_exceptions=True, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S))
             self._shared = MovingWindowRateLimiter(self._shared_storage)
+        # While Redis is away: the database's count (PostgreSQL), shared by the fleet as Redis's was.
+        self._fallback = (FixedWindowRateLimiter(DatabaseStorage(fallback))
+                          if self._shared is not None and fallback is not None and fallback.dialect.name != "sqlite"
+                          else None)
         self._away_until = 0.0  # monotonic time before which Redis is not tried again
         self._lock = threading.Lock()
 
@@ -86,7 +127,7 @@ class RateLimiter:
 
     @property
     def counting_locally(self) -> bool:
-        """Redis is configured but away: this process counts in its own memory for now."""
+        """Redis is configured but away: the limits are counted without it (in the database, else in memory)."""
         return self._shared is not None and time.monotonic() < self._away_until
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -98,32 +139,44 @@ class RateLimiter:
                     first = time.monotonic() >= self._away_until
                     self._away_until = time.monotonic() + RETRY_S
                 if first:
-                    log.warning("rate limits: Redis is away (%s); counting in this process until it answers",
-                                type(exc.storage_error).__name__)
+                    log.warning("rate limits: Redis is away (%s); counting in %s until it answers",
+                                type(exc.storage_error).__name__,
+                                "the database" if self._fallback is not None else "this process")
+        if self._fallback is not None and self.counting_locally:
+            try:
+                return off_loop(fn, self._fallback, *args)
+            except StorageError as exc:
+                log.warning("rate limits: the database's count failed too (%s); counting in this process",
+                            type(exc.storage_error).__name__)
         return fn(self._local, *args)
 
-    def _hit(self, limiter: MovingWindowRateLimiter, rule: str, key: str) -> None:
+    def _hit(self, limiter: Limiter, rule: str, key: str) -> None:
         item = self._items[rule]
         if not limiter.hit(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(limiter, item, rule, key), limit=rule)
 
-    def _hit_all(self, limiter: MovingWindowRateLimiter, pairs: list[tuple[str, str]]) -> None:
+    def _hit_all(self, limiter: Limiter, pairs: list[tuple[str, str]]) -> None:
         for rule, key in pairs:
             self._check(limiter, rule, key)
         for rule, key in pairs:
             self._hit(limiter, rule, key)
 
-    def _check(self, limiter: MovingWindowRateLimiter, rule: str, key: str) -> None:
+    def _check(self, limiter: Limiter, rule: str, key: str) -> None:
         item = self._items[rule]
         if not limiter.test(item, rule, key):
             raise RateLimited(retry_after=self._retry_after(limiter, item, rule, key), limit=rule)
 
     @staticmethod
-    def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, rule: str, key: str) -> int:
+    def _retry_after(limiter: Limiter, item: RateLimitItem, rule: str, key: str) -> int:
         reset = limiter.get_window_stats(item, rule, key).reset_time
         return max(1, int(reset - time.time()) + 1)
 
     def reset(self) -> None:
         self._local_storage.reset()
         if self._shared_storage is not None:
-            self._shared_storage.reset()
+            try:
+                self._shared_storage.reset()
+            except StorageError:
+                pass  # away: nothing of it to forget now
+        if self._fallback is not None:
+            self._fallback.storage.reset()

@@ -504,6 +504,18 @@ class FleetTask(Base):
     taken_at: Mapped[datetime | None]
 
 
+class RateWindow(Base):
+    """A rate limit's fixed window, counted here only while Redis is away (security/ratelimit.py): the instances of
+    a fleet keep sharing one count through the database instead of each counting alone. Expired windows go with
+    the hourly purge."""
+
+    __tablename__ = "rate_window"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(index=True)  # Unix time: the limits library's own clock
+
+
 class Passkey(Base):
     """A passkey or security key (WebAuthn): a public key the citizen's authenticator holds the private half of.
     ``sign_count`` only grows on a genuine authenticator; one that goes backwards is a copy (refused, and told)."""

@@ -121,6 +121,28 @@ def test_redis_away_makes_an_instance_unready_but_sign_in_still_counts_its_limit
         kb.store.dispose()
 
 
+def test_redis_away_a_fleet_keeps_one_count_in_its_database(settings, clock, sms):
+    """Two instances, Redis away: on PostgreSQL the limit is counted in the database they share, so five wrong
+    passwords split over both spend the account's window and the sixth is refused on either; on SQLite (one host)
+    each process counts alone, as docs/OPERATIONS.md says."""
+    away = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+    one, two = bootstrap.build(away, clock=clock), bootstrap.build(away, clock=clock)
+    try:
+        with TestClient(create_app(one)) as a, TestClient(create_app(two)) as b:
+            answers = [(a, b)[i % 2].post("/api/v1/sign-in", json={"login": "+79001112233",
+                                                                   "password": "wrong-password-1"}).status_code
+                       for i in range(11)]
+        assert 500 not in answers
+        if one.store.engine.dialect.name == "postgresql":
+            assert answers[:5] == [401] * 5 and set(answers[5:]) == {429}, answers
+        else:
+            assert answers[:10] == [401] * 10 and answers[10] == 429, answers
+    finally:
+        one.limiter.reset()
+        one.store.dispose()
+        two.store.dispose()
+
+
 def test_every_line_of_a_request_carries_its_id_and_the_json_log_names_no_one(client, caplog, kb):
     from kabinet.logs import JsonFormatter
 
