@@ -71,6 +71,11 @@ _SQLITE_GONE = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FU
 WEB_POOL_WAIT_S = 10
 RETRY_AFTER_S = 5  # what a 503 tells a client to wait: a PostgreSQL restart or failover takes seconds
 CONNECT_TIMEOUT_S = 3  # a database that does not answer at all must not hold a request longer than this
+# A database that vanishes without a reset (a failover that drops packets, a cut cable) must not hold a connection for
+# the kernel's quarter of an hour either: TCP keepalives find an idle peer gone within ~20 s, and a sent statement
+# left unacknowledged that long fails (libpq's tcp_user_timeout) — then the request answers 503.
+_TCP = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
+        "tcp_user_timeout": 20_000}
 # Session.info key of the contact books read in this transaction (``kabinet.store.contacts.present_contacts``).
 CONTACT_BOOKS = "kabinet_contact_books"
 
@@ -86,8 +91,8 @@ def make_engine(url: str, lock_timeout_s: float | None = None, **kwargs: Any) ->
                                max_overflow=16, **kwargs)
         _tune_sqlite(engine, int(wait * 1000))
         return engine
-    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True,
-                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
+    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True, pool_timeout=WEB_POOL_WAIT_S,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, **_TCP}, **kwargs)
 
 
 def make_loop_engine(url: str, lock_timeout_s: float | None = None) -> Engine | None:
@@ -107,7 +112,7 @@ def make_loop_engine(url: str, lock_timeout_s: float | None = None) -> Engine | 
     # (four workers and `kabinet worker` stay under PostgreSQL's default 100), the rest wait for one without blocking
     # the loop.
     # A request waits at most ``WEB_POOL_WAIT_S`` for a pooled connection, then answers 503 (never a hung request).
-    options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S, **_TCP}
     if lock_timeout_s:
         options["options"] = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
     return create_async_engine(parsed.set(drivername="postgresql+psycopg_async"), pool_size=10, max_overflow=10,
