@@ -15,6 +15,7 @@ own memory. Every code keeps its own attempt budget in the database besides, whi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -174,9 +175,7 @@ class RateLimiter:
     def reset(self) -> None:
         self._local_storage.reset()
         if self._shared_storage is not None:
-            try:
+            with contextlib.suppress(StorageError):  # away: nothing of it to forget now
                 self._shared_storage.reset()
-            except StorageError:
-                pass  # away: nothing of it to forget now
         if self._fallback is not None:
             self._fallback.storage.reset()

@@ -17,6 +17,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import load_account
 from kabinet.flows.shared.results import AccountView, account_view
 from kabinet.web.api.answers import api_router
+from kabinet.web.api.inputs import CodeIn, SignInIn, TokenIn
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ApprovalOut, ChallengeOut, Confirmed, answers
 from kabinet.web.deps import (
@@ -36,15 +37,6 @@ class RegistrationIn(BaseModel):
     phone: str = Field(max_length=64)
     password: str = Field(max_length=1024)
     full_name: str = Field(max_length=300)
-
-
-class SignInIn(BaseModel):
-    login: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
-
-
-class CodeIn(BaseModel):
-    code: str = Field(max_length=16)
 
 
 @router.post("/registrations", status_code=202, **answers(ChallengeOut, 202))
@@ -126,10 +118,6 @@ class PasswordChangeIn(BaseModel):
     new: str = Field(max_length=1024)
 
 
-class LinkIn(BaseModel):
-    token: str = Field(max_length=200)
-
-
 @router.post("/totp", status_code=202, **answers(totp.Enrolment, 202))
 def enrol_totp(kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
     return totp.start_enrol(kb.ctx, meta, session=session)
@@ -156,5 +144,5 @@ def password(body: PasswordChangeIn, kb: Kb, meta: RequestMeta, session: Current
 
 
 @router.post("/not-me", **answers(not_me.NotMe))
-def this_was_not_me(body: LinkIn, kb: Kb, meta: RequestMeta) -> Any:
+def this_was_not_me(body: TokenIn, kb: Kb, meta: RequestMeta) -> Any:
     return not_me.run(kb.ctx, meta, token=body.token)

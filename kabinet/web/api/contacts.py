@@ -26,6 +26,7 @@ from kabinet.flows.contacts import (
 from kabinet.flows.contacts._api import Removed
 from kabinet.flows.shared.results import PendingContact
 from kabinet.web.api.answers import api_router
+from kabinet.web.api.inputs import TokenIn
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import ChallengeOut, ContactOut, ContactsOut, ServicesOut, answers
 from kabinet.web.deps import CurrentSession, Kb, RequestMeta
@@ -40,10 +41,6 @@ class ContactIn(BaseModel):
 
 class ValueIn(BaseModel):
     value: str = Field(max_length=320)
-
-
-class TokenIn(BaseModel):
-    token: str = Field(max_length=200)
 
 
 class SettingsIn(BaseModel):

@@ -22,20 +22,12 @@ from kabinet.flows.contacts._api import Removed
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.results import PendingContact
 from kabinet.web.api.answers import api_router
+from kabinet.web.api.inputs import CodeIn, SignInIn
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers
 from kabinet.web.deps import CurrentOperator, Kb, RequestMeta
 
 router = api_router(prefix="/api/v1/operator", tags=["service centre"], responses=problem_responses())
-
-
-class SignInIn(BaseModel):
-    login: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
-
-
-class CodeIn(BaseModel):
-    code: str = Field(max_length=16)
 
 
 class DocumentIn(BaseModel):

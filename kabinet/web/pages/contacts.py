@@ -3,7 +3,6 @@ unlink checklist — each a form calling one flow, then back to the list (POST-r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -93,25 +92,23 @@ def add(request: Request, kb: Kb, meta: RequestMeta, session: Citizen, kind: Ann
     return go(f"{LIST}?done={'email_again' if added.again else 'email_added'}")
 
 
-def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(request, action, back=LIST, done=done)
-
 
 @router.post("/{contact_id}/primary", dependencies=[CsrfChecked])
 def primary(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "primary",
-                lambda: make_primary.run(kb.ctx, meta, session=session, contact_id=contact_id))
+    return run_action(request, back=LIST, done="primary",
+                      action=lambda: make_primary.run(kb.ctx, meta, session=session, contact_id=contact_id))
 
 
 @router.post("/{contact_id}/resend", dependencies=[CsrfChecked])
 def resend(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "resent",
-                lambda: resend_verification.run(kb.ctx, meta, session=session, contact_id=contact_id))
+    return run_action(request, back=LIST, done="resent",
+                      action=lambda: resend_verification.run(kb.ctx, meta, session=session, contact_id=contact_id))
 
 
 @router.post("/test-notification", dependencies=[CsrfChecked])
 def notify(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "test_sent", lambda: send_test_notice.run(kb.ctx, meta, session=session))
+    return run_action(request, back=LIST, done="test_sent",
+                      action=lambda: send_test_notice.run(kb.ctx, meta, session=session))
 
 
 def _contact(kb: Kb, session: Citizen, contact_id: str) -> ContactView | None:

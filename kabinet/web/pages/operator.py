@@ -167,7 +167,7 @@ def _visit(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, *
                 done=done_text(request, done, DONE))
 
 
-def _act(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, target: str,
+def _visit_action(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, target: str,
          action: Callable[[], object], done: str) -> Response:
     """Run one centre flow; a refusal is shown on the visit page beside the form that asked."""
     try:
@@ -185,42 +185,42 @@ def _act(request: Request, kb: Kb, operator: OperatorSession, visit_id: str, tar
 @router.post("/visits/{visit_id}/contacts/{contact_id}/remove", dependencies=[CsrfChecked])
 def remove(request: Request, visit_id: str, contact_id: str, kb: Kb, meta: RequestMeta, operator: Console,
            reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, f"remove-{contact_id}", lambda: unlink_contact.run(
+    return _visit_action(request, kb, operator, visit_id, f"remove-{contact_id}", lambda: unlink_contact.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, contact_id=contact_id, reason=reason), "removed")
 
 
 @router.post("/visits/{visit_id}/email", dependencies=[CsrfChecked])
 def email(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
           email: Annotated[str, Form(max_length=320)] = "", reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, "email", lambda: add_email.run(
+    return _visit_action(request, kb, operator, visit_id, "email", lambda: add_email.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, email=email, reason=reason), "email")
 
 
 @router.post("/visits/{visit_id}/phone", dependencies=[CsrfChecked])
 def phone(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
           phone: Annotated[str, Form(max_length=64)] = "", reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, "phone", lambda: replace_phone.start(
+    return _visit_action(request, kb, operator, visit_id, "phone", lambda: replace_phone.start(
         kb.ctx, meta, operator=operator, visit_id=visit_id, phone=phone, reason=reason), "phone")
 
 
 @router.post("/visits/{visit_id}/confirm-identity", dependencies=[CsrfChecked])
 def identity(request: Request, visit_id: str, kb: Kb, meta: RequestMeta, operator: Console,
              reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, "identity", lambda: confirm_identity.run(
+    return _visit_action(request, kb, operator, visit_id, "identity", lambda: confirm_identity.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, reason=reason), "identity")
 
 
 @router.post("/visits/{visit_id}/held-recoveries/{recovery_id}/release", dependencies=[CsrfChecked])
 def release(request: Request, visit_id: str, recovery_id: str, kb: Kb, meta: RequestMeta, operator: Console,
             reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, f"held-{recovery_id}", lambda: release_recovery.run(
+    return _visit_action(request, kb, operator, visit_id, f"held-{recovery_id}", lambda: release_recovery.run(
         kb.ctx, meta, operator=operator, visit_id=visit_id, recovery_id=recovery_id, reason=reason), "released")
 
 
 @router.post("/visits/{visit_id}/recovery/{request_id}/complete", dependencies=[CsrfChecked])
 def complete(request: Request, visit_id: str, request_id: str, kb: Kb, meta: RequestMeta, operator: Console,
              reason: Field = "") -> Response:
-    return _act(request, kb, operator, visit_id, f"recovery-{request_id}", lambda: complete_recovery.start(
+    return _visit_action(request, kb, operator, visit_id, f"recovery-{request_id}", lambda: complete_recovery.start(
         kb.ctx, meta, operator=operator, visit_id=visit_id, request_id=request_id, reason=reason), "recovered")
 
 

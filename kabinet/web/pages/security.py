@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
 from typing import Annotated
 
 from cryptography.fernet import InvalidToken
@@ -48,20 +47,17 @@ def security_page(request: Request, kb: Kb, session: Citizen, done: str | None =
     return security_view(request, kb, session, done=done)
 
 
-def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(request, action, back=PAGE, done=done)
-
 
 @router.post("/sessions/{session_id}/revoke", dependencies=[CsrfChecked])
 def revoke(request: Request, session_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "revoked",
-                lambda: session_flows.revoke(kb.ctx, meta, session=session, session_id=session_id))
+    return run_action(request, back=PAGE, done="revoked",
+                      action=lambda: session_flows.revoke(kb.ctx, meta, session=session, session_id=session_id))
 
 
 @router.post("/sessions/revoke-others", dependencies=[CsrfChecked])
 def revoke_others(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "revoked_others",
-                lambda: session_flows.revoke_others(kb.ctx, meta, session=session))
+    return run_action(request, back=PAGE, done="revoked_others",
+                      action=lambda: session_flows.revoke_others(kb.ctx, meta, session=session))
 
 
 @router.post("/contacts/{contact_id}", dependencies=[CsrfChecked])
@@ -70,15 +66,15 @@ def contact_roles(request: Request, contact_id: str, kb: Kb, meta: RequestMeta, 
                   notices: Annotated[str, Form()] = "", notices_shown: Annotated[str, Form()] = "") -> Response:
     """(``notices`` is a checkbox only primary contacts show: unticked sends nothing, so ``notices_shown`` says it
     was there.)"""
-    return _act(request, kb, session, "settings", lambda: contact_settings.update(
+    return run_action(request, back=PAGE, done="settings", action=lambda: contact_settings.update(
         kb.ctx, meta, session=session, contact_id=contact_id, sign_in=sign_in == "1", recovery=recovery == "1",
         sign_in_notices=notices == "1" if notices_shown else None))
 
 
 @router.post("/connected/{grant_id}/disconnect", dependencies=[CsrfChecked])
 def disconnect(request: Request, grant_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "disconnected",
-                lambda: connected.disconnect(kb.ctx, meta, session=session, grant_id=grant_id))
+    return run_action(request, back=PAGE, done="disconnected",
+                      action=lambda: connected.disconnect(kb.ctx, meta, session=session, grant_id=grant_id))
 
 
 @router.post("/password", dependencies=[CsrfChecked])
@@ -119,7 +115,7 @@ def totp_start(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) ->
 
 @router.post("/totp/off", dependencies=[CsrfChecked])
 def totp_off(request: Request, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "totp_off", lambda: totp.disable(kb.ctx, meta, session=session))
+    return run_action(request, back=PAGE, done="totp_off", action=lambda: totp.disable(kb.ctx, meta, session=session))
 
 
 @router.post("/passkeys/{passkey_id}/rename", dependencies=[CsrfChecked])

@@ -4,7 +4,6 @@ JavaScript; each route parses a form and calls one flow, as the API does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -41,66 +40,64 @@ def show(request: Request, kb: Kb, session: Citizen, done: str | None = None) ->
     return page(request, kb, session, done=done)
 
 
-def _act(request: Request, kb: Kb, session: Citizen, done: str, action: Callable[[], object]) -> Response:
-    return run_action(request, action, back=PAGE, done=done)
-
 
 @router.post("/invitations", dependencies=[CsrfChecked])
 def invite(request: Request, kb: Kb, meta: RequestMeta, session: Citizen,
            phone: Annotated[str, Form(max_length=64)] = "") -> Response:
-    return _act(request, kb, session, "invited", lambda: invitations.invite(kb.ctx, meta, session=session,
-                                                                            phone=phone))
+    return run_action(request, back=PAGE, done="invited",
+                      action=lambda: invitations.invite(kb.ctx, meta, session=session, phone=phone))
 
 
 @router.post("/invitations/{link_id}/cancel", dependencies=[CsrfChecked])
 def cancel_invitation(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "cancelled",
-                lambda: invitations.cancel(kb.ctx, meta, session=session, link_id=link_id))
+    return run_action(request, back=PAGE, done="cancelled",
+                      action=lambda: invitations.cancel(kb.ctx, meta, session=session, link_id=link_id))
 
 
 @router.post("/invitations/{link_id}/accept", dependencies=[CsrfChecked])
 def accept(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "accepted",
-                lambda: invitations.accept(kb.ctx, meta, session=session, link_id=link_id))
+    return run_action(request, back=PAGE, done="accepted",
+                      action=lambda: invitations.accept(kb.ctx, meta, session=session, link_id=link_id))
 
 
 @router.post("/invitations/{link_id}/decline", dependencies=[CsrfChecked])
 def decline(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "declined",
-                lambda: invitations.decline(kb.ctx, meta, session=session, link_id=link_id))
+    return run_action(request, back=PAGE, done="declined",
+                      action=lambda: invitations.decline(kb.ctx, meta, session=session, link_id=link_id))
 
 
 @router.post("/links/{link_id}/remove", dependencies=[CsrfChecked])
 def remove(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "removal", lambda: removal.remove(kb.ctx, meta, session=session,
-                                                                        link_id=link_id))
+    return run_action(request, back=PAGE, done="removal",
+                      action=lambda: removal.remove(kb.ctx, meta, session=session, link_id=link_id))
 
 
 @router.post("/links/{link_id}/keep", dependencies=[CsrfChecked])
 def keep(request: Request, link_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "kept", lambda: removal.keep(kb.ctx, meta, session=session, link_id=link_id))
+    return run_action(request, back=PAGE, done="kept",
+                      action=lambda: removal.keep(kb.ctx, meta, session=session, link_id=link_id))
 
 
 @router.post("/requests/{approval_id}/approve", dependencies=[CsrfChecked])
 def approve(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
     """On to the code page: the code goes to the trusted person's own app or phone."""
-    return _act(request, kb, session, "approved", lambda: approvals.start_approve(
-        kb.ctx, meta, session=session, approval_id=approval_id))
+    return run_action(request, back=PAGE, done="approved",
+                      action=lambda: approvals.start_approve( kb.ctx, meta, session=session, approval_id=approval_id))
 
 
 @router.post("/requests/{approval_id}/refuse", dependencies=[CsrfChecked])
 def refuse(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "refused",
-                lambda: approvals.refuse(kb.ctx, meta, session=session, approval_id=approval_id))
+    return run_action(request, back=PAGE, done="refused",
+                      action=lambda: approvals.refuse(kb.ctx, meta, session=session, approval_id=approval_id))
 
 
 @router.post("/asked/{approval_id}/cancel", dependencies=[CsrfChecked])
 def cancel_asked(request: Request, approval_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "cancelled",
-                lambda: approvals.cancel(kb.ctx, meta, session=session, approval_id=approval_id))
+    return run_action(request, back=PAGE, done="cancelled",
+                      action=lambda: approvals.cancel(kb.ctx, meta, session=session, approval_id=approval_id))
 
 
 @router.post("/recoveries/{recovery_id}/cancel", dependencies=[CsrfChecked])
 def cancel_recovery(request: Request, recovery_id: str, kb: Kb, meta: RequestMeta, session: Citizen) -> Response:
-    return _act(request, kb, session, "cancelled", lambda: password_reset.cancel_own(
+    return run_action(request, back=PAGE, done="cancelled", action=lambda: password_reset.cancel_own(
         kb.ctx, meta, account_id=session.account_id, recovery_id=recovery_id))
