@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # "off": only `kabinet worker` processes do.
     outbox: str = "inline"
     # One log line per HTTP request from the server itself. Off where the load balancer in front keeps the access log
-    # (formatting and masking a line per request is ~5 % of a request's CPU, issue 12); the benches turn it off
+    # (formatting and masking a line per request is ~5 % of a request's CPU); the benches turn it off
     # as the reference (gunicorn, no access log) has it.
     access_log: bool = True
     # PostgreSQL: how long a web step waits for a row or advisory lock (another step of the same citizen) before it
@@ -47,13 +47,13 @@ class Settings(BaseSettings):
     # Addresses (comma-separated IPs or CIDRs, "*" for any) of the load balancers whose X-Forwarded-For is
     # believed. Empty: none is, so nobody can pick the address that rate limits and history record.
     trusted_proxies: str = ""
-    # Cooling-off periods in hours (issue 15; ``kabinet.policy.Cooling`` says what each one holds back).
+    # Cooling-off periods in hours (``kabinet.policy.Cooling`` says what each one holds back).
     cooling_contact_hours: float = 24
     cooling_recovery_hours: float = 24
     cooling_trusted_hours: float = 24
-    # Letters (issue 14): a PEM private key and its selector sign every letter (DKIM, for the domain of mail_from);
+    # Letters: a PEM private key and its selector sign every letter (DKIM, for the domain of mail_from);
     # bounces come back to bounce+<letter>@bounce_domain (VERP; default: the domain of mail_from).
-    # Notices wait this long before they are sent, so changes made close together go out as one message (issue 12).
+    # Notices wait this long before they are sent, so changes made close together go out as one message.
     notice_delay_s: float = 3
     dkim_key: Path | None = None
     dkim_selector: str = "kabinet"

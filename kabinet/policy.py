@@ -27,7 +27,7 @@ RECOVERY_PROOF_ATTEMPTS = 3
 SILENT_AFTER = timedelta(days=180)  # a contact unconfirmed this long is not proof enough alone
 IDENTITY_REQUEST_TTL = timedelta(days=30)  # a lost-everything request awaiting a visit
 
-# --- a trusted person and cooling-off (issue 15) -------------------------------------------------------------
+# --- a trusted person and cooling-off -------------------------------------------------------------
 TRUSTED_INVITE_TTL = timedelta(hours=72)  # an invitation waits this long for the invitee's answer
 TRUSTED_PER_TRUSTEE = 5  # citizens one person may be trusted by
 APPROVAL_TTL = timedelta(hours=24)  # a trusted person's approval is awaited this long
@@ -49,7 +49,7 @@ class Cooling:
     trusted: timedelta = timedelta(hours=24)
 
 
-# --- relying services (OpenID Connect, issue 11) -------------------------------------------------------------
+# --- relying services (OpenID Connect) -------------------------------------------------------------
 OIDC_CODE_TTL = timedelta(seconds=60)
 OIDC_ACCESS_TTL = timedelta(minutes=10)  # short: userinfo reads the current contacts anyway (S18)
 OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
@@ -70,7 +70,7 @@ RULES: dict[str, str] = {
     "code.send.destination": "5/hour",  # letters with a link or a test notice to one address
     "code.check.ip": "60/15 minutes",  # wrong codes per IP, on top of 3 per challenge
     "code.check.account": "10/15 minutes",  # wrong codes per account: TOTP challenges can be asked for anew
-    # Codes sent, in buckets by who can make us send them (issue 8): a stranger reaches registration and
+    # Codes sent, in buckets by who can make us send them: a stranger reaches registration and
     # recovery, so those spend their own budgets and can never empty the one an owner needs after a right
     # password or inside a session.
     "send.owner.destination": "10/hour",  # sign-in, step-up, removal and change codes

@@ -103,7 +103,7 @@ class Actor:
 
 CITIZEN = Actor()
 SYSTEM = Actor("system")
-TRUSTED_PERSON = Actor("trusted_person")  # the citizen's trusted person decided (issue 15); their name is in details
+TRUSTED_PERSON = Actor("trusted_person")  # the citizen's trusted person decided; their name is in details
 
 
 def operator_actor(operator_id: object) -> Actor:
@@ -118,7 +118,7 @@ class Meta:
     user_agent: str | None = None
     locale: str = "ru"
     chosen_locale: str | None = None  # the language the request asked for (link, cookie, browser); None: no word
-    device: str | None = None  # the browser's long-lived device cookie (issue 24), or a new one for it
+    device: str | None = None  # the browser's long-lived device cookie, or a new one for it
     device_new: bool = False  # the browser had none: a sign-in completed now leaves this one with it
 
 
@@ -133,7 +133,7 @@ def record(
     **details: Any,
 ) -> None:
     """One event of the account's history, chained to the one before. Written at once as a plain INSERT (no unit
-    of work: every change writes one, issue 25); the account's head moves with the transaction's account row."""
+    of work: every change writes one); the account's head moves with the transaction's account row."""
     seq = account.event_seq + 1
     values: dict[str, Any] = {"account_id": account.id, "seq": seq, "at": at, "actor": actor.kind, "actor_id": actor.id,
               "type": str(type_), "details": details, "ip": meta.ip, "user_agent": meta.user_agent,

@@ -2,7 +2,7 @@
 boundary.
 
 Why not ``email.message.EmailMessage``: building its tree, parsing every header through the header registry and
-flattening it again cost ~3.5 ms of CPU per letter — more than everything else the worker does for it (issue 12).
+flattening it again cost ~3.5 ms of CPU per letter — more than everything else the worker does for it.
 What a notice needs is fixed: ASCII addresses (a non-ASCII name before the @ is refused when the address is added;
 domains are kept in their ASCII form), a subject that may be Cyrillic (RFC 2047 via ``email.header``), a UTF-8
 text part and an HTML part. Base64 lines never contain ``-`` or ``=_``, so the fixed boundary cannot occur inside

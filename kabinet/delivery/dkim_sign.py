@@ -1,4 +1,4 @@
-"""DKIM signatures on every letter (issue 14, seed line S10): receivers trust a signed no-reply sender, so the
+"""DKIM signatures on every letter (seed line S10): receivers trust a signed no-reply sender, so the
 confirmation letter lands in the inbox, not in Spam. dkimpy does the signing; relaxed/relaxed canonicalisation
 survives the re-wrapping relays do; the headers that matter are signed, and each is signed once more than it
 occurs (oversigning), so a relay or a forger cannot add a second From or Subject unnoticed."""

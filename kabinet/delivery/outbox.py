@@ -33,7 +33,7 @@ def enqueue(
     contact_id: uuid.UUID | None = None,
     delay: timedelta | None = None,
 ) -> int:
-    """Queue one message in the step's transaction (a plain INSERT: issue 25); its id. ``delay``: due that much
+    """Queue one message in the step's transaction (a plain INSERT); its id. ``delay``: due that much
     later (a notice waiting for the next change to join it). A message due now wakes the workers when the step
     commits: ``kabinet worker`` processes by NOTIFY (PostgreSQL; sent only if it commits), the in-process one by
     ``Session.info["outbox"]`` (bootstrap's after-commit hook)."""

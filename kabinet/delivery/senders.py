@@ -130,7 +130,7 @@ class DevMailbox:
 class _Poster:
     """POSTs over one kept-alive connection pool per event loop (a new connection per message would redo the TCP
     and TLS set-up). aiohttp, not httpx: a POST costs ~0.06–0.1 ms of CPU against httpx's 0.4–0.8 ms in a
-    micro-benchmark (issue 12). Imported at the first POST: a web worker whose outbox runs as ``kabinet worker`` never
+    micro-benchmark. Imported at the first POST: a web worker whose outbox runs as ``kabinet worker`` never
     loads it."""
 
     def __init__(self, timeout: float) -> None:

@@ -103,7 +103,7 @@ def _claim(db: Session, now: datetime, limit: int) -> list[Outbox]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one send came to; recorded with the others of its batch in one transaction (issue 12: a transaction
+    """What one send came to; recorded with the others of its batch in one transaction (a transaction
     per message was a third of a message's cost)."""
 
     row: Outbox  # as claimed (its attempts already counted)

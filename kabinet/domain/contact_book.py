@@ -30,7 +30,7 @@ class Check:
     ok: bool
     blocking: bool = True
     fix: str | None = None
-    variant: str = ""  # which words fit the situation (issue 13): "only_one", "switch_on" …
+    variant: str = ""  # which words fit the situation: "only_one", "switch_on" …
 
 
 def _others(book: Sequence[Facts], target: Facts) -> list[Facts]:
@@ -39,7 +39,7 @@ def _others(book: Sequence[Facts], target: Facts) -> list[Facts]:
 
 def removal_checks(book: Sequence[Facts], target: Facts, *, has_totp: bool, has_passkey: bool = False) -> list[Check]:
     """The seed's preparation lines (S2, S4, S3) plus our own, in the order a citizen should read them. A passkey is
-    a way to sign in of its own (issue 24): with one, the last sign-in contact may go."""
+    a way to sign in of its own: with one, the last sign-in contact may go."""
     others = _others(book, target)
     same_kind = [c for c in others if c.kind == target.kind]
     serves = target.verified
@@ -118,7 +118,7 @@ CHECK_TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-# Words for a situation the plain pair above would misdescribe (issue 13), by (check, ok, variant).
+# Words for a situation the plain pair above would misdescribe, by (check, ok, variant).
 CHECK_VARIANTS: dict[tuple[str, bool, str], str] = {
     ("not_primary", True, "not_primary"): "This is not the primary contact",
     ("not_primary", True, "only_one"): "It is the primary one, and there is no other of its kind to take over",

@@ -1,4 +1,4 @@
-"""Cooling-off and the trusted person, as pure rules over times (issue 15).
+"""Cooling-off and the trusted person, as pure rules over times.
 
 Why these rules: a thief who takes over one channel — a reissued number, a mailbox, a signed-in browser — moves
 fast: adds a contact of their own, removes the citizen's, swaps the trusted person, recovers. Each rule below

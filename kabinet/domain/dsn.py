@@ -1,4 +1,4 @@
-"""What a bounce or a complaint says (issue 14), read with the stdlib's MIME parts: a delivery status notification
+"""What a bounce or a complaint says, read with the stdlib's MIME parts: a delivery status notification
 (RFC 3464, ``multipart/report; report-type=delivery-status``) or an abuse report (RFC 5965 ARF,
 ``report-type=feedback-report``). Which letter it is about: the original's ``Message-ID`` (Kabinet's are
 ``<outbox key@domain>``), else the VERP address it came back to (``bounce+<outbox id>@…``)."""

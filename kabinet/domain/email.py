@@ -92,7 +92,7 @@ def _validate(raw: str) -> tuple[str, str, str]:
         )
     except EmailNotValidError as exc:
         local = raw.rpartition("@")[0]
-        if local and not local.isascii():  # say why, not just "not valid" (issue 13)
+        if local and not local.isascii():  # say why, not just "not valid"
             raise EmailLocalNotAscii(field="email") from exc
         raise EmailInvalid(field="email") from exc
     return result.local_part, result.domain, result.ascii_domain

@@ -117,7 +117,7 @@ class NameInvalid(InvalidInput):
 
 
 class NameCharacters(NameInvalid):
-    """Said apart from the length: "<script>" is short enough and still no name (issue 26)."""
+    """Said apart from the length: "<script>" is short enough and still no name."""
 
     title = ("A name may hold only letters, spaces, hyphens, apostrophes and full stops, each word in one alphabet")
 
@@ -281,7 +281,7 @@ class GuardRefused(KabinetError):
 
 
 class SettingRefused(GuardRefused):
-    """A sign-in/recovery setting that would leave the account without a way in (issue 13: its own words, not a
+    """A sign-in/recovery setting that would leave the account without a way in (its own words, not a
     removal's). ``violations`` names the rule; the title says which."""
 
     code = "contact.setting_refused"
@@ -388,7 +388,7 @@ class SupervisorsOnly(KabinetError):
     title = "Only a supervisor of this centre may see this"
 
 
-# --- the trusted person and cooling-off (issue 15) -----------------------------------------------------
+# --- the trusted person and cooling-off -----------------------------------------------------
 
 
 class RecoveryWaiting(KabinetError):
@@ -448,7 +448,7 @@ class ApprovalNotFound(KabinetError):
     title = "This request was not found, has expired or has already been answered"
 
 
-# --- passkeys (issue 24) -----------------------------------------------------------------------------------
+# --- passkeys -----------------------------------------------------------------------------------
 
 
 class PasskeyRefused(KabinetError):

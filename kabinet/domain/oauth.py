@@ -1,4 +1,4 @@
-"""OAuth 2.0 / OpenID Connect protocol rules that need no I/O (issue 11): scopes, PKCE S256, the errors of
+"""OAuth 2.0 / OpenID Connect protocol rules that need no I/O: scopes, PKCE S256, the errors of
 RFC 6749 §4.1.2.1 and §5.2. Protocol errors are not a citizen's errors: they go back to the relying service in
 the protocol's own shape (``error``, ``error_description``), by redirect or as a JSON body."""
 

@@ -23,7 +23,7 @@ _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2212")  # copied from forma
 _BREAKING = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, invisible format marks, line separators
 _MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 # Codes go by SMS only to these country calling codes: the portal's citizens have Russian numbers, and SMS pumping
-# (a stranger making us text premium foreign ranges) is cheapest to stop at the door (issue 8).
+# (a stranger making us text premium foreign ranges) is cheapest to stop at the door.
 SMS_COUNTRY_CODES = frozenset({7})
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
 _KEEP_HEAD, _KEEP_TAIL = 3, 2  # digits of the national number left visible in a mask (152-FZ)

@@ -1,5 +1,5 @@
 """What a service may require of an account (S17): a level, a verified email, a verified phone. One rule for the
-cabinet's service list and for relying services signing a citizen in (issue 11)."""
+cabinet's service list and for relying services signing a citizen in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The keys that sign ID tokens and security events (issue 11): ES256 (P-256), made and used with joserfc — no
+"""The keys that sign ID tokens and security events: ES256 (P-256), made and used with joserfc — no
 hand-written JOSE. Private keys are kept sealed with the service key; the JWKS lists every key a client may still
 meet: the current one and retired ones until the last token they signed has expired.
 

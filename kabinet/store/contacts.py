@@ -34,7 +34,7 @@ _LISTED = (select(*Contact.__table__.c, _FATE.state.label("fate_state"), _FATE.s
 def present_contacts(db: Session, account_id: uuid.UUID) -> list[Contact]:
     """The account's contacts that are not removed, oldest first.
 
-    Read once per transaction (issue 12: a step re-read the list 2–4 times — the guard, the change, the notices):
+    Read once per transaction (a step re-read the list 2–4 times — the guard, the change, the notices):
     later calls return the same objects less those the step has removed since, plus those it has added (see
     ``_join_book``). Taking the account's lock forgets the book, so what a step decides on is read under it."""
     books = db.info.setdefault(CONTACT_BOOKS, {})
@@ -56,7 +56,7 @@ def _join_book(session: Session, instance: object) -> None:
 def listed(db: Session, account_id: uuid.UUID) -> Sequence[Row[Any]]:
     """The same contacts as plain rows, each with what its newest letter or SMS came to (``fate_*``; the newest by
     the (contact, id) index), in one statement: what the contact list shows, without ORM objects to build and
-    track (issue 12: a signed-in read was three statements and a third of its cost in the ORM)."""
+    track (a signed-in read was three statements and a third of its cost in the ORM)."""
     return db.execute(_LISTED, {"account": account_id}).all()
 
 

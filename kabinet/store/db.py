@@ -9,7 +9,7 @@ and, with WAL, never wait for writers.
 Why two engines on PostgreSQL: the web tier runs each step as plain synchronous code (the flows know nothing of
 async), but on PostgreSQL it runs that code in a greenlet inside the event loop (``Store.run``) over psycopg's
 async connection, so a worker serves many clients without a thread per request: steps waiting on a lock or on the
-database no longer hold the worker's few threads while everyone else's requests queue behind them (issue 12; the
+database no longer hold the worker's few threads while everyone else's requests queue behind them (the
 CPU per step came out the same within noise — docs/PERFORMANCE.md). Code outside
 such a greenlet — the CLI, ``kabinet worker``, the in-process outbox thread, tests — gets the ordinary blocking
 engine. Both reach the same database with the same statements; a session picks its engine when it opens.
@@ -160,7 +160,7 @@ class Store:
     async def run_read(self, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """A read-only step, where it costs least: on SQLite in the event loop itself (a read in WAL mode never
         waits for a writer and takes a fraction of a millisecond — less than the hop to a worker thread and back,
-        which was a quarter of a signed-in read, issue 12); on PostgreSQL as ``run``."""
+        which was a quarter of a signed-in read); on PostgreSQL as ``run``."""
         if self.reads_inline:
             marked = _READING_IN_LOOP.set(True)
             try:
@@ -220,7 +220,7 @@ class Store:
     @contextmanager
     def rows(self) -> Iterator[Connection]:
         """A read of plain rows on a connection, without an ORM session: for the lookups every request makes (the
-        session by its token), where opening a session and loading an object cost more than the query (issue 25)."""
+        session by its token), where opening a session and loading an object cost more than the query."""
         engine = self.loop_engine if self.loop_engine is not None and in_greenlet() else self.engine
         try:
             with engine.connect() as conn:
@@ -306,7 +306,7 @@ _INSERTS: dict[type[Any], Any] = {}
 
 def insert_row(db: Session, model: type[Any], values: dict[str, Any]) -> Any:
     """One row of ``model`` inserted at once as a plain statement inside the step's transaction — no object, no
-    unit of work (half the cost of an ORM insert: issue 25, for the rows every change writes: its history event,
+    unit of work (half the cost of an ORM insert, for the rows every change writes: its history event,
     its messages). Objects the step added before are flushed first, so a row may refer to them. Its primary key."""
     if db.new:
         db.flush()
@@ -330,7 +330,7 @@ def _waited_out(exc: OperationalError) -> bool:
 
 
 # The hot statements are built once, with bound parameters: building and keying a statement per call cost more than
-# running it (issue 12: ~50–80 µs a query saved). SQLAlchemy caches their compiled form.
+# running it (~50–80 µs a query saved). SQLAlchemy caches their compiled form.
 _LOCK_ACCOUNT = select(Account).where(Account.id == bindparam("id")).with_for_update()
 _LOCK_CHALLENGE = (select(Challenge).where(Challenge.id == bindparam("id")).with_for_update()
                    .execution_options(populate_existing=True))

@@ -1,5 +1,5 @@
 """What the processes of a fleet share beyond the citizens' data: each outbox worker's heartbeat, and the periodic
-jobs that must run once per fleet (issue 22). Both are plain rows, so they work on SQLite and PostgreSQL alike."""
+jobs that must run once per fleet. Both are plain rows, so they work on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 

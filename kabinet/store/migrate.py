@@ -1,7 +1,7 @@
 """Apply Alembic migrations from code (``kabinet db upgrade``, ``kabinet serve``, tests).
 
 Alembic (with Mako) is imported when a migration runs, not with this module: ``kabinet serve``'s worker processes
-import the CLI module again, and ~11 MB of migration tooling in every web worker serves nobody (issue 12, memory)."""
+import the CLI module again, and ~11 MB of migration tooling in every web worker serves nobody (memory)."""
 
 from __future__ import annotations
 

@@ -94,15 +94,15 @@ class Contact(Base):
     # (reissued numbers, deleted mailboxes), so it alone cannot recover the account (flows/recovery).
     last_confirmed_at: Mapped[datetime | None]
     # Set when an operator saw the citizen's document and the citizen typed back a code sent here at the counter:
-    # such a contact is not "new" for the cooling-off rules (issue 15), and recovers alone for a while.
+    # such a contact is not "new" for the cooling-off rules, and recovers alone for a while.
     vouched_at: Mapped[datetime | None]
     # Letters here come back (a hard bounce, or refused for good at RCPT): an unverified address gets no more, a
-    # verified one is skipped for notices while another verified address exists (issue 14). Cleared when a
+    # verified one is skipped for notices while another verified address exists. Cleared when a
     # letter gets through again or the address is confirmed anew.
     bounced_at: Mapped[datetime | None]
     # Set on the new value of a Change: when it is verified it takes the old one's place.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
-    # Told of a sign-in from a device the account has not seen (issue 24): the citizen may switch it off per contact
+    # Told of a sign-in from a device the account has not seen: the citizen may switch it off per contact
     sign_in_notices: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
@@ -114,7 +114,7 @@ class Challenge(Base):
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session.id"))
     # A contact's open codes and links are found by it (resend, verify): a row per sign-in and verification keeps
-    # the table growing with traffic, so never a scan (issue 12, found by bench.scale's plans).
+    # the table growing with traffic, so never a scan (found by bench.scale's plans).
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     destination: Mapped[str | None] = mapped_column(String(320))
@@ -262,7 +262,7 @@ class Recovery(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
-    # Held (issue 15): proven by one channel only, it waits until ``ready_at``; with a trusted person it also
+    # Held: proven by one channel only, it waits until ``ready_at``; with a trusted person it also
     # waits for their approval. Every channel gets a link whose keyed hash is ``cancel_hash``.
     ready_at: Mapped[datetime | None]
     cancel_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -346,7 +346,7 @@ class Visit(Base):
 
 
 class TrustedLink(Base):
-    """A citizen's trusted person (issue 15): invited by phone, accepted from the invitee's own cabinet.
+    """A citizen's trusted person: invited by phone, accepted from the invitee's own cabinet.
 
     It counts ("in force") while ``state`` is ``active``, ``effective_at`` has come and ``ends_at`` has not.
     Both times exist for the cooling-off: a replacement starts to count only ``Cooling.trusted`` after it was
@@ -369,7 +369,7 @@ class TrustedLink(Base):
 
 
 class Approval(Base):
-    """A password change or recovery waiting for the trusted person (issue 15). The trustee sees who asks and
+    """A password change or recovery waiting for the trusted person. The trustee sees who asks and
     for what, nothing else; a password change keeps its new hash here until approved (then it is applied and
     the hash cleared) or refused or cancelled (cleared)."""
 
@@ -391,7 +391,7 @@ class Approval(Base):
 
 
 class SigningKey(Base):
-    """A key that signs ID tokens and security events (issue 11). The newest unretired one signs; a retired one
+    """A key that signs ID tokens and security events. The newest unretired one signs; a retired one
     stays in the JWKS until every token it signed has expired (``expires_at``), so rotation breaks no client."""
 
     __tablename__ = "signing_key"

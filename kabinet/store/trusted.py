@@ -1,4 +1,4 @@
-"""Queries on trusted-person links and the approvals awaited from them (issue 15). Every lookup is by an indexed
+"""Queries on trusted-person links and the approvals awaited from them. Every lookup is by an indexed
 column: the citizen's links (``account_id``), a trustee's (``trustee_id``), invitations to a phone
 (``phone, state``), a trustee's waiting approvals (``trustee_id, state``)."""
 

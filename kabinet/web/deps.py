@@ -59,7 +59,7 @@ def session_token(request: Request, cookie: str = COOKIE) -> str | None:
 
 # The security schemes a client sees in OpenAPI (``document_sessions``); the token itself is read by
 # ``session_token``. Not dependencies of ``optional_session``: FastAPI would resolve both on every request only to
-# document them (~0.1 ms of a ~1 ms read, issue 12).
+# document them (~0.1 ms of a ~1 ms read).
 SCHEMES = {"HTTPBearer": HTTPBearer(auto_error=False, description="The session token from sign-in"),
            "APIKeyCookie": APIKeyCookie(name=COOKIE, auto_error=False, description="The browser's session cookie")}
 
@@ -107,7 +107,7 @@ async def current_session(session: Annotated[UserSession | None, Depends(optiona
 
 def set_session_cookie(response: Response, kb: Parts, token: str, meta: Meta | None = None) -> None:
     """The session cookie of a completed sign-in, and for a browser that had none the device cookie its sign-in
-    was noted under (issue 24: a sign-in from it later is a known device's)."""
+    was noted under (a sign-in from it later is a known device's)."""
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=kb.settings.secure_cookies,
                         max_age=int(SESSION_ABSOLUTE.total_seconds()), path="/")
     if meta is not None and meta.device_new and meta.device:

@@ -47,7 +47,7 @@ def mail_page(request: Request, kb: Kb) -> HTMLResponse:
 
 
 # A letter's own HTML, framed by /dev/mail: its inline styles allowed here, and nothing else (no script, no
-# request anywhere, a sandbox), so the preview looks as a mail client shows it (issue 13).
+# request anywhere, a sandbox), so the preview looks as a mail client shows it.
 LETTER_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                                              "frame-ancestors 'self'; sandbox",
                   "X-Frame-Options": "SAMEORIGIN"}

@@ -1,4 +1,4 @@
-"""History in words (issue 13): every event type, actor and the method values shown in the details column,
+"""History in words: every event type, actor and the method values shown in the details column,
 as English message ids the catalogue translates — never a raw code like ``contact:removed`` on a page."""
 
 from __future__ import annotations

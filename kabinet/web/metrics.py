@@ -1,4 +1,4 @@
-"""``/metrics`` in Prometheus' text format (issue 12): the outbox as an operator watches it — messages waiting by
+"""``/metrics`` in Prometheus' text format: the outbox as an operator watches it — messages waiting by
 channel and state, the age of the oldest one due, and this process's sends, failures and refusals by channel, and
 how long a message waited from queued to sent; each outbox worker's last heartbeat (a worker that stopped beating is a
 worker that died), and whether the database answered this scrape (while it is away the scrape still answers, with

@@ -4,7 +4,7 @@ Why not uvicorn's own ``--workers``: it *spawns* each worker, so every worker im
 and Kabinet afresh — ~100 MB of code and data per worker, private to it. Forked from a parent that imported them
 once (and froze them out of the garbage collector's reach, so collections in a worker do not write to those pages),
 the workers share those pages until they write to them: each worker's proportional share of memory (PSS) is what a
-fleet pays, and that is what shrinks (issue 25; docs/PERFORMANCE.md has the figures).
+fleet pays, and that is what shrinks (docs/PERFORMANCE.md has the figures).
 
 The parent builds the app itself — routes, their validators, the compiled pages, both languages' data — so the
 workers share that too. What a worker must not inherit is never opened in the parent: a database connection (the

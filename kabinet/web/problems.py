@@ -57,7 +57,7 @@ def status_of(error: KabinetError) -> int:
     return STATUS[error.code]
 
 
-# What each rate limit is about, in words (issue 13): "Too many wrong passwords for this account. Try again in …".
+# What each rate limit is about, in words: "Too many wrong passwords for this account. Try again in …".
 LIMITS_ABOUT: dict[str, str] = {
     "sign_in.login": "wrong passwords for this account", "sign_in.ip": "wrong passwords from your network",
     "code.check.ip": "wrong codes from your network", "code.check.account": "wrong codes for this account",

@@ -4,7 +4,7 @@ A route is a plain function that parses its input and calls one flow, and the fl
 SQLAlchemy session (they know nothing of async). FastAPI would run every such route in its thread pool. Routes of
 ``StepRoute`` hand their body to the store instead (``Store.run``): on PostgreSQL it runs in a greenlet of the event
 loop over psycopg's async connection — no thread per request, so steps waiting on a lock do not stall the worker
-(issue 12) — and on SQLite in the thread pool as before (a writer may sleep on the database's lock). Async routes are
+ — and on SQLite in the thread pool as before (a writer may sleep on the database's lock). Async routes are
 left as they are.
 """
 
@@ -26,7 +26,7 @@ _READS_ONLY = "kabinet_reads_only"
 def reads_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a route body that only reads the store (a page showing what is there): it runs where a read costs
     least (``Store.run_read``: on SQLite in the event loop, no thread hop — most of what an HTML page cost beyond
-    the JSON read, issue 25). A write inside it fails loudly instead of holding the loop on SQLite's lock."""
+    the JSON read). A write inside it fails loudly instead of holding the loop on SQLite's lock."""
     setattr(endpoint, _READS_ONLY, True)
     return endpoint
 

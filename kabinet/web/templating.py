@@ -23,7 +23,7 @@ from kabinet.web.problems import locale_of
 class _Translated(Extension):
     """``_("a constant")`` in a page is its translation, put in at compile time: a page is compiled once per
     language, and its fixed texts become part of the template's static output (escaped once, then just copied).
-    Calling ``_`` for each text on each request was the largest part of rendering a page (issue 25). A call with
+    Calling ``_`` for each text on each request was the largest part of rendering a page. A call with
     anything but one string literal (``_(label)``) stays a call, to the same catalogue."""
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:

@@ -1,13 +1,17 @@
-"""Shared steps for contact tests."""
+"""What the integration tests share: the constants every file used to define for itself, and the steps of a
+citizen's walk (the demo citizen signed in, an address confirmed by its link, the contact list)."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
 from tests.driver import Citizen
 
-PASSWORD = "demo-password-1"
+PASSWORD = "demo-password-1"  # the demo citizen's (seeded by demo_citizen)
+NEW_PASSWORD = "correct horse battery"  # a registration's or a change's: passes the password policy
+META = Meta(ip="127.0.0.1")  # what a flow called directly (no HTTP) is told of the request
 
 
 def demo_citizen(client, kb, sms, mail) -> Citizen:

@@ -43,8 +43,7 @@ def test_enrolling_on_the_page_says_it_is_on_and_security_shows_the_state(client
     assert ivan.get("/api/v1/totp").json()["on"] is True
 
 
-def test_no_app_at_hand_a_code_by_sms_instead(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_no_app_at_hand_a_code_by_sms_instead(client, kb, sms, mail, clock, ivan):
     enrol(ivan, clock)
     challenge = sign_in_to_the_app(client, kb, sms, mail)
     page = client.get(f"/confirm/{challenge['id']}")
@@ -61,8 +60,7 @@ def test_no_app_at_hand_a_code_by_sms_instead(client, kb, sms, mail, clock):
         assert newest.auth_method == "password+sms"
 
 
-def test_no_app_at_hand_a_backup_code_signs_in_once_and_every_channel_hears(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_no_app_at_hand_a_backup_code_signs_in_once_and_every_channel_hears(client, kb, sms, mail, clock, ivan):
     enrol(ivan, clock)
     codes = ivan.post("/api/v1/backup-codes").json()["codes"]
     challenge = sign_in_to_the_app(client, kb, sms, mail)
@@ -78,8 +76,7 @@ def test_no_app_at_hand_a_backup_code_signs_in_once_and_every_channel_hears(clie
     assert reused.status_code == 400, "a backup code works once"
 
 
-def test_the_backup_code_form_on_the_code_page_signs_in(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_backup_code_form_on_the_code_page_signs_in(client, kb, sms, mail, clock, ivan):
     enrol(ivan, clock)
     codes = ivan.post("/api/v1/backup-codes").json()["codes"]
     challenge = sign_in_to_the_app(client, kb, sms, mail)
@@ -94,8 +91,7 @@ def test_the_backup_code_form_on_the_code_page_signs_in(client, kb, sms, mail, c
     assert "kabinet_session" in done.cookies
 
 
-def test_turning_the_app_off_needs_a_fresh_factor_is_told_and_codes_go_by_sms(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_turning_the_app_off_needs_a_fresh_factor_is_told_and_codes_go_by_sms(client, kb, sms, mail, clock, ivan):
     enrol(ivan, clock)
     clock.advance(minutes=11)  # the step-up window has passed
     ivan.get("/api/v1/me")

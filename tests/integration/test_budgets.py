@@ -16,8 +16,7 @@ from tests.integration.test_totp_password import enrol
 STRANGER = {"password": "another good pass", "full_name": "Сидоров Сидор"}
 
 
-def test_a_stranger_registering_the_owners_number_cannot_block_the_owners_sign_in(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_stranger_registering_the_owners_number_cannot_block_the_owners_sign_in(client, kb, sms, mail, ivan):
     client.cookies.clear()
     stranger = Citizen(client, kb, sms, mail)
     answers = [stranger.post("/api/v1/registrations", {"phone": PHONE, **STRANGER}).status_code for _ in range(6)]
@@ -56,8 +55,7 @@ def test_unknown_logins_count_per_normalised_login(client):
     assert client.post("/api/v1/sign-in", json={"login": "+79160000001", "password": "x1"}).status_code == 429
 
 
-def test_password_change_checks_its_limit_before_the_guess(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_password_change_checks_its_limit_before_the_guess(client, kb, sms, mail, ivan):
     for _ in range(5):
         wrong = ivan.post("/api/v1/password", {"current": "not it at all", "new": "a brand new secret"})
         assert wrong.status_code == 401
@@ -67,8 +65,7 @@ def test_password_change_checks_its_limit_before_the_guess(client, kb, sms, mail
         assert verify_password(db.scalars(select(Account)).one().password_hash, PASSWORD)  # unchanged
 
 
-def test_totp_codes_are_limited_per_account_across_challenges(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_totp_codes_are_limited_per_account_across_challenges(client, kb, sms, mail, clock, ivan):
     totp = enrol(ivan, clock)
     client.cookies.clear()
     answers = []
@@ -84,8 +81,7 @@ def test_totp_codes_are_limited_per_account_across_challenges(client, kb, sms, m
     assert isinstance(totp, pyotp.TOTP)
 
 
-def test_a_signed_in_account_cannot_pump_sms_to_many_numbers(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_signed_in_account_cannot_pump_sms_to_many_numbers(client, kb, sms, mail, ivan):
     answers = [ivan.post("/api/v1/contacts", {"kind": "phone", "value": f"+7916777{i:04d}"}).status_code
                for i in range(12)]
     assert answers[:10] == [202] * 10 and answers[10:] == [429, 429]

@@ -72,8 +72,7 @@ def test_an_operator_signs_in_with_password_and_app_code_only(client, kb, sms, m
     assert not sms.messages  # never an SMS
 
 
-def test_tokens_never_cross_between_citizens_and_operators(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_tokens_never_cross_between_citizens_and_operators(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     client.cookies.clear()
     as_citizen = client.post("/api/v1/operator/visits", json={"snils": SNILS, "passport": PASSPORT},
@@ -94,8 +93,7 @@ def test_a_document_that_matches_no_account_reveals_nothing_and_opens_nothing(cl
     assert counts(kb) == before
 
 
-def test_an_operator_unlinks_the_mail_ru_address_with_a_reason_and_the_citizen_sees_it(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_an_operator_unlinks_the_mail_ru_address_with_a_reason_and_the_citizen_sees_it(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     opened = olga.open_visit()
     assert opened.status_code == 201, opened.text
@@ -125,8 +123,7 @@ def test_an_operator_unlinks_the_mail_ru_address_with_a_reason_and_the_citizen_s
         assert verify_chain(events, chain_key(db), head=account.event_head, count=account.event_seq)
 
 
-def test_the_cabinet_guards_hold_at_the_counter_too(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_cabinet_guards_hold_at_the_counter_too(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     visit = olga.open_visit().json()["visit"]
     base = f"/api/v1/operator/visits/{visit['id']}/contacts"
@@ -138,8 +135,7 @@ def test_the_cabinet_guards_hold_at_the_counter_too(client, kb, sms, mail):
     assert counts(kb) == before
 
 
-def test_no_action_without_this_operators_open_visit(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_no_action_without_this_operators_open_visit(client, kb, sms, mail, clock, ivan):
     olga = operator(client, kb, sms, mail, "olga")
     anna = operator(client, kb, sms, mail, "anna")
     target = mail_ru_id(ivan)
@@ -164,8 +160,7 @@ def test_no_action_without_this_operators_open_visit(client, kb, sms, mail, cloc
         assert db.scalar(select(Contact).where(Contact.value == "ivan.ivanov@mail.ru")).removed_at is None
 
 
-def test_the_phone_is_replaced_by_a_code_read_out_at_the_counter(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_phone_is_replaced_by_a_code_read_out_at_the_counter(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     visit = olga.open_visit().json()["visit"]
     started = olga.post(f"/api/v1/operator/visits/{visit['id']}/phone", {"phone": NEW_PHONE, "reason": "новая SIM"})
@@ -196,8 +191,7 @@ def test_confirm_identity_makes_the_account_confirmed(client, kb, sms, mail):
     assert c.get("/api/v1/me").json()["level"] == "confirmed"
 
 
-def test_a_citizen_who_lost_everything_gets_back_in_through_a_service_centre(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_citizen_who_lost_everything_gets_back_in_through_a_service_centre(client, kb, sms, mail, ivan):
     client.cookies.clear()
     filed = client.post("/api/v1/recovery/identity", json={"snils": SNILS, "passport": PASSPORT,
                                                            "birth_date": "1985-04-12", "phone": NEW_PHONE})
@@ -230,8 +224,7 @@ def test_a_citizen_who_lost_everything_gets_back_in_through_a_service_centre(cli
     assert done_event["actor"]["kind"] == "operator" and done_event["details"]["request"] == number
 
 
-def test_the_visit_closes_with_a_receipt_in_html_and_pdf(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_visit_closes_with_a_receipt_in_html_and_pdf(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     visit = olga.open_visit().json()["visit"]
     olga.post(f"/api/v1/operator/visits/{visit['id']}/contacts/{mail_ru_id(ivan)}/remove", {"reason": "по заявлению"})
@@ -254,9 +247,8 @@ def test_operator_routes_refuse_the_signed_out(client, path):
     assert refused.status_code == 401 and refused.json()["code"] == "operator.auth_required"
 
 
-def test_the_console_locks_nothing_out_the_citizen_still_signs_in(client, kb, sms, mail):
+def test_the_console_locks_nothing_out_the_citizen_still_signs_in(client, kb, sms, mail, ivan):
     """After an operator's unlink the citizen signs in as before, with the phone (S18: at once)."""
-    ivan = demo_citizen(client, kb, sms, mail)
     olga = operator(client, kb, sms, mail)
     visit = olga.open_visit().json()["visit"]
     olga.post(f"/api/v1/operator/visits/{visit['id']}/contacts/{mail_ru_id(ivan)}/remove", {"reason": "по заявлению"})
@@ -267,8 +259,7 @@ def test_the_console_locks_nothing_out_the_citizen_still_signs_in(client, kb, sm
     assert refused.status_code == 401
 
 
-def test_a_supervisor_sees_the_centres_operators_and_what_each_visit_did(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_supervisor_sees_the_centres_operators_and_what_each_visit_did(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     visit = olga.open_visit().json()["visit"]
     olga.post(f"/api/v1/operator/visits/{visit['id']}/contacts/{mail_ru_id(ivan)}/remove", {"reason": "по заявлению"})

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
 from kabinet.domain.errors import KabinetError
 from kabinet.flows.access import registration, sign_in
@@ -17,10 +16,9 @@ from kabinet.flows.contacts._api import new_contacts
 from kabinet.flows.shared import challenges
 from kabinet.security.sessions import open_session
 from kabinet.store.models import Account, Contact, Session
+from tests.integration.helpers import META, PASSWORD
 from tests.secrets import code_of, secret_for_contact
 
-PASSWORD = "demo-password-1"
-META = Meta(ip="127.0.0.1")
 ROUNDS = 8
 
 

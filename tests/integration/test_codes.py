@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from tests.driver import Citizen
+from tests.integration.helpers import NEW_PASSWORD as PASSWORD
 
 PHONE = "+79161234567"
-PASSWORD = "correct horse battery"
 
 
 def registered(client, kb, sms, mail) -> Citizen:

@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
 
 from kabinet import bootstrap
-from kabinet.audit.events import Meta, chain_key, verify_chain
+from kabinet.audit.events import chain_key, verify_chain
 from kabinet.clock import FrozenClock
 from kabinet.config import Settings
 from kabinet.demo import seed
@@ -36,11 +36,11 @@ from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Contact, Event
 from kabinet.web.problems import status_of
 from tests.conftest import fresh_database
+from tests.integration.helpers import META
 from tests.secrets import code_of, secret_for_contact
 
 EMAILS = ["a@example.org", "b@yandex.ru", "ivan.ivanov@mail.ru"]
 PHONES = ["+79161110001", "+79161110002", "+79001234567"]
-META = Meta(ip="127.0.0.1")
 
 
 class ContactRules(RuleBasedStateMachine):

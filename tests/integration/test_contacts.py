@@ -11,8 +11,7 @@ from tests.integration.helpers import PASSWORD, add_verified_email, contacts, de
 NEW = "ivan@yandex.ru"
 
 
-def test_email_verified_on_another_account_reveals_nothing_and_never_verifies(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_email_verified_on_another_account_reveals_nothing_and_never_verifies(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petr = Citizen(client, kb, sms, mail)
     petr.register("+79161112233", "petrs own password")
@@ -28,8 +27,7 @@ def test_email_verified_on_another_account_reveals_nothing_and_never_verifies(cl
     assert contacts(ivan)[EMAIL]["verified"] is True
 
 
-def test_resend_has_a_cooldown_and_kills_the_old_link(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_resend_has_a_cooldown_and_kills_the_old_link(client, kb, sms, mail, clock, ivan):
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).json()["contact"]
     first = link_token(ivan, NEW)
     early = ivan.post(f"/api/v1/contacts/{added['id']}/resend")
@@ -43,8 +41,7 @@ def test_resend_has_a_cooldown_and_kills_the_old_link(client, kb, sms, mail, clo
     assert ivan.post("/api/v1/contacts/verify", {"token": second}).status_code == 200
 
 
-def test_resend_is_limited_per_hour(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_resend_is_limited_per_hour(client, kb, sms, mail, clock, ivan):
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).json()["contact"]
     answers = []
     for _ in range(5):
@@ -53,8 +50,7 @@ def test_resend_is_limited_per_hour(client, kb, sms, mail, clock):
     assert answers[:4] == [202] * 4 and answers[4] == 429  # 5 letters an hour to one address
 
 
-def test_link_is_single_use_and_expires(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_link_is_single_use_and_expires(client, kb, sms, mail, clock, ivan):
     ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW})
     token = link_token(ivan, NEW)
     clock.advance(hours=24, seconds=1)
@@ -70,15 +66,13 @@ def test_link_is_single_use_and_expires(client, kb, sms, mail, clock):
     assert ivan2.post("/api/v1/contacts/verify", {"token": "x" * 43}).status_code == 400
 
 
-def test_only_verified_contacts_can_be_primary(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_only_verified_contacts_can_be_primary(client, kb, sms, mail, ivan):
     pending = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).json()["contact"]
     refused = ivan.post(f"/api/v1/contacts/{pending['id']}/primary")
     assert refused.status_code == 409 and refused.json()["code"] == "contact.not_verified"
 
 
-def test_guard_refuses_with_the_failed_checks(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_guard_refuses_with_the_failed_checks(client, kb, sms, mail, ivan):
     phone_id = contacts(ivan)["+7 900 123-45-67"]["id"]
     refused = ivan.delete(f"/api/v1/contacts/{phone_id}")
     assert refused.status_code == 409 and refused.json()["code"] == "contact.guard"
@@ -88,8 +82,7 @@ def test_guard_refuses_with_the_failed_checks(client, kb, sms, mail):
     assert checklist["can_remove"] is False
 
 
-def test_primary_email_must_hand_over_before_removal(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_primary_email_must_hand_over_before_removal(client, kb, sms, mail, ivan):
     add_verified_email(ivan, NEW)
     old = contacts(ivan)[EMAIL]
     refused = ivan.delete(f"/api/v1/contacts/{old['id']}")
@@ -98,8 +91,7 @@ def test_primary_email_must_hand_over_before_removal(client, kb, sms, mail):
     assert not_primary["ok"] is False and not_primary["fix"] == f"make_primary:{contacts(ivan)[NEW]['id']}"
 
 
-def test_someone_elses_contact_is_not_found(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_someone_elses_contact_is_not_found(client, kb, sms, mail, ivan):
     ivans_email = contacts(ivan)[EMAIL]["id"]
     client.cookies.clear()
     petr = Citizen(client, kb, sms, mail)
@@ -111,8 +103,7 @@ def test_someone_elses_contact_is_not_found(client, kb, sms, mail):
         assert response.status_code == 404 and response.json()["code"] == "contact.not_found"
 
 
-def test_challenge_of_another_account_is_not_found(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_challenge_of_another_account_is_not_found(client, kb, sms, mail, ivan):
     add_verified_email(ivan, NEW)
     ivan.post(f"/api/v1/contacts/{contacts(ivan)[NEW]['id']}/primary")
     challenge = ivan.delete(f"/api/v1/contacts/{contacts(ivan)[EMAIL]['id']}").json()["challenge"]
@@ -129,8 +120,7 @@ def test_challenge_of_another_account_is_not_found(client, kb, sms, mail):
     "ivan@mail.ru\r\nBcc: x@evil.ru", "Ivan <ivan@mail.ru>", "a" * 250 + "@mail.ru", "ivan@mаil.ru",
     "no-at-sign", "ivan@@mail.ru", "",
 ])
-def test_bad_addresses_are_refused_and_nothing_is_written(client, kb, sms, mail, value):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_bad_addresses_are_refused_and_nothing_is_written(client, kb, sms, mail, value, ivan):
     before = ivan.get("/api/v1/history").json()["events"]
     response = ivan.post("/api/v1/contacts", {"kind": "email", "value": value})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] in ("email", "value")
@@ -138,8 +128,7 @@ def test_bad_addresses_are_refused_and_nothing_is_written(client, kb, sms, mail,
     assert len(contacts(ivan)) == 2
 
 
-def test_adding_a_contact_needs_a_fresh_second_factor(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_adding_a_contact_needs_a_fresh_second_factor(client, kb, sms, mail, clock, ivan):
     clock.advance(minutes=11)
     refused = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW})
     assert refused.status_code == 403 and refused.json()["code"] == "auth.step_up_required"
@@ -148,8 +137,7 @@ def test_adding_a_contact_needs_a_fresh_second_factor(client, kb, sms, mail, clo
     assert ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).status_code == 201
 
 
-def test_change_keeps_the_old_address_until_the_new_one_is_verified(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_change_keeps_the_old_address_until_the_new_one_is_verified(client, kb, sms, mail, ivan):
     old = contacts(ivan)[EMAIL]
     started = ivan.post(f"/api/v1/contacts/{old['id']}/change", {"value": NEW})
     assert started.status_code == 202 and started.json()["challenge"]["purpose"] == "change_contact"
@@ -170,8 +158,7 @@ def test_change_keeps_the_old_address_until_the_new_one_is_verified(client, kb, 
     assert "contact:changed" in [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
 
 
-def test_phone_add_verify_primary_and_backup(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_phone_add_verify_primary_and_backup(client, kb, sms, mail, ivan):
     backup = "+79167654321"
     started = ivan.post("/api/v1/contacts", {"kind": "phone", "value": "8 916 765-43-21"})
     assert started.status_code == 202 and started.json()["challenge"]["destination"] == "+7 916 ***-**-21"
@@ -187,8 +174,7 @@ def test_phone_add_verify_primary_and_backup(client, kb, sms, mail):
     assert list(contacts(ivan)) == ["+7 916 765-43-21", EMAIL]
 
 
-def test_recovery_settings_never_leave_the_account_without_a_channel(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_recovery_settings_never_leave_the_account_without_a_channel(client, kb, sms, mail, ivan):
     listed = contacts(ivan)
     phone, email = listed["+7 900 123-45-67"]["id"], listed[EMAIL]["id"]
     ok = ivan.client.patch(f"/api/v1/contacts/{email}", json={"recovery": False}, headers=ivan.auth)
@@ -198,8 +184,7 @@ def test_recovery_settings_never_leave_the_account_without_a_channel(client, kb,
     assert contacts(ivan)["+7 900 123-45-67"]["recovery"] is True
 
 
-def test_services_say_what_is_missing(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_services_say_what_is_missing(client, kb, sms, mail, ivan):
     services = {s["id"]: s for s in ivan.get("/api/v1/services").json()["services"]}
     assert services["tax"]["available"] is True
     client.cookies.clear()
@@ -210,8 +195,7 @@ def test_services_say_what_is_missing(client, kb, sms, mail):
     assert services["tax"]["missing"] == ["level:confirmed", "verified_email"]
 
 
-def test_export_holds_everything_including_removed_contacts(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_export_holds_everything_including_removed_contacts(client, kb, sms, mail, ivan):
     pending = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).json()["contact"]
     gone = ivan.delete(f"/api/v1/contacts/{pending['id']}")  # never confirmed: removed at once (issue 13)
     assert gone.status_code == 200 and gone.json() == {"removed": pending["id"]}
@@ -222,8 +206,7 @@ def test_export_holds_everything_including_removed_contacts(client, kb, sms, mai
     assert data["history"][0]["type"] == "account:registered"
 
 
-def test_not_me_link_ends_every_session(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_not_me_link_ends_every_session(client, kb, sms, mail, ivan):
     add_verified_email(ivan, NEW)
     ivan.deliver()
     notice = mail.to(EMAIL)[-1]

@@ -13,8 +13,7 @@ from tests.integration.helpers import PASSWORD, contacts, demo_citizen
 NEW = "ivan@yandex.ru"
 
 
-def test_letter_has_both_parts_and_headers(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_letter_has_both_parts_and_headers(client, kb, sms, mail, ivan):
     assert ivan.post("/api/v1/notifications/test").status_code == 202
     ivan.deliver()
     letter = mail.to("ivan.ivanov@mail.ru")[-1]
@@ -24,8 +23,7 @@ def test_letter_has_both_parts_and_headers(client, kb, sms, mail):
     assert "Иванов Иван Иванович" in letter.text and "<p" in letter.html
 
 
-def test_failed_letters_back_off_then_die_and_the_list_shows_it(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_failed_letters_back_off_then_die_and_the_list_shows_it(client, kb, sms, mail, clock, ivan):
     mail.refuse = True
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW}).json()["contact"]
     ivan.deliver()
@@ -122,8 +120,7 @@ def test_inline_worker_sends_as_soon_as_the_change_commits(settings, kb, sms, ma
         assert db.scalars(select(Outbox.state)).all() == ["sent"]
 
 
-def test_a_retried_letter_keeps_its_message_id(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_retried_letter_keeps_its_message_id(client, kb, sms, mail, clock, ivan):
     mail.refuse = True
     ivan.post("/api/v1/contacts", {"kind": "email", "value": NEW})
     ivan.deliver()

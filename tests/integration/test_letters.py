@@ -28,8 +28,7 @@ def letters_to(kb, address: str) -> list[Outbox]:
         return list(db.scalars(select(Outbox).where(Outbox.destination == address).order_by(Outbox.id)))
 
 
-def test_a_550_at_rcpt_is_refused_for_good_in_one_pass_and_the_page_says_why(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_550_at_rcpt_is_refused_for_good_in_one_pass_and_the_page_says_why(client, kb, sms, mail, ivan):
     mail.unknown = {TYPO}
     assert ivan.post("/api/v1/contacts", {"kind": "email", "value": TYPO}).status_code == 201
     ivan.deliver()
@@ -47,8 +46,7 @@ def test_a_550_at_rcpt_is_refused_for_good_in_one_pass_and_the_page_says_why(cli
     assert ivan.deliver() == 0 and letters_to(kb, TYPO)[0].attempts == 1  # never retried
 
 
-def test_a_451_is_retried_and_the_letter_arrives_once(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_451_is_retried_and_the_letter_arrives_once(client, kb, sms, mail, clock, ivan):
     address = "ivan.new@example.org"
     mail.defer_once = {address}
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": address}).json()["contact"]
@@ -101,8 +99,7 @@ def bounce(settings, raw: bytes, recipient: str | None = None) -> subprocess.Com
     return subprocess.run(args, input=raw, env=env, capture_output=True, timeout=120, check=False)  # type: ignore[call-overload]
 
 
-def test_a_bounce_and_a_complaint_fed_to_kabinet_bounces_mark_the_right_letter(client, kb, sms, mail, settings):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_bounce_and_a_complaint_fed_to_kabinet_bounces_mark_the_right_letter(client, kb, sms, mail, settings, ivan):
     assert ivan.post("/api/v1/notifications/test").status_code == 202
     assert ivan.post("/api/v1/notifications/test").status_code in (202, 429)
     ivan.deliver()
@@ -192,8 +189,7 @@ def test_the_operator_sees_the_same_fate(client, kb, sms, mail):
     assert typo["last_delivery"] == "rejected" and typo["bounced"] is True
 
 
-def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms, mail, clock, ivan):
     mail.refuse = True
     assert ivan.post("/api/v1/notifications/test").status_code == 202
     ivan.deliver()  # a 451: failed, waiting for its retry
@@ -213,8 +209,7 @@ def test_metrics_show_the_outbox_to_the_monitoring_network_only(client, kb, sms,
     assert metrics(private, kb).status_code == 200
 
 
-def test_changes_close_together_make_one_notice_per_contact_and_none_is_lost(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_changes_close_together_make_one_notice_per_contact_and_none_is_lost(client, kb, sms, mail, ivan):
     ivan.deliver()
     sms.clear()
     email = contacts(ivan)[EMAIL]["id"]

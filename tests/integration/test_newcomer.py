@@ -21,8 +21,7 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_adding_an_address_already_on_the_account_says_so_under_the_field(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_adding_an_address_already_on_the_account_says_so_under_the_field(client, kb, sms, mail, ivan):
     html = page(client, ivan, "/settings/contacts")
     answer = client.post("/settings/contacts/add", data={"kind": "email", "email": EMAIL, "csrf_token": csrf(html)})
     assert answer.status_code == 409
@@ -30,8 +29,7 @@ def test_adding_an_address_already_on_the_account_says_so_under_the_field(client
     assert field and 'name="email"' in field.group(0) and "уже есть в вашей учётной записи" in field.group(0)
 
 
-def test_a_setting_that_would_leave_no_way_in_is_refused_in_its_own_words(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_setting_that_would_leave_no_way_in_is_refused_in_its_own_words(client, kb, sms, mail, ivan):
     phone, email = contacts(ivan)["+7 900 123-45-67"]["id"], contacts(ivan)[EMAIL]["id"]
     assert ivan.client.patch(f"/api/v1/contacts/{email}", json={"sign_in": False},
                              headers=ivan.auth).status_code == 200
@@ -59,8 +57,7 @@ def test_waits_are_said_in_words_with_what_the_limit_is_about(client, kb, sms, m
     assert re.fullmatch(r"Too many wrong passwords for this account\. Try again in \d+ minutes?\.", english)
 
 
-def test_a_never_confirmed_address_goes_without_a_code(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_never_confirmed_address_goes_without_a_code(client, kb, sms, mail, ivan):
     typo = ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan.ivanov@yandx.ru"}).json()["contact"]
     ivan.deliver()
 
@@ -117,8 +114,7 @@ def test_letters_name_the_holder_without_a_double_stop_and_a_removed_address_lea
     assert "И*** И. И." in removed and "Иванов" not in removed and ".." not in removed
 
 
-def test_the_seeds_path_settings_then_contact_data(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_seeds_path_settings_then_contact_data(client, kb, sms, mail, ivan):
     html = page(client, ivan, "/settings/contacts")
     nav = re.search(r'<nav aria-label="Разделы" class="nav">(.*?)</nav>', html, re.S).group(1)
     assert ">Настройки<" in nav and "Контактные данные" not in nav
@@ -149,8 +145,7 @@ def test_the_dev_mailbox_shows_a_letter_with_its_own_styles(settings, clock, sms
     kb.store.dispose()
 
 
-def test_the_language_is_a_setting_of_the_account_used_for_every_message(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_language_is_a_setting_of_the_account_used_for_every_message(client, kb, sms, mail, ivan):
     html = page(client, ivan, "/settings/contacts?lang=en")  # the switch, signed in
     assert ivan.get("/api/v1/me").json()["locale"] == "en"
     added = client.post("/settings/contacts/add", data={"kind": "email", "email": "ivan.ivanov@yandex.ru",
@@ -170,8 +165,7 @@ def test_the_language_is_a_setting_of_the_account_used_for_every_message(client,
     assert types.count("account:language") == 2
 
 
-def test_unicode_domains_are_shown_in_unicode_and_a_non_latin_name_is_refused_in_words(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_unicode_domains_are_shown_in_unicode_and_a_non_latin_name_is_refused_in_words(client, kb, sms, mail, ivan):
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan@почта.рф"})
     assert added.status_code == 201 and added.json()["contact"]["provider"] == "почта.рф"
     refused = ivan.post("/api/v1/contacts", {"kind": "email", "value": "иван@почта.рф"})
@@ -179,8 +173,7 @@ def test_unicode_domains_are_shown_in_unicode_and_a_non_latin_name_is_refused_in
     assert "латиницей" in refused.json()["errors"][0]["message"]
 
 
-def test_the_checklist_says_what_fits_and_leads_to_the_right_place(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_checklist_says_what_fits_and_leads_to_the_right_place(client, kb, sms, mail, ivan):
     phone, email = contacts(ivan)["+7 900 123-45-67"]["id"], contacts(ivan)[EMAIL]["id"]
     checks = {c["id"]: c for c in ivan.get(f"/api/v1/contacts/{phone}/checklist").json()["checks"]}
     assert checks["not_primary"]["message"] == "Это основной контакт, но другого такого, чтобы его заменить, нет"
@@ -192,8 +185,7 @@ def test_the_checklist_says_what_fits_and_leads_to_the_right_place(client, kb, s
     assert 'href="/security#recovery">Настройки входа<' in html
 
 
-def test_resend_waits_are_shown_beside_the_address(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_resend_waits_are_shown_beside_the_address(client, kb, sms, mail, clock, ivan):
     ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan.new@example.org"})
     html = page(client, ivan, "/settings/contacts")
     item = re.search(r'<li class="card contact" data-value="ivan.new@example.org">.*?</li>', html, re.S).group(0)

@@ -138,10 +138,9 @@ def test_messages_follow_the_language_the_citizen_sees_however_it_was_chosen(cli
     del client.headers["Accept-Language"]
 
 
-def test_deleting_a_never_confirmed_contact_on_the_page_is_not_a_500(client, kb, sms, mail):
+def test_deleting_a_never_confirmed_contact_on_the_page_is_not_a_500(client, kb, sms, mail, ivan):
     """Issue 27.1: a contact never confirmed goes at once (no code); the page used to read the code's id on what
     came back and answer 500 after the change was committed."""
-    ivan = demo_citizen(client, kb, sms, mail)
     added = ivan.post("/api/v1/contacts", {"kind": "email", "value": "typo@yandex.ru"}).json()["contact"]
     form = client.get(f"/settings/contacts/{added['id']}/remove")
     gone = client.post(f"/settings/contacts/{added['id']}/remove", data={"csrf_token": csrf(form.text)},

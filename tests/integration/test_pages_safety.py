@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from kabinet.web.i18n import translations
-from tests.integration.helpers import demo_citizen
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "kabinet" / "web" / "templates"
 
@@ -30,8 +29,7 @@ def test_a_form_post_without_the_token_is_refused_and_changes_nothing(client, kb
     assert good.status_code == 401 and "Неверный логин или пароль" in good.text
 
 
-def test_signed_in_forms_need_the_token_too(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_signed_in_forms_need_the_token_too(client, kb, sms, mail, ivan):
     client.cookies.set("kabinet_session", ivan.token)
     page = client.get("/settings/contacts")
     assert page.status_code == 200 and 'name="csrf_token"' in page.text
@@ -79,8 +77,7 @@ def test_every_template_text_has_a_russian_translation():
     assert len(ids) > 100
 
 
-def test_a_stale_second_factor_goes_through_step_up_and_back(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_stale_second_factor_goes_through_step_up_and_back(client, kb, sms, mail, clock, ivan):
     client.cookies.set("kabinet_session", ivan.token)
     clock.advance(minutes=11)
     token = csrf_of(client.get("/settings/contacts").text)
@@ -109,8 +106,7 @@ def test_next_after_a_code_stays_on_this_site(client, kb, sms, mail):
     assert safe_next("/security", "/x") == "/security"
 
 
-def test_cookie_authenticated_api_writes_from_another_site_are_refused(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_cookie_authenticated_api_writes_from_another_site_are_refused(client, kb, sms, mail, ivan):
     client.cookies.set("kabinet_session", ivan.token)
     body = {"kind": "email", "value": "ivan.cross@yandex.ru"}
     for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):

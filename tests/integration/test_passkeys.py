@@ -17,7 +17,7 @@ from kabinet.demo import EMAIL, PHONE
 from kabinet.store.models import Event, OidcClient, OidcGrant, Outbox, Passkey
 from kabinet.store.models import Session as UserSession
 from tests.driver import Citizen
-from tests.integration.helpers import PASSWORD, contacts, demo_citizen
+from tests.integration.helpers import PASSWORD, contacts
 from tests.webauthn_soft import SoftAuthenticator, b64
 
 ORIGIN = "http://testserver"  # the tests' KABINET_BASE_URL: the relying party is "testserver"
@@ -40,8 +40,7 @@ def history(ivan: Citizen) -> list[str]:
     return [e["type"] for e in ivan.get("/api/v1/history").json()["events"]]
 
 
-def test_a_passkey_is_added_and_signs_in_alone_with_no_login_typed(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_passkey_is_added_and_signs_in_alone_with_no_login_typed(client, kb, sms, mail, ivan):
     key = SoftAuthenticator(ORIGIN)
     options = ivan.post("/api/v1/passkeys/options").json()["options"]
     assert options["authenticatorSelection"]["residentKey"] == "required"
@@ -66,8 +65,7 @@ def test_a_passkey_is_added_and_signs_in_alone_with_no_login_typed(client, kb, s
         assert db.scalars(select(Passkey)).one().sign_count == 1
 
 
-def test_options_are_single_use_and_expire(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_options_are_single_use_and_expire(client, kb, sms, mail, clock, ivan):
     key = SoftAuthenticator(ORIGIN)
     options = ivan.post("/api/v1/passkeys/options").json()["options"]
     ivan.post("/api/v1/passkeys", {"name": "Первый", "credential": key.create(options)})
@@ -92,8 +90,7 @@ def test_options_are_single_use_and_expire(client, kb, sms, mail, clock):
 
 
 def test_a_challenge_of_one_account_does_not_serve_another_and_a_credential_is_registered_once(
-        client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+        client, kb, sms, mail, ivan):
     options = ivan.post("/api/v1/passkeys/options").json()["options"]
     client.cookies.clear()
     petr = Citizen(client, kb, sms, mail)
@@ -107,8 +104,7 @@ def test_a_challenge_of_one_account_does_not_serve_another_and_a_credential_is_r
     assert twice.status_code == 409 and twice.json()["code"] == "passkey.exists"
 
 
-def test_the_origin_and_the_relying_party_are_checked(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_origin_and_the_relying_party_are_checked(client, kb, sms, mail, ivan):
     key = SoftAuthenticator(ORIGIN)
     add_passkey(ivan, key)
     client.cookies.clear()
@@ -119,8 +115,7 @@ def test_the_origin_and_the_relying_party_are_checked(client, kb, sms, mail):
     assert passkey_sign_in(client, key).status_code == 200
 
 
-def test_a_counter_that_goes_backwards_is_refused_and_told(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_counter_that_goes_backwards_is_refused_and_told(client, kb, sms, mail, ivan):
     key = SoftAuthenticator(ORIGIN)
     add_passkey(ivan, key)
     client.cookies.clear()
@@ -136,8 +131,7 @@ def test_a_counter_that_goes_backwards_is_refused_and_told(client, kb, sms, mail
     assert any("копия" in m["text"] for m in sms.to(PHONE)), "the citizen was not told of the copy"
 
 
-def test_a_passkey_is_the_second_factor_after_a_password_and_confirms_a_step_up(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_passkey_is_the_second_factor_after_a_password_and_confirms_a_step_up(client, kb, sms, mail, clock, ivan):
     key = SoftAuthenticator(ORIGIN)
     add_passkey(ivan, key)
     client.cookies.clear()
@@ -164,8 +158,7 @@ def test_a_passkey_is_the_second_factor_after_a_password_and_confirms_a_step_up(
     assert ivan.post("/api/v1/passkeys/options").status_code == 200  # the step-up counted
 
 
-def test_a_new_passkey_does_not_confirm_removing_an_older_contact(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_new_passkey_does_not_confirm_removing_an_older_contact(client, kb, sms, mail, ivan):
     key = SoftAuthenticator(ORIGIN)
     add_passkey(ivan, key)
     old = contacts(ivan)[EMAIL]
@@ -176,8 +169,7 @@ def test_a_new_passkey_does_not_confirm_removing_an_older_contact(client, kb, sm
     assert EMAIL in contacts(ivan)
 
 
-def test_rename_remove_and_the_last_way_to_sign_in_stays(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_rename_remove_and_the_last_way_to_sign_in_stays(client, kb, sms, mail, clock, ivan):
     key = SoftAuthenticator(ORIGIN)
     passkey = add_passkey(ivan, key)
     renamed = ivan.client.patch(f"/api/v1/passkeys/{passkey['id']}", json={"name": "Ноутбук"}, headers=ivan.auth)
@@ -202,8 +194,7 @@ def test_rename_remove_and_the_last_way_to_sign_in_stays(client, kb, sms, mail, 
     assert passkey_sign_in(client, key).status_code == 401  # a removed passkey signs nobody in
 
 
-def test_connected_services_hear_a_credential_change(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_connected_services_hear_a_credential_change(client, kb, sms, mail, ivan):
     account_id = uuid.UUID(ivan.get("/api/v1/me").json()["id"])
     now = kb.clock.now()
     with kb.store.write() as db:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from kabinet.audit.events import Meta
 from kabinet.flows.access import registration
 from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.store.models import Challenge, IdentityRequest, Recovery
 from kabinet.store.purge import purge
-
-META = Meta(ip="127.0.0.1")
+from tests.integration.helpers import META
 
 
 def count(kb, model) -> int:

@@ -28,8 +28,7 @@ def code_by_mail(c: Citizen, address: str) -> str:
     return re.search(r"(\d{6})", c.mail.to(address)[-1].text).group(1)
 
 
-def test_phone_then_email_code_then_new_password_ends_every_session(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_phone_then_email_code_then_new_password_ends_every_session(client, kb, sms, mail, ivan):
     old_token = ivan.token
     client.cookies.clear()
     started = recover(ivan, PHONE)
@@ -135,8 +134,7 @@ def test_one_fresh_phone_alone_waits_out_the_cooling_off_but_a_silent_one_sends_
         assert refused.status_code == 404
 
 
-def test_unknown_logins_look_the_same_and_nothing_is_sent(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_unknown_logins_look_the_same_and_nothing_is_sent(client, kb, sms, mail, ivan):
     client.cookies.clear()
     sms.clear()
     mail.clear()
@@ -156,8 +154,7 @@ def test_unknown_logins_look_the_same_and_nothing_is_sent(client, kb, sms, mail)
     assert wrong.status_code == 400 and wrong.json()["code"] == "challenge.code_wrong"
 
 
-def test_recovery_expires(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_recovery_expires(client, kb, sms, mail, clock, ivan):
     client.cookies.clear()
     started = recover(ivan, PHONE)
     first = client.post(f"/api/v1/challenges/{started['challenge']['id']}/confirm",

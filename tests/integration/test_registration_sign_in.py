@@ -8,9 +8,9 @@ from sqlalchemy import select
 from kabinet.audit.events import chain_key, verify_chain
 from kabinet.store.models import Account, Challenge, Event, Outbox
 from tests.driver import Citizen
+from tests.integration.helpers import NEW_PASSWORD as PASSWORD
 
 PHONE = "+79161234567"
-PASSWORD = "correct horse battery"
 
 
 def citizen(client, kb, sms, mail) -> Citizen:

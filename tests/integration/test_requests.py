@@ -4,12 +4,10 @@ in the cabinet and the history."""
 from __future__ import annotations
 
 from kabinet.demo import EMAIL
-from tests.integration.helpers import demo_citizen
 from tests.integration.test_centre import operator
 
 
-def test_a_request_is_filed_answered_by_letter_and_kept_as_a_thread(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_request_is_filed_answered_by_letter_and_kept_as_a_thread(client, kb, sms, mail, ivan):
     filed = ivan.post("/api/v1/requests", {"topic": "contacts", "text": "Не приходит письмо на новый адрес",
                                            "reference": "a1b2c3d4e5f6"})
     assert filed.status_code == 201, filed.text
@@ -39,8 +37,7 @@ def test_a_request_is_filed_answered_by_letter_and_kept_as_a_thread(client, kb, 
     assert exported["requests"][0]["state"] == "answered"
 
 
-def test_a_closed_request_takes_no_more_answers_and_bad_states_are_refused(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_closed_request_takes_no_more_answers_and_bad_states_are_refused(client, kb, sms, mail, ivan):
     request = ivan.post("/api/v1/requests", {"topic": "other", "text": "Вопрос"}).json()["request"]
     olga = operator(client, kb, sms, mail)
     bad = olga.post(f"/api/v1/operator/requests/{request['id']}/answer", {"text": "x", "state": "new"})
@@ -54,8 +51,7 @@ def test_a_closed_request_takes_no_more_answers_and_bad_states_are_refused(clien
     assert olga.get("/api/v1/operator/requests").json()["requests"] == []
 
 
-def test_requests_keep_citizens_and_operators_apart(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_requests_keep_citizens_and_operators_apart(client, kb, sms, mail, ivan):
     olga = operator(client, kb, sms, mail)
     client.cookies.clear()
     assert client.get("/api/v1/operator/requests", headers=ivan.auth).status_code == 401
@@ -63,8 +59,7 @@ def test_requests_keep_citizens_and_operators_apart(client, kb, sms, mail):
     assert client.post("/api/v1/requests", json={"topic": "other", "text": "x"}).status_code == 401
 
 
-def test_the_cabinet_lists_requests_with_their_answers_and_exports_them(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_cabinet_lists_requests_with_their_answers_and_exports_them(client, kb, sms, mail, ivan):
     request = ivan.post("/api/v1/requests", {"topic": "access", "text": "Как сменить пароль?"}).json()["request"]
     olga = operator(client, kb, sms, mail)
     olga.post(f"/api/v1/operator/requests/{request['id']}/answer",

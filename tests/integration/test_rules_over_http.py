@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select, update
 
 from kabinet import bootstrap
-from kabinet.audit.events import Meta, chain_key, verify_chain
+from kabinet.audit.events import chain_key, verify_chain
 from kabinet.clock import FrozenClock
 from kabinet.config import Settings
 from kabinet.demo import seed
@@ -41,11 +41,11 @@ from kabinet.store.models import Account, Challenge, Contact, Event
 from kabinet.store.models import Session as UserSession
 from kabinet.web.app import create_app
 from tests.conftest import fresh_database
+from tests.integration.helpers import META
 from tests.secrets import code_of, secret_for_contact
 
 EMAILS = ["a@example.org", "b@yandex.ru", "ivan.ivanov@mail.ru", "shared@example.org"]
 PHONES = ["+79161110001", "+79161110002", "+79001234567", "+79161110009"]
-META = Meta(ip="127.0.0.1")
 NIGHTLY = os.environ.get("KABINET_STATEFUL") == "nightly"
 
 

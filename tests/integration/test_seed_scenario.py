@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from kabinet.demo import EMAIL, PHONE, seed
 from tests.driver import Citizen
+from tests.integration.helpers import PASSWORD
 
 NEW = "ivan.ivanov@yandex.ru"
-PASSWORD = "demo-password-1"
 
 
 def test_unlink_mail_ru_and_move_to_a_new_address(client, kb, sms, mail):

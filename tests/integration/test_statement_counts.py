@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from kabinet.demo import EMAIL, PHONE
-from tests.integration.helpers import add_verified_email, contacts, demo_citizen, link_token
+from tests.integration.helpers import add_verified_email, contacts, link_token
 
 BOOK = "WHERE contact.account_id"
 WAITING = "outbox.attempts ="
@@ -36,8 +36,7 @@ def reads_of(seen: list[str], marker: str) -> int:
     return sum(marker in s and s.startswith("SELECT") for s in seen)
 
 
-def test_every_step_of_a_contact_cycle_reads_the_contact_book_once(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_every_step_of_a_contact_cycle_reads_the_contact_book_once(client, kb, sms, mail, ivan):
     new = "ivan.new@example.org"
     with statements(kb) as seen:
         added = ivan.post("/api/v1/contacts", {"kind": "email", "value": new})
@@ -60,8 +59,7 @@ def test_every_step_of_a_contact_cycle_reads_the_contact_book_once(client, kb, s
     assert reads_of(seen, BOOK) == 1 and reads_of(seen, WAITING) == 1
 
 
-def test_a_read_costs_the_same_statements_with_two_contacts_or_six(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_read_costs_the_same_statements_with_two_contacts_or_six(client, kb, sms, mail, ivan):
     with statements(kb) as few:
         assert len(ivan.get("/api/v1/contacts").json()["contacts"]) == 2
     for n in range(4):

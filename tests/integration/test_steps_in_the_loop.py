@@ -15,7 +15,6 @@ from sqlalchemy import event, select
 from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 
 from kabinet import bootstrap
-from kabinet.audit.events import Meta
 from kabinet.demo import PHONE, seed
 from kabinet.domain.errors import KabinetError, RateLimited
 from kabinet.flows.access import sign_in
@@ -25,16 +24,13 @@ from kabinet.security.ratelimit import RateLimiter
 from kabinet.store.db import lock_account
 from kabinet.store.models import Contact
 from kabinet.web.app import THREADS, create_app
-from tests.integration.helpers import demo_citizen
+from tests.integration.helpers import META, PASSWORD, demo_citizen
 from tests.secrets import code_of
 
-PASSWORD = "demo-password-1"
 REDIS_URL = os.environ.get("KABINET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-META = Meta(ip="127.0.0.1")
 
 
-def test_a_request_runs_its_statements_where_its_store_belongs(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_request_runs_its_statements_where_its_store_belongs(client, kb, sms, mail, ivan):
     seen: list[tuple[bool, bool, int]] = []
 
     def record(conn, _cursor, _statement, _params, _context, _many) -> None:
@@ -59,11 +55,10 @@ def test_a_request_runs_its_statements_where_its_store_belongs(client, kb, sms, 
         assert len({thread for _, _, thread in seen}) == 2
 
 
-def test_a_page_that_only_reads_is_shown_without_a_thread_hop_and_a_write_there_is_refused(client, kb, sms, mail):
+def test_a_page_that_only_reads_is_shown_without_a_thread_hop_and_a_write_there_is_refused(client, kb, sms, mail, ivan):
     """Pages marked ``reads_only`` (issue 25): on SQLite the whole page — session, contacts, template — is made in
     the event loop's own thread, as the JSON read is; a write inside such a step would hold the loop on the
     database's lock, so it fails loudly instead (on PostgreSQL the step is a greenlet of the loop either way)."""
-    ivan = demo_citizen(client, kb, sms, mail)
     threads: list[int] = []
 
     def record(*_args: object) -> None:
@@ -160,12 +155,11 @@ class WaitingWriters:
             event.remove(engine, "before_cursor_execute", self._seen)
 
 
-def test_the_worker_keeps_answering_while_more_steps_than_threads_wait_on_a_lock(client, kb, sms, mail):
+def test_the_worker_keeps_answering_while_more_steps_than_threads_wait_on_a_lock(client, kb, sms, mail, ivan):
     """Writes queue on the citizen's account lock, more of them than the thread pool has threads: a read must still
     be answered meanwhile. On PostgreSQL the waiting steps are greenlets, not threads (before, they held all eight
     threads and the read waited for the lock too); on SQLite the read runs in the loop while writers wait in
     threads."""
-    ivan = demo_citizen(client, kb, sms, mail)
     answers: list[int] = []
 
     def add(n: int) -> None:

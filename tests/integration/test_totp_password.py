@@ -11,7 +11,7 @@ from kabinet.demo import EMAIL, PHONE
 from kabinet.domain.errors import RateLimited
 from kabinet.security.ratelimit import RateLimiter
 from tests.driver import Citizen
-from tests.integration.helpers import PASSWORD, contacts, demo_citizen
+from tests.integration.helpers import PASSWORD, contacts
 
 REDIS_URL = os.environ.get("KABINET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -26,8 +26,7 @@ def enrol(ivan: Citizen, clock) -> pyotp.TOTP:
     return totp
 
 
-def test_sign_in_asks_the_app_once_enrolled(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_sign_in_asks_the_app_once_enrolled(client, kb, sms, mail, clock, ivan):
     totp = enrol(ivan, clock)
     ivan.deliver()
     assert "приложение-аутентификатор" in sms.to(PHONE)[-1]["text"]  # the phone is told
@@ -51,8 +50,7 @@ def test_sign_in_asks_the_app_once_enrolled(client, kb, sms, mail, clock):
     assert Citizen(client, kb, sms, mail).confirm(again, code).status_code == 400
 
 
-def test_with_totp_the_last_phone_may_go_and_removal_is_confirmed_in_the_app(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_with_totp_the_last_phone_may_go_and_removal_is_confirmed_in_the_app(client, kb, sms, mail, clock, ivan):
     totp = enrol(ivan, clock)
     phone_id = contacts(ivan)["+7 900 123-45-67"]["id"]
     checklist = ivan.get(f"/api/v1/contacts/{phone_id}/checklist").json()
@@ -64,8 +62,7 @@ def test_with_totp_the_last_phone_may_go_and_removal_is_confirmed_in_the_app(cli
     assert list(contacts(ivan)) == [EMAIL]
 
 
-def test_password_change_ends_other_sessions(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_password_change_ends_other_sessions(client, kb, sms, mail, ivan):
     client.cookies.clear()
     other = Citizen(client, kb, sms, mail)
     other.sign_in(PHONE, PASSWORD, PHONE)

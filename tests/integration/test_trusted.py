@@ -66,8 +66,7 @@ def history_types(c: Citizen) -> list[str]:
     return [e["type"] for e in c.get("/api/v1/history").json()["events"]]
 
 
-def test_a_password_change_completes_only_after_the_trusted_persons_approval(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_password_change_completes_only_after_the_trusted_persons_approval(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     link = make_trusted(ivan, petrov, PETROV)
@@ -91,8 +90,7 @@ def test_a_password_change_completes_only_after_the_trusted_persons_approval(cli
     assert {"trusted:accepted", "trusted:approved"} <= set(history_types(petrov))
 
 
-def test_a_refusal_stops_the_password_change_and_the_citizen_hears_of_it(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_refusal_stops_the_password_change_and_the_citizen_hears_of_it(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -111,8 +109,7 @@ def test_a_refusal_stops_the_password_change_and_the_citizen_hears_of_it(client,
     assert ivan.get("/api/v1/trusted").json()["asked"] == []
 
 
-def test_the_citizen_cancels_a_waiting_request(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_citizen_cancels_a_waiting_request(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -184,8 +181,7 @@ def test_the_wait_cannot_be_skipped_by_retrying_or_by_a_second_recovery(client, 
     assert thief.post(f"/api/v1/recovery/{first}/password", {"password": NEW_PASSWORD}).status_code == 204
 
 
-def test_a_recovery_with_two_proofs_still_needs_the_trusted_person(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_recovery_with_two_proofs_still_needs_the_trusted_person(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -206,8 +202,7 @@ def test_a_recovery_with_two_proofs_still_needs_the_trusted_person(client, kb, s
     assert stranger.post(f"/api/v1/recovery/{rid}/password", {"password": NEW_PASSWORD}).status_code == 204
 
 
-def test_a_refused_recovery_never_completes(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_refused_recovery_never_completes(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -224,8 +219,7 @@ def test_a_refused_recovery_never_completes(client, kb, sms, mail):
     assert done.status_code == 404
 
 
-def test_replacing_the_trusted_person_takes_effect_only_after_the_wait(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_replacing_the_trusted_person_takes_effect_only_after_the_wait(client, kb, sms, mail, clock, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     sidorov = person(client, kb, sms, mail, SIDOROV, "Сидоров Сидор Сидорович")
@@ -247,8 +241,7 @@ def test_replacing_the_trusted_person_takes_effect_only_after_the_wait(client, k
 
 
 def test_removing_the_trusted_person_takes_effect_only_after_the_wait_and_can_be_undone(client, kb, sms, mail,
-                                                                                        clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+                                                                                        clock, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     link = make_trusted(ivan, petrov, PETROV)
@@ -267,8 +260,7 @@ def test_removing_the_trusted_person_takes_effect_only_after_the_wait_and_can_be
     assert petrov.get("/api/v1/trusted").json()["trusted_by"] == []
 
 
-def test_the_trusted_person_sees_nothing_of_the_citizens_account(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_the_trusted_person_sees_nothing_of_the_citizens_account(client, kb, sms, mail, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -291,8 +283,7 @@ def test_the_trusted_person_sees_nothing_of_the_citizens_account(client, kb, sms
     assert petrov.delete(f"/api/v1/trusted/links/{link['id']}").status_code == 404
 
 
-def test_who_can_be_a_trusted_person(client, kb, sms, mail):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_who_can_be_a_trusted_person(client, kb, sms, mail, ivan):
     client.cookies.clear()
     young = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович", birth=date(2015, 1, 1))
     simple = person(client, kb, sms, mail, SIDOROV, "Сидоров Сидор Сидорович", level="simplified")
@@ -308,8 +299,7 @@ def test_who_can_be_a_trusted_person(client, kb, sms, mail):
     assert ivan.get("/api/v1/trusted").json()["links"] == []
 
 
-def test_a_new_contact_neither_recovers_nor_confirms_removing_an_older_one(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_a_new_contact_neither_recovers_nor_confirms_removing_an_older_one(client, kb, sms, mail, clock, ivan):
     client.cookies.clear()
     clock.advance(minutes=5)  # a number added to an account that existed before it
     added = ivan.post("/api/v1/contacts", {"kind": "phone", "value": "+79167778899"})

@@ -14,7 +14,7 @@ from kabinet.flows.shared import challenges
 from kabinet.flows.trusted import approvals
 from kabinet.store.models import Approval, Session
 from tests.driver import Citizen
-from tests.integration.helpers import PASSWORD, demo_citizen
+from tests.integration.helpers import PASSWORD
 from tests.integration.test_code_races import META, race
 from tests.integration.test_trusted import PETROV, make_trusted, person
 from tests.secrets import code_of
@@ -38,8 +38,7 @@ def approve_codes(kb, trustee: Session, approval_id: str, n: int) -> list[tuple[
     return out
 
 
-def test_two_approvals_of_one_request_at_once_decide_it_once(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_two_approvals_of_one_request_at_once_decide_it_once(client, kb, sms, mail, clock, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)
@@ -61,8 +60,7 @@ def test_two_approvals_of_one_request_at_once_decide_it_once(client, kb, sms, ma
         current = new
 
 
-def test_two_people_who_trust_each_other_approve_each_other_at_once(client, kb, sms, mail, clock):
-    ivan = demo_citizen(client, kb, sms, mail)
+def test_two_people_who_trust_each_other_approve_each_other_at_once(client, kb, sms, mail, clock, ivan):
     client.cookies.clear()
     petrov = person(client, kb, sms, mail, PETROV, "Петров Пётр Петрович")
     make_trusted(ivan, petrov, PETROV)

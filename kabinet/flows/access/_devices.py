@@ -1,4 +1,4 @@
-"""Sign-in notices (issue 24): a citizen learns at once of a sign-in from a browser their account has not been
+"""Sign-in notices: a citizen learns at once of a sign-in from a browser their account has not been
 used on — not only by reading the session list.
 
 A device is a browser holding the long-lived device cookie (an opaque random id, set at its first sign-in, kept here

@@ -1,5 +1,5 @@
 """Setting a new password on a changed account: the one tail of a password change, whether the citizen's own
-step applies it or their trusted person's approval does later (issue 15)."""
+step applies it or their trusted person's approval does later."""
 
 from __future__ import annotations
 

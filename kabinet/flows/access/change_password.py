@@ -1,7 +1,7 @@
 """Password change (Security page): needs the current password and a fresh second factor; ends every
 other session, because whoever knew the old password may be signed in elsewhere.
 
-With a trusted person in force (issue 15) the new password waits for their approval: only its hash is kept, on
+With a trusted person in force the new password waits for their approval: only its hash is kept, on
 the request, until they approve (then it is applied, as here), refuse or the citizen cancels (then it is wiped).
 A thief who knows the password and holds the session still cannot change it alone."""
 

@@ -1,4 +1,4 @@
-"""Sign in with a passkey (issue 24): no login typed — the browser offers the passkeys it holds for this site
+"""Sign in with a passkey: no login typed — the browser offers the passkeys it holds for this site
 (discoverable credentials), and one with user verification (a PIN or a biometric) is both factors at once: no
 SMS code. A wrong signature, a challenge used or expired, another site's origin, an unknown key or a counter that
 went backwards all get one answer (401); a counter that went backwards is also told on the account's contacts."""

@@ -1,4 +1,4 @@
-"""Passkeys of one's own (issue 24, Security → Passkeys): add one after a fresh second factor, rename, remove —
+"""Passkeys of one's own (Security → Passkeys): add one after a fresh second factor, rename, remove —
 each told on the account's contacts (with "this wasn't me"), in the history, and to connected services (CAEP
 ``credential-change``). A passkey is a way to sign in of its own, so the never-lock-yourself-out rule counts it:
 the last way to sign in — a passkey when no confirmed contact serves sign-in — stays."""

@@ -86,7 +86,7 @@ def _enrolment_code(ctx: FlowContext, _db: Session, ch: Challenge, code: str, no
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> TotpEnabled:
     assert account is not None
     account.totp_secret = ch.payload["secret"]  # already sealed
-    account.totp_enrolled_at = step.now  # a new app waits out the cooling-off like a new contact (issue 15)
+    account.totp_enrolled_at = step.now  # a new app waits out the cooling-off like a new contact
     account.totp_last_step = pyotp.TOTP(step.ctx.totp_sealer.open(ch.payload["secret"])).timecode(step.now)
     ch.payload = {}
     mark_fresh(step, account, "totp")

@@ -1,5 +1,5 @@
-"""The citizen's language (issue 13): a setting of the account, used for every message — codes, letters, notices —
-not only for the pages of the browser that chose it. It follows the language its owner last used (issue 26),
+"""The citizen's language: a setting of the account, used for every message — codes, letters, notices —
+not only for the pages of the browser that chose it. It follows the language its owner last used,
 however it was chosen: the language link, or the browser's own language."""
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> R
         new_contacts.verify(step.ctx, v.db, account, phone, meta=step.meta, now=v.now, actor=v.actor,
                             channel="operator", **v.details())
     phone.is_primary = phone.sign_in = phone.recovery = True
-    phone.vouched_at = v.now  # recovers alone, at once, for a while (issue 15: the visit is the strongest proof)
+    phone.vouched_at = v.now  # recovers alone, at once, for a while (the visit is the strongest proof)
     ended = relying.end_sessions(step.ctx, v.db, account.id, v.now)
     req.state, req.completed_at = "completed", v.now
     record(v.db, account, EventType.RECOVERY_COMPLETED, at=v.now, meta=step.meta, actor=v.actor,

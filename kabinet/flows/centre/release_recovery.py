@@ -1,4 +1,4 @@
-"""Release a held recovery at the counter (issue 15): the citizen's document, checked in person, is the strongest
+"""Release a held recovery at the counter: the citizen's document, checked in person, is the strongest
 proof there is, so a recovery waiting out its cooling-off or its trusted person's answer may finish at once."""
 
 from __future__ import annotations

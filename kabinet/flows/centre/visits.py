@@ -39,7 +39,7 @@ class VisitContact:
     primary: bool
     sign_in: bool
     recovery: bool
-    last_delivery: str | None = None  # the last message's fate (issue 14): sent, rejected, bounced …
+    last_delivery: str | None = None  # the last message's fate: sent, rejected, bounced …
     bounced: bool = False
 
 
@@ -64,7 +64,7 @@ class VisitAccount:
 
 @dataclass(frozen=True)
 class HeldRecoveryAtCentre:
-    """A recovery on hold (issue 15): waiting until ``ready_at`` and/or for the trusted person (``approval``)."""
+    """A recovery on hold: waiting until ``ready_at`` and/or for the trusted person (``approval``)."""
 
     id: uuid.UUID
     started_at: datetime

@@ -20,7 +20,7 @@ from kabinet.texts import text
 
 def update(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id, sign_in: bool | None,
            recovery: bool | None, sign_in_notices: bool | None = None) -> ContactView:
-    """``sign_in_notices``: whether this contact hears of sign-ins from new devices (issue 24) — the citizen's own
+    """``sign_in_notices``: whether this contact hears of sign-ins from new devices — the citizen's own
     choice; it weakens nothing the guards hold, so it needs no fresh second factor and no notice of its own."""
     with account_step(ctx, session, fresh_factor=sign_in is not None or recovery is not None) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)

@@ -1,4 +1,4 @@
-"""What happened to a letter after it left (issue 14): a bounce or a complaint arriving later
+"""What happened to a letter after it left: a bounce or a complaint arriving later
 (``kabinet bounces``), or a refusal at the receiving server (the worker). The letter's state says so; after a hard
 bounce the address is flagged — an unverified one gets no more letters, a verified one is skipped for notices
 while another verified address exists — and the citizen's history and contact page tell it in words.

@@ -39,7 +39,7 @@ def checklist(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id:
 
 def start(ctx: FlowContext, meta: Meta, *, session: UserSession, contact_id: Id) -> ChallengeView | Removed:
     """A code to another contact — except for an address or number never confirmed: nobody can use it, so it
-    goes at once and costs no code from the hourly budget (issue 13)."""
+    goes at once and costs no code from the hourly budget."""
     with account_step(ctx, session) as (db, account, now):
         contact = own_contact(db, account.id, contact_id)
         if contact.verified_at is None:

@@ -12,7 +12,7 @@ instead. A recovery code does not refresh a contact, so starting a recovery cann
 A login that matches nothing gets the same answer: a recovery and a challenge that look alike, spend the
 same budgets, and that no code can ever answer; nothing is sent.
 
-Cooling-off (issue 15): a contact added in the last ``Cooling.contact`` hours neither starts nor proves a recovery
+Cooling-off: a contact added in the last ``Cooling.contact`` hours neither starts nor proves a recovery
 (it is told so, and the caller sees the usual answer); a recovery proven by one channel only is *held* for
 ``Cooling.recovery`` hours, every channel told with a link that cancels it; with a trusted person in force it also
 waits for their approval. Only then may the password be set. A phone an operator set at a service centre,

@@ -38,7 +38,7 @@ def write_step(ctx: FlowContext, owner: Owner) -> Iterator[tuple[Session, Accoun
     deadlock. ``owner`` is the account's id, or a lookup run inside the transaction (the owner of a code or a
     link); ``None`` for a step with no account yet (registration).
 
-    A step that touches two accounts (a trusted person approving, issue 15) names both, the acting one first:
+    A step that touches two accounts (a trusted person approving) names both, the acting one first:
     both rows are locked in id order, whoever acts, so two people acting on each other's requests at the same
     moment queue instead of deadlocking. The first is yielded; the others are in the session, locked."""
     now = ctx.clock.now()
@@ -78,7 +78,7 @@ def facts(contact: Contact) -> Facts:
 
 
 def added(account: Account, contact: Contact) -> Added:
-    """What the cooling-off rules need about a contact (issue 15), as ``facts`` is what the guards need."""
+    """What the cooling-off rules need about a contact, as ``facts`` is what the guards need."""
     return Added(verified_at=contact.verified_at, account_created_at=account.created_at,
                  vouched_at=contact.vouched_at)
 
@@ -110,7 +110,7 @@ def recovery_target(db: Session, login: str, *, old_enough: Callable[[Contact], 
                     ) -> tuple[Account, Contact] | None:
     """Where a recovery's first code goes: the verified recovery contact the login names, or for a SNILS the
     account's primary recovery phone (else another recovery phone, else a recovery email) — one that is
-    ``old_enough`` before any that is not (a contact added in the cooling-off cannot recover, issue 15)."""
+    ``old_enough`` before any that is not (a contact added in the cooling-off cannot recover)."""
     parsed = parse_login(login)
     if parsed is None:
         return None

@@ -150,7 +150,7 @@ def _send(ctx: FlowContext, db: Session, ch: Challenge, now: datetime, meta: Met
     _spend(ctx, ch, meta.ip)
     ch.sends += 1
     ch.last_sent_at = now
-    # The account's language when there is an account (a setting, issue 13); the caller's before there is one.
+    # The account's language when there is an account (a setting); the caller's before there is one.
     owner = db.get(Account, ch.account_id) if ch.account_id else None
     locale = owner.locale if owner is not None else meta.locale
     common: dict[str, Any] = {"now": now, "channel": ch.channel, "destination": ch.destination, "locale": locale,
@@ -321,7 +321,7 @@ def confirm_with_backup_code(ctx: FlowContext, meta: Meta, challenge_id: Id, cod
     raise failure
 
 
-# What a passkey may answer in place of a code (issue 24): whatever confirms it is the account's owner. Not what
+# What a passkey may answer in place of a code: whatever confirms it is the account's owner. Not what
 # proves a contact or an app (a code sent there, or from it, is the point) nor a recovery (its own proofs).
 
 

@@ -26,7 +26,7 @@ def confirmation(ctx: FlowContext, db: Session, account: Account, session: UserS
                  meta: Meta, purpose: str, payload: dict[str, Any] | None = None,
                  fallback_to_target: bool = False) -> Challenge:
     """A challenge whose code goes to the TOTP app or a verified phone other than ``contact`` (rule 4) — never to a
-    phone added (or an app enrolled) in the cooling-off when ``contact`` is older (issue 15): a thief's fresh number
+    phone added (or an app enrolled) in the cooling-off when ``contact`` is older: a thief's fresh number
     or app must not unlink the citizen's own. When only such a one could confirm, the answer says so
     (``contact.too_new``)."""
     now = ctx.clock.now()

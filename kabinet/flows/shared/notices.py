@@ -34,7 +34,7 @@ def masked(contact: Contact | Row[Any]) -> str:
 
 def reachable(contacts: list[Contact]) -> list[Contact]:
     """Verified contacts to tell, less addresses whose letters come back while another verified address works
-    (issue 14) — never leaving a citizen with no address at all: a bounced only address is still tried."""
+    — never leaving a citizen with no address at all: a bounced only address is still tried."""
     verified = [c for c in contacts if c.verified_at is not None]
     working = any(c.kind == "email" and not c.bounced_at for c in verified)
     return [c for c in verified if not (c.kind == "email" and c.bounced_at and working)]
@@ -89,7 +89,7 @@ def security_notice(ctx: FlowContext, db: Session, account: Account, *, now: dat
 
 
 def sign_in_notice(ctx: FlowContext, db: Session, account: Account, *, now: datetime, what: str) -> int:
-    """A sign-in from a device the account has not seen (issue 24): told to the primary phone and email, each unless
+    """A sign-in from a device the account has not seen: told to the primary phone and email, each unless
     its owner switched these notices off for it; sign-ins close together go out as one message. How many told."""
     present = present_contacts(db, account.id)
     told = [c for c in present if c.is_primary and c.verified_at is not None and c.sign_in_notices]
@@ -122,7 +122,7 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told
     def tell(contact: Contact, template: str, data: dict) -> None:
         if template in MERGEABLE and (waiting := unsent.get((contact.id, template))) is not None \
                 and waiting.data.get("what") and data.get("what"):
-            # The same notice to the same contact is still waiting: one message says both changes (issue 12: fewer,
+            # The same notice to the same contact is still waiting: one message says both changes (fewer,
             # better messages). Nothing is dropped; its "this wasn't me" link covers the account either way.
             both = waiting.data.get("about") if waiting.data.get("about") == data.get("about") else "account"
             waiting.data = {**waiting.data, "what": f"{waiting.data['what']}; {data['what']}", "about": both}
@@ -139,7 +139,7 @@ def _teller(ctx: FlowContext, db: Session, account: Account, now: datetime, told
 def every_channel(ctx: FlowContext, db: Session, account: Account, *, now: datetime, template: str, data: dict,
                   secret: dict[str, str]) -> None:
     """One message to every verified channel, each with its own ``secret`` (a cancel link): a recovery held for
-    the cooling-off is told everywhere, because whoever started it holds one of them (issue 15)."""
+    the cooling-off is told everywhere, because whoever started it holds one of them."""
     for contact in reachable(present_contacts(db, account.id)):  # verified ones only
         enqueue(db, channel="sms" if contact.kind == "phone" else "email", destination=contact.value,
                 template=template, contact_id=contact.id, now=now, locale=account.locale,

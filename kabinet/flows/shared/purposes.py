@@ -1,4 +1,4 @@
-"""Every purpose a challenge can have, in one table (issue 27): how it is answered, what its SMS says it is for,
+"""Every purpose a challenge can have, in one table: how it is answered, what its SMS says it is for,
 which send budgets it spends, where the code page goes once it is confirmed, and what else may answer it.
 
 Why one table: these facts were strings in five places (the SMS wording, the budgets, the page after, the passkey

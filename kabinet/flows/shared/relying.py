@@ -1,4 +1,4 @@
-"""What every flow may need of relying services (issue 11): the subject a service knows a citizen by, and the
+"""What every flow may need of relying services: the subject a service knows a citizen by, and the
 security events pushed to the services a citizen has connected — queued in the change's own transaction, signed
 now, POSTed by the outbox worker with its retries.
 

@@ -49,9 +49,9 @@ class ContactView:
     recovery: bool
     replaces: uuid.UUID | None
     last_delivery: DeliveryView | None
-    bounced: bool = False  # letters here come back (issue 14)
-    resend_after: datetime | None = None  # an unconfirmed contact's next letter or code may go from then (issue 13)
-    sign_in_notices: bool = True  # told of sign-ins from new devices (issue 24)
+    bounced: bool = False  # letters here come back
+    resend_after: datetime | None = None  # an unconfirmed contact's next letter or code may go from then
+    sign_in_notices: bool = True  # told of sign-ins from new devices
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The trusted person as other flows meet it (issue 15): is one in force for this account, ask them to approve a
+"""The trusted person as other flows meet it: is one in force for this account, ask them to approve a
 password change or a recovery, and what each side sees of a request.
 
 Why here: the password change, the recovery and the trusted person's own pages all need it, and no flow imports

@@ -1,4 +1,4 @@
-"""The trusted person answers a request (issue 15): approve with a code of their own (their app, else an SMS to
+"""The trusted person answers a request: approve with a code of their own (their app, else an SMS to
 their phone), or refuse; the citizen may cancel a request of theirs while it waits.
 
 Locks: a decision changes two accounts (the citizen's password or recovery, both histories), so both account

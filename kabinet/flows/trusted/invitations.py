@@ -1,4 +1,4 @@
-"""Invite a trusted person by phone, and the invitee's answer from their own signed-in cabinet (issue 15).
+"""Invite a trusted person by phone, and the invitee's answer from their own signed-in cabinet.
 
 Why the invitee answers in their cabinet and not by a code in the SMS: only an account can be a trusted person
 (confirmed, 18+ by the birth date on record), and whoever holds the invited number today must prove they are

@@ -1,4 +1,4 @@
-"""What the Security page and ``GET /api/v1/trusted`` show (issue 15), for both sides of the link.
+"""What the Security page and ``GET /api/v1/trusted`` show, for both sides of the link.
 
 As a citizen: the trusted person (or invitation, or replacement coming), the requests waiting for them, and any
 recovery of the account on hold. As a trusted person: invitations to answer, the citizens who trust you, and what

@@ -1,4 +1,4 @@
-"""Remove or keep the trusted person (issue 15). Removing one in force is itself a sensitive change: it takes
+"""Remove or keep the trusted person. Removing one in force is itself a sensitive change: it takes
 effect only after ``Cooling.trusted``, told on every channel and to the trusted person, so a thief who holds a
 session cannot clear the way for a recovery. Undoing only adds protection, so it takes effect at once:
 cancelling a replacement that does not count yet (the old one stays), or keeping one whose removal is pending."""

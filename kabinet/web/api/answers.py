@@ -2,7 +2,7 @@
 
 Why not FastAPI's own path: with no response model it runs every answer through ``jsonable_encoder``, a generic
 recursive walk (``dataclasses.asdict``, then an ``isinstance`` ladder per value) that took 0.45 ms for a list of four
-contacts — a sixth of a signed-in read (issue 12). The flows answer with frozen dataclasses, UUIDs, datetimes and
+contacts — a sixth of a signed-in read. The flows answer with frozen dataclasses, UUIDs, datetimes and
 plain values, which ``json.dumps`` encodes directly with a small ``default``: ~0.05 ms, the same bytes (a test holds
 the two encoders to each other). Each route's result is encoded as it returns; ``Encoded`` text passes FastAPI's
 encoder untouched (it is a ``str``) and ``JsonAnswer`` sends it as it is. A route that returns a ``Response`` itself

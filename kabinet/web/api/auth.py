@@ -109,7 +109,7 @@ class MeIn(BaseModel):
 
 @router.patch("/me", **answers(AccountView))
 def change_me(body: MeIn, kb: Kb, meta: RequestMeta, session: CurrentSession) -> Any:
-    """The account's language: every code, letter and notice is sent in it (issue 13)."""
+    """The account's language: every code, letter and notice is sent in it."""
     return language.choose(kb.ctx, meta, session=session, locale=body.locale)
 
 

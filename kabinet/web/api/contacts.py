@@ -46,7 +46,7 @@ class ValueIn(BaseModel):
 class SettingsIn(BaseModel):
     sign_in: bool | None = None
     recovery: bool | None = None
-    sign_in_notices: bool | None = None  # told of sign-ins from new devices (issue 24)
+    sign_in_notices: bool | None = None  # told of sign-ins from new devices
 
 
 @router.get("/contacts", **answers(ContactsOut))

@@ -1,4 +1,4 @@
-"""Passkeys (API.md, Passkeys; issue 24): the WebAuthn Level 3 JSON forms in and out (base64url, no padding).
+"""Passkeys (API.md, Passkeys): the WebAuthn Level 3 JSON forms in and out (base64url, no padding).
 Routes parse, call one flow, answer; a completed sign-in sets the session cookie as the code step's answer does."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def get_history(kb: Kb, session: CurrentSession, before: int | None = Query(None
 
 @router.get("/connected-services", **answers(ConnectedOut))
 def connected_services(kb: Kb, session: CurrentSession) -> Any:
-    """Relying services that may sign the citizen in and read their data (issue 11)."""
+    """Relying services that may sign the citizen in and read their data."""
     return {"services": connected.list_connected(kb.ctx, session=session)}
 
 

@@ -1,4 +1,4 @@
-"""The trusted person (issue 15): routes parse, call one flow, answer."""
+"""The trusted person: routes parse, call one flow, answer."""
 
 from __future__ import annotations
 

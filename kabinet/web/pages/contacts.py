@@ -50,7 +50,7 @@ def _list(request: Request, kb: Kb, session: Citizen, *, problem: dict | None = 
                   back_to_service=_service_return(request), now=kb.ctx.clock.now())
 
 
-RETURN = "kabinet_return"  # a relying service's sign-in waiting for a contact to be added (issue 11)
+RETURN = "kabinet_return"  # a relying service's sign-in waiting for a contact to be added
 
 
 def _service_return(request: Request) -> str | None:

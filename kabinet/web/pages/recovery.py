@@ -1,4 +1,4 @@
-"""Lost access as pages (issue 9): "Forgot your password?" → codes → a second proof → a new password; the
+"""Lost access as pages: "Forgot your password?" → codes → a second proof → a new password; the
 lost-everything request with its number. Each route
 parses a form and calls one flow, as the API does; every page works without JavaScript."""
 

@@ -1,4 +1,4 @@
-"""The trusted person as a page (issue 15), for both sides: invite, remove, keep; answer an invitation; approve
+"""The trusted person as a page, for both sides: invite, remove, keep; answer an invitation; approve
 (with a code, on the usual code page) or refuse a request; cancel what waits. Every form works without
 JavaScript; each route parses a form and calls one flow, as the API does."""
 

@@ -1,4 +1,4 @@
-"""purge indexes: the hourly purge finds expired rows by index, not by reading whole tables (issue 12)
+"""purge indexes: the hourly purge finds expired rows by index, not by reading whole tables
 
 Challenges (one per sign-in), relying services' codes and tokens, and recoveries grow with the traffic of a national
 portal; a sequential scan of each every hour would grow with them.

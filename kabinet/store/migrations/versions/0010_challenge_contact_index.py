@@ -1,4 +1,4 @@
-"""challenge by contact: a contact's open codes and links are found by index (issue 12)
+"""challenge by contact: a contact's open codes and links are found by index
 
 ``use_up_open`` (a new link voids the older ones) and ``last_for_contact`` (resend) filter challenges by contact;
 the table holds a row per sign-in and per verification, so at a national portal's traffic a sequential scan of it

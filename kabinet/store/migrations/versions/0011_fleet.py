@@ -1,4 +1,4 @@
-"""fleet: worker heartbeats, and periodic jobs taken once per fleet (issue 22)
+"""fleet: worker heartbeats, and periodic jobs taken once per fleet
 
 The outbox keeps the id of the request that queued each message, so the worker's lines about it join the request's.
 ``worker_beat`` is each outbox worker's last sign of life (``/metrics`` shows its age); ``fleet_task`` holds when the

@@ -1,6 +1,6 @@
 """operator.password_changed_at: the one-time password from ``kabinet operator add`` is for one sign-in only
 
-Until the operator sets a password of their own, the console asks for one before anything else (issue 26).
+Until the operator sets a password of their own, the console asks for one before anything else.
 Operators who already exist are taken to have chosen theirs (they may have changed it already; nothing records it).
 
 Revision ID: 0012

@@ -1,4 +1,4 @@
-"""session.locale: the language each session last used, so the account's language follows its owner (issue 26)
+"""session.locale: the language each session last used, so the account's language follows its owner
 
 The account's language is what every code, letter and notice is written in. It used to change only when the
 language link was clicked; now it follows the language the owner's requests ask for (the link, the cookie it sets,

@@ -1,4 +1,4 @@
-"""relying services' logout (issue 23): where a service wants the citizen back after signing out, where it hears of
+"""relying services' logout: where a service wants the citizen back after signing out, where it hears of
 a session that ended, and which session each code was issued in (the ID token's ``sid``)
 
 Revision ID: 0014

@@ -1,4 +1,4 @@
-"""passkeys (issue 24): WebAuthn credentials a citizen signs in and confirms with
+"""passkeys: WebAuthn credentials a citizen signs in and confirms with
 
 Revision ID: 0015
 Revises: 0014

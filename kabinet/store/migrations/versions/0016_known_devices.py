@@ -1,4 +1,4 @@
-"""known devices (issue 24): the browsers each account has been signed in from (a long-lived device cookie, kept
+"""known devices: the browsers each account has been signed in from (a long-lived device cookie, kept
 as a keyed hash), so a sign-in from any other is told; and each contact's choice to hear of them
 
 Revision ID: 0016

@@ -1,4 +1,4 @@
-"""rate windows (issue 22): while Redis is away, the rate limits of a fleet are counted in the database, one fixed
+"""rate windows: while Redis is away, the rate limits of a fleet are counted in the database, one fixed
 window a row, so the instances keep sharing one count
 
 Revision ID: 0019
