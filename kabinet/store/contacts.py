@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, event, func, select, update
+from sqlalchemy import Connection, Row, bindparam, event, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kabinet.domain.errors import ContactNotFound, ContactTaken
@@ -53,7 +53,7 @@ def _join_book(session: Session, instance: object) -> None:
             book.append(instance)
 
 
-def listed(db: Session, account_id: uuid.UUID) -> Sequence[Row[Any]]:
+def listed(db: Session | Connection, account_id: uuid.UUID) -> Sequence[Row[Any]]:
     """The same contacts as plain rows, each with what its newest letter or SMS came to (``fate_*``; the newest by
     the (contact, id) index), in one statement: what the contact list shows, without ORM objects to build and
     track (a signed-in read was three statements and a third of its cost in the ORM)."""

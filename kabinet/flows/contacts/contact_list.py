@@ -20,9 +20,15 @@ from kabinet.store.contacts import listed
 
 
 def list_contacts(ctx: FlowContext, *, account_id: uuid.UUID) -> list[ContactView]:
-    with ctx.store.read() as db:
-        contacts = sorted(listed(db, account_id), key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
-        return [contact_view(c, _resend_after(db, c), fate=fate_of(c)) for c in contacts]
+    """Plain rows on a connection (no ORM session: every signed-in page and read makes this one statement); a
+    session is opened only for an unconfirmed contact's resend time, which most lists have none of."""
+    with ctx.store.rows() as conn:
+        contacts = sorted(listed(conn, account_id), key=lambda c: (c.kind != "phone", not c.is_primary, c.created_at))
+    resend: dict[uuid.UUID, datetime | None] = {}
+    if pending := [c for c in contacts if c.verified_at is None]:
+        with ctx.store.read() as db:
+            resend = {c.id: _resend_after(db, c) for c in pending}
+    return [contact_view(c, resend.get(c.id), fate=fate_of(c)) for c in contacts]
 
 
 def _resend_after(db: Session, contact: Row[Any]) -> datetime | None:
