@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,35 @@ def wait_until(condition, timeout: float, what: str) -> float:
         if time.monotonic() - started > timeout:
             raise AssertionError(f"timed out after {timeout} s: {what}")
         time.sleep(0.1)
+
+
+def taken_in(port: int) -> tuple[int, int, int]:
+    """What the kernel holds at a listening port: (connections not yet accepted, bytes received on accepted ones
+    that the server has not read, connections established). When the first two are zero, every request sent so far
+    is in the server's hands: a graceful stop must answer it. A fixed sleep said so only on an idle machine."""
+    backlog = unread = established = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            rows = f.read().splitlines()[1:]
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) != port:
+                continue
+            waiting = int(fields[4].split(":")[1], 16)
+            if fields[3] == "0A":  # listening: its receive queue is the accept backlog
+                backlog += waiting
+            elif fields[3] == "01":
+                unread, established = unread + waiting, established + 1
+    return backlog, unread, established
+
+
+def in_the_servers_hands(port: int, sent: int, answered: Callable[[], int], timeout: float = 10) -> None:
+    """Wait until ``sent`` requests to ``port`` are each either answered or accepted and read by the server."""
+    def all_taken() -> bool:
+        backlog, unread, established = taken_in(port)
+        return backlog == 0 and unread == 0 and established + answered() >= sent
+
+    wait_until(all_taken, timeout, f"{sent} requests in the server's hands")
 
 
 def _pg_bin(name: str) -> str:

@@ -38,7 +38,7 @@ from kabinet.security.passwords import hash_password
 from kabinet.store.db import Store
 from kabinet.store.migrate import HEAD, current_revision, upgrade
 from kabinet.store.models import Account, Contact, Outbox, WorkerBeat
-from tests.fleet_parts import Kabinet, PrivatePostgres, PrivateRedis, free_port, wait_until
+from tests.fleet_parts import Kabinet, PrivatePostgres, PrivateRedis, free_port, in_the_servers_hands, wait_until
 from tests.servers import CODE, SmtpSink, start_sms_gateway
 
 PASSWORD = "Fleet-Test-Passw0rd-2026"
@@ -431,7 +431,8 @@ def probe_sign_ins(fleet: Fleet, instance: int, first: int, count: int):
     threads = [threading.Thread(target=one, args=(first + k,)) for k in range(count)]
     for thread in threads:
         thread.start()
-    time.sleep(0.15)
+    time.sleep(0.15)  # on their way: Argon2 keeps each busy for a while
+    in_the_servers_hands(fleet.ports[instance], count, lambda: len(answers))
     fleet.instances[instance].signal(signal.SIGTERM)
 
     def wait() -> list[int | str]:

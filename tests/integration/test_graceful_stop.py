@@ -16,7 +16,7 @@ import httpx
 from kabinet import bootstrap
 from kabinet.config import Settings
 from kabinet.demo import PHONE, seed
-from tests.fleet_parts import ROOT, free_port, wait_until
+from tests.fleet_parts import ROOT, free_port, in_the_servers_hands, wait_until
 
 PASSWORD = "Graceful-Stop-Passw0rd-1"
 
@@ -60,6 +60,7 @@ def test_sigterm_to_the_supervisor_lets_every_worker_finish_its_requests(tmp_pat
         for thread in threads:
             thread.start()
         time.sleep(0.15)  # on their way: each holds a worker for an Argon2 hash
+        in_the_servers_hands(port, len(threads), lambda: len(answers))
         server.send_signal(signal.SIGTERM)  # to the supervisor only
         for thread in threads:
             thread.join(30)
