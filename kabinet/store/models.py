@@ -421,6 +421,10 @@ class OidcClient(Base):
     # RP-Initiated Logout: where the browser may be sent after signing out (exact match, as redirect URIs)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))  # Back-Channel Logout: tokens go here
+    # RFC 9126: its authorization requests only by a pushed request (a request_uri), never plain in the URL
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # SSF 1.0: its push stream (events_uri) is enabled, paused (events held in the outbox) or disabled (dropped)
+    stream_status: Mapped[str] = mapped_column(String(16), default="enabled", server_default="enabled")
 
 
 class OidcGrant(Base):
@@ -435,6 +439,21 @@ class OidcGrant(Base):
     scopes: Mapped[list[str]] = mapped_column()
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class OidcPushedRequest(Base):
+    """A pushed authorization request (RFC 9126): the parameters a client sent to ``/oidc/par``, found by the keyed
+    hash of its ``request_uri``; one use, a minute to live, for its own client only."""
+
+    __tablename__ = "oidc_pushed_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.id"))
+    params: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
+    used_at: Mapped[datetime | None]
 
 
 class OidcCode(Base):

@@ -14,7 +14,15 @@ from sqlalchemy import delete, or_, select, update
 
 from kabinet.store import fleet
 from kabinet.store.db import Store, changed
-from kabinet.store.models import Approval, Challenge, IdentityRequest, OidcCode, OidcToken, Recovery
+from kabinet.store.models import (
+    Approval,
+    Challenge,
+    IdentityRequest,
+    OidcCode,
+    OidcPushedRequest,
+    OidcToken,
+    Recovery,
+)
 
 log = logging.getLogger("kabinet.purge")
 GRACE = timedelta(days=1)  # a day to read "this code has expired" rather than "not found"
@@ -43,6 +51,7 @@ def purge(store: Store, now: datetime) -> Purged:
         oidc = changed(db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)))
         referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
         oidc += changed(db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))))
+        oidc += changed(db.execute(delete(OidcPushedRequest).where(OidcPushedRequest.expires_at < cutoff)))
         fleet.forget_silent(db, now - GRACE)  # beats of workers killed long ago
         expired = changed(db.execute(update(IdentityRequest).where(
             IdentityRequest.state == "awaiting_visit", IdentityRequest.expires_at < now,

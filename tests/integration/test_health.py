@@ -71,7 +71,8 @@ def test_a_lost_database_is_a_503_with_retry_after_in_the_callers_language_never
 MACHINE_CALLS = (("POST", "/oidc/token", {"grant_type": "authorization_code", "code": "c", "client_id": "x"}),
                  ("GET", "/oidc/userinfo", None), ("POST", "/oidc/userinfo", None), ("GET", "/oidc/jwks", None),
                  ("POST", "/oidc/revoke", {"token": "t", "client_id": "x"}),
-                 ("POST", "/oidc/introspect", {"token": "t", "client_id": "x"}))
+                 ("POST", "/oidc/introspect", {"token": "t", "client_id": "x"}),
+                 ("POST", "/oidc/par", {"response_type": "code", "client_id": "x"}))
 
 
 def test_the_relying_services_endpoints_answer_a_json_503_never_the_html_page(gone):
