@@ -178,7 +178,8 @@ class Outbox(Base):
     template: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(5))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # queued | sent | failed (retrying) | dead | rejected (refused for good) | bounced | complained
+    # queued | sent | failed (retrying) | dead | rejected (refused for good) | bounced | complained | held (a paused
+    # event stream's SET, waiting to be released: SSF 1.0)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -30,6 +30,7 @@ RISC = "https://schemas.openid.net/secevent/risc/event-type/"
 BACKCHANNEL_LOGOUT = "http://schemas.openid.net/event/backchannel-logout"
 EVENTS = ("identifier-changed", "recovery-information-changed", "sessions-revoked", "recovery-activated")
 CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
+SSF = "https://schemas.openid.net/secevent/ssf/event-type/"
 # CAEP 1.0: a credential added, changed or removed; a session at the cabinet ended (the service's session begun in
 # it should end too); the account's level changed (a centre confirmed identity, identity data checked).
 CAEP_EVENTS = ("credential-change", "session-revoked", "assurance-level-change")
@@ -110,11 +111,29 @@ def _event_to(ctx: FlowContext, db: Session, client: OidcClient, account_id: uui
     user: dict[str, Any] = {"format": "iss_sub", "iss": ctx.base_url, "sub": subject(ctx, client, account_id)}
     about = user if session is None else {"format": "complex", "user": user,
                                           "session": {"format": "opaque", "id": session}}
+    return _into_stream(ctx, db, client, {"events": {uri: {"subject": about, **fields}}}, now, account_id)
+
+
+def verification(ctx: FlowContext, db: Session, client: OidcClient, state: str | None, now: datetime) -> int:
+    """SSF 1.0 §8.1.4: the event a receiver asks for to see its stream works end to end, with its ``state``; the
+    stream itself is the subject (``sub_id``)."""
+    event = {"state": state} if state else {}
+    return _into_stream(ctx, db, client, {"sub_id": {"format": "opaque", "id": client.id},
+                                          "events": {SSF + "verification": event}}, now, None)
+
+
+def _into_stream(ctx: FlowContext, db: Session, client: OidcClient, body: dict[str, Any], now: datetime,
+                 account_id: uuid.UUID | None) -> int:
+    """A signed SET into the client's push stream (SSF 1.0 §8.1.2): an enabled stream sends it, a paused one holds
+    it in the outbox until it is enabled again, a disabled one drops it. How many were queued."""
+    assert client.events_uri is not None
+    if client.stream_status == "disabled":
+        return 0
     claims = {"iss": ctx.base_url, "iat": int(now.timestamp()), "jti": secrets.token_hex(16), "aud": client.id,
-              "events": {uri: {"subject": about, **fields}}}
+              **body}
     token = keys.sign(db, ctx.key_sealer, now, claims, typ="secevent+jwt")
     enqueue(db, now=now, channel="push", destination=client.events_uri, template="set", locale="en",
-            data={"set": token}, account_id=account_id)
+            data={"set": token, "stream": client.id}, account_id=account_id, held=client.stream_status == "paused")
     return 1
 
 

@@ -70,7 +70,7 @@ def jwks(kb: Kb) -> dict[str, Any]:
         return keys.jwks(db, now)
 
 
-def _client(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
+def client_of(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
     """client_secret_basic, client_secret_post, or a public client's bare ``client_id``."""
     client_id, secret = form.get("client_id", ""), form.get("client_secret")
     if auth.lower().startswith("basic "):
@@ -85,7 +85,7 @@ def _client(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
 
 
 def _token(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    client = _client(kb, auth, form)
+    client = client_of(kb, auth, form)
     grant_type = form.get("grant_type", "")
     if grant_type == "authorization_code":
         issued = tokens.exchange_code(kb.ctx, client, code=form.get("code", ""),
@@ -99,18 +99,18 @@ def _token(kb: Kb, auth: str, form: dict[str, str]) -> Response:
 
 
 def _revoke(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    tokens.revoke(kb.ctx, _client(kb, auth, form), token=form.get("token", ""))
+    tokens.revoke(kb.ctx, client_of(kb, auth, form), token=form.get("token", ""))
     return Response(status_code=200, headers=NO_STORE)
 
 
 def _par(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    pushed = authorize.push(kb.ctx, _client(kb, auth, form), form)
+    pushed = authorize.push(kb.ctx, client_of(kb, auth, form), form)
     return JSONResponse({"request_uri": pushed.request_uri, "expires_in": pushed.expires_in}, status_code=201,
                         headers=NO_STORE)
 
 
 def _introspect(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    found = tokens.introspect(kb.ctx, _client(kb, auth, form), token=form.get("token", ""))
+    found = tokens.introspect(kb.ctx, client_of(kb, auth, form), token=form.get("token", ""))
     return JSONResponse(found, headers=NO_STORE)
 
 
