@@ -91,7 +91,9 @@ def client_add(name: str, redirect_uri: list[str] = typer.Option(..., help="Exac
                post_logout_redirect_uri: list[str] = typer.Option([], help="Where the browser may be sent after "
                                                                              "signing out (repeatable)."),
                backchannel_logout_uri: str | None = typer.Option(None, help="Where logout tokens are POSTed when a "
-                                                                            "citizen's session ends.")) -> None:
+                                                                            "citizen's session ends."),
+               require_par: bool = typer.Option(False, help="Answer only pushed authorization requests "
+                                                            "(RFC 9126: POST /oidc/par first).")) -> None:
     """Register a relying service; prints client_id and (once) client_secret."""
     from kabinet.domain.errors import InvalidInput
     from kabinet.flows.relying import clients
@@ -101,7 +103,7 @@ def client_add(name: str, redirect_uri: list[str] = typer.Option(..., help="Exac
     try:
         made = clients.add(kb.ctx, name=name, redirect_uris=redirect_uri, public=public, requires=require,
                            pairwise=pairwise, events_uri=events_uri, post_logout_redirect_uris=post_logout_redirect_uri,
-                           backchannel_logout_uri=backchannel_logout_uri)
+                           backchannel_logout_uri=backchannel_logout_uri, require_par=require_par)
     except InvalidInput as exc:
         typer.echo(f"refused: {exc.field} (https URIs, or http on 127.0.0.1/localhost; requirements from "
                    f"{', '.join(clients.REQUIREMENTS)})", err=True)

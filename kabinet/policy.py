@@ -51,6 +51,8 @@ class Cooling:
 
 # --- relying services (OpenID Connect) -------------------------------------------------------------
 OIDC_CODE_TTL = timedelta(seconds=60)
+OIDC_PAR_TTL = timedelta(seconds=60)  # a pushed request's request_uri: used at once by the browser it is given to
+OIDC_PAR_CARRY = timedelta(minutes=30)  # its parameters, once taken, carried through the sign-in and consent pages
 OIDC_ACCESS_TTL = timedelta(minutes=10)  # short: userinfo reads the current contacts anyway (S18)
 OIDC_ID_TOKEN_TTL = timedelta(minutes=10)
 OIDC_REFRESH_TTL = timedelta(days=30)

@@ -32,9 +32,11 @@ def enqueue(
     account_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
     delay: timedelta | None = None,
+    held: bool = False,
 ) -> int:
     """Queue one message in the step's transaction (a plain INSERT); its id. ``delay``: due that much
-    later (a notice waiting for the next change to join it). A message due now wakes the workers when the step
+    later (a notice waiting for the next change to join it); ``held``: kept, not sent, until someone releases it
+    (a relying service's paused event stream, SSF 1.0). A message due now wakes the workers when the step
     commits: ``kabinet worker`` processes by NOTIFY (PostgreSQL; sent only if it commits), the in-process one by
     ``Session.info["outbox"]`` (bootstrap's after-commit hook)."""
     payload = dict(data or {})
@@ -45,8 +47,8 @@ def enqueue(
         "channel": channel, "destination": destination, "template": template, "locale": locale, "data": payload,
         "account_id": account_id, "contact_id": contact_id, "next_attempt_at": now + delay if delay else now,
         "created_at": now, "idempotency_key": secrets.token_hex(16), "request_id": request_id(),
-        "state": "queued", "attempts": 0})
-    if not delay and not db.info.get("outbox"):
+        "state": "held" if held else "queued", "attempts": 0})
+    if not delay and not held and not db.info.get("outbox"):
         # Only a message due now wakes them: a notice that waits to merge is found by the next poll, and waking
         # for it would only run an empty claim (a write transaction) against the requests' writes.
         notify_workers(db.connection())

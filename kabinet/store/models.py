@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kabinet.store.types import UtcDateTime
@@ -178,7 +178,8 @@ class Outbox(Base):
     template: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(5))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # queued | sent | failed (retrying) | dead | rejected (refused for good) | bounced | complained
+    # queued | sent | failed (retrying) | dead | rejected (refused for good) | bounced | complained | held (a paused
+    # event stream's SET, waiting to be released: SSF 1.0)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -421,6 +422,10 @@ class OidcClient(Base):
     # RP-Initiated Logout: where the browser may be sent after signing out (exact match, as redirect URIs)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))  # Back-Channel Logout: tokens go here
+    # RFC 9126: its authorization requests only by a pushed request (a request_uri), never plain in the URL
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # SSF 1.0: its push stream (events_uri) is enabled, paused (events held in the outbox) or disabled (dropped)
+    stream_status: Mapped[str] = mapped_column(String(16), default="enabled", server_default="enabled")
 
 
 class OidcGrant(Base):
@@ -435,6 +440,21 @@ class OidcGrant(Base):
     scopes: Mapped[list[str]] = mapped_column()
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class OidcPushedRequest(Base):
+    """A pushed authorization request (RFC 9126): the parameters a client sent to ``/oidc/par``, found by the keyed
+    hash of its ``request_uri``; one use, a minute to live, for its own client only."""
+
+    __tablename__ = "oidc_pushed_request"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.id"))
+    params: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the hourly purge finds them by it
+    used_at: Mapped[datetime | None]
 
 
 class OidcCode(Base):
@@ -513,7 +533,7 @@ class RateWindow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     hits: Mapped[int]
-    expires_at: Mapped[float] = mapped_column(index=True)  # Unix time: the limits library's own clock
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time: the limits library's own clock
 
 
 class Passkey(Base):

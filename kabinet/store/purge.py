@@ -14,7 +14,16 @@ from sqlalchemy import delete, or_, select, update
 
 from kabinet.store import fleet
 from kabinet.store.db import Store, changed
-from kabinet.store.models import Approval, Challenge, IdentityRequest, OidcCode, OidcToken, RateWindow, Recovery
+from kabinet.store.models import (
+    Approval,
+    Challenge,
+    IdentityRequest,
+    OidcCode,
+    OidcPushedRequest,
+    OidcToken,
+    RateWindow,
+    Recovery,
+)
 
 log = logging.getLogger("kabinet.purge")
 GRACE = timedelta(days=1)  # a day to read "this code has expired" rather than "not found"
@@ -43,6 +52,7 @@ def purge(store: Store, now: datetime) -> Purged:
         oidc = changed(db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)))
         referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
         oidc += changed(db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))))
+        oidc += changed(db.execute(delete(OidcPushedRequest).where(OidcPushedRequest.expires_at < cutoff)))
         fleet.forget_silent(db, now - GRACE)  # beats of workers killed long ago
         db.execute(delete(RateWindow).where(RateWindow.expires_at < now.timestamp()))  # windows of a Redis outage
         expired = changed(db.execute(update(IdentityRequest).where(

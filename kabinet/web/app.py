@@ -27,6 +27,7 @@ from kabinet.web.middleware import BodyLimit, CrossSiteApiWrites, RequestIds, Se
 from kabinet.web.oidc import authorization as oidc_authorization
 from kabinet.web.oidc import endpoints as oidc_endpoints
 from kabinet.web.oidc import logout as oidc_logout
+from kabinet.web.oidc import streams as oidc_streams
 from kabinet.web.pages import account as pages_account
 from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
@@ -75,7 +76,7 @@ def create_app(kb: Parts) -> FastAPI:
                    security.router, pages_account.router, recovery.router, operator.router, requests.router,
                    trusted.router, passkeys.router, pages_recovery.router,
                    pages_operator.router, pages_trusted.router, oidc_endpoints.router,
-                   oidc_authorization.router, oidc_logout.router, metrics.router, health.router):
+                   oidc_authorization.router, oidc_logout.router, oidc_streams.router, metrics.router, health.router):
         app.include_router(router)
     if kb.settings.dev:
         app.include_router(dev.router)

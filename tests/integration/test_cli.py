@@ -114,6 +114,33 @@ def test_client_add_and_keys_rotate(tmp_path):
     store.dispose()
 
 
+def test_client_add_with_par_required_events_and_logout_options(tmp_path):
+    """Issue 23: the options a service's registration takes for PAR, its event stream and the two logouts."""
+    from kabinet.store.models import OidcClient
+
+    env = {"KABINET_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "KABINET_DATA_DIR": str(tmp_path)}
+    added = kabinet("client", "add", "Налоги", "--redirect-uri", "https://tax.example/cb", "--require-par",
+                    "--events-uri", "https://tax.example/events",
+                    "--post-logout-redirect-uri", "https://tax.example/bye",
+                    "--post-logout-redirect-uri", "https://tax.example/bye2",
+                    "--backchannel-logout-uri", "https://tax.example/logout", env=env)
+    assert added.returncode == 0, added.stderr
+    plain = kabinet("client", "add", "Запись", "--redirect-uri", "https://doctor.example/cb", env=env)
+    refused = kabinet("client", "add", "Bad", "--redirect-uri", "https://tax.example/cb",
+                      "--backchannel-logout-uri", "http://tax.example/logout", env=env)
+    assert refused.returncode == 2 and "backchannel_logout_uri" in refused.stderr  # plain http only on loopback
+    assert "--require-par" in kabinet("client", "add", "--help", env=env).stdout
+    store = Store.from_url(env["KABINET_DATABASE_URL"])
+    with store.read() as db:
+        client = db.get_one(OidcClient, dict(line.split("=", 1) for line in added.stdout.split())["client_id"])
+        assert client.require_par is True and client.events_uri == "https://tax.example/events"
+        assert client.post_logout_redirect_uris == ["https://tax.example/bye", "https://tax.example/bye2"]
+        assert client.backchannel_logout_uri == "https://tax.example/logout" and client.stream_status == "enabled"
+        other = db.get_one(OidcClient, dict(line.split("=", 1) for line in plain.stdout.split())["client_id"])
+        assert other.require_par is False and other.backchannel_logout_uri is None
+    store.dispose()
+
+
 def test_a_newcomer_reads_the_help_and_a_quiet_demo(tmp_path):
     """Issue 26.10: the help names KABINET_DATA_DIR; the demo's first screen is its banner, not Alembic's lines;
     the README's link to the contract works in a clone."""

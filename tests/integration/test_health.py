@@ -68,6 +68,28 @@ def test_a_lost_database_is_a_503_with_retry_after_in_the_callers_language_never
     assert signed_in.status_code == 503 and signed_in.json()["code"] == "unavailable"
 
 
+MACHINE_CALLS = (("POST", "/oidc/token", {"grant_type": "authorization_code", "code": "c", "client_id": "x"}),
+                 ("GET", "/oidc/userinfo", None), ("POST", "/oidc/userinfo", None), ("GET", "/oidc/jwks", None),
+                 ("POST", "/oidc/revoke", {"token": "t", "client_id": "x"}),
+                 ("POST", "/oidc/introspect", {"token": "t", "client_id": "x"}),
+                 ("POST", "/oidc/par", {"response_type": "code", "client_id": "x"}))
+
+
+def test_the_relying_services_endpoints_answer_a_json_503_never_the_html_page(gone):
+    """A service's OAuth library reads JSON: the "back in a minute" page would be a parse error to it, not a wait."""
+    for method, path, form in MACHINE_CALLS:
+        answer = gone.request(method, path, data=form, headers={"Authorization": "Bearer some-token",
+                                                                "Accept": "text/html"})
+        assert answer.status_code == 503, (path, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json", path
+        assert answer.json()["code"] == "unavailable" and int(answer.headers["retry-after"]) > 0, path
+        assert answer.json()["retry_after"] > 0
+    discovery = gone.get("/.well-known/openid-configuration")  # needs no database: still answered
+    assert discovery.status_code == 200 and discovery.json()["issuer"] == "http://testserver"
+    unknown = gone.get("/.well-known/nothing-here", headers={"Accept": "text/html"})
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+
+
 def test_metrics_answer_without_the_database_and_say_so(gone, client):
     assert "kabinet_database_up 0.0" in gone.get("/metrics").text
     up = client.get("/metrics").text

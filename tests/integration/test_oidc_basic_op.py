@@ -206,8 +206,9 @@ def test_oidcc_unsigned_request_object_and_request_uri_are_refused_as_unsupporte
     url, _v, _n = authorize_url(live, made, rp_client(live, made))
     assert query_of(httpx.get(url + "&request=eyJhbGciOiJub25lIn0.e30.").headers["location"])["error"] == \
         "request_not_supported"
+    # A request_uri not from a pushed authorization request (RFC 9126, test_oidc_par.py) is no request of ours
     assert query_of(httpx.get(url + "&request_uri=https%3A%2F%2Frp.example%2Freq").headers["location"])["error"] == \
-        "request_uri_not_supported"
+        "invalid_request_uri"
     assert discovery(live)["request_uri_parameter_supported"] is False
 
 

@@ -25,3 +25,4 @@ def apply(ctx: FlowContext, db: Session, account: Account, new_hash: str, *, kee
     record(db, account, EventType.PASSWORD_CHANGED, at=now, meta=meta, actor=actor, **details)
     contact_changed(ctx, db, account, now=now, what=text("the password was changed"), about="security")
     relying.push(ctx, db, account.id, "sessions-revoked", now)
+    relying.password_changed(ctx, db, account.id, now)

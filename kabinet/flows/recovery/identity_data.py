@@ -17,6 +17,7 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import IdentityLocked, IdentityNotConfirmed
 from kabinet.domain.identity import IdentityData, parse_identity
 from kabinet.flows.account._api import open_request
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
@@ -44,10 +45,11 @@ def save(ctx: FlowContext, meta: Meta, *, session: UserSession, snils: str, pass
             record(db, account, EventType.IDENTITY_NOT_CONFIRMED, at=now, meta=meta)
             raise IdentityNotConfirmed()
         _store(ctx, account, data)
-        account.level = "standard" if account.level == "simplified" else account.level
+        before, account.level = account.level, "standard" if account.level == "simplified" else account.level
         record(db, account, EventType.IDENTITY_SAVED, at=now, meta=meta, level=account.level,
                passport=data.passport.masked)
         security_notice(ctx, db, account, now=now, what=text("identity data were changed"))
+        relying.level_changed(ctx, db, account.id, now, before=before, after=account.level)
         return account_view(account)
 
 

@@ -293,6 +293,7 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
         security_notice(ctx, db, account, now=now,
                         what=text("the password was reset by recovery"))
         relying.push(ctx, db, account.id, "sessions-revoked", now)
+        relying.password_changed(ctx, db, account.id, now)
 
 
 def _ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:

@@ -7,7 +7,12 @@ own way (password + SMS/TOTP) with the cabinet's own session.
 Order of checks, as RFC 6749 §4.1.2.1 demands: an unknown client or an unregistered redirect URI is shown to the
 citizen and never redirected to; every other fault goes back to the (registered) redirect URI as ``error``, with
 ``state`` and ``iss`` (RFC 9207). ``prompt=none`` never shows a page: what would need one is an error there
-(``login_required``, ``consent_required``, ``interaction_required``)."""
+(``login_required``, ``consent_required``, ``interaction_required``).
+
+Pushed Authorization Requests (RFC 9126): a client may send the same request to ``/oidc/par`` first (``push``: checked
+here exactly as it would be at the authorization endpoint, before any citizen sees it) and then send the browser with
+``client_id`` and the ``request_uri`` it got; every other parameter of that URL is ignored (§4). A client registered
+with ``--require-par`` is answered only so."""
 
 from __future__ import annotations
 
@@ -33,10 +38,11 @@ from kabinet.domain.oauth import (
     ui_locale,
 )
 from kabinet.domain.requirements import unmet
+from kabinet.flows.relying import _pushed
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.relying import audiences, id_token_hint, subject
-from kabinet.policy import OIDC_CODE_TTL
+from kabinet.policy import OIDC_CODE_TTL, OIDC_PAR_TTL
 from kabinet.security import keys
 from kabinet.security.tokens import new_token
 from kabinet.store.contacts import present_contacts
@@ -68,8 +74,17 @@ class AuthRequest:
     raw: dict[str, str] = field(default_factory=dict)  # what was asked, to be carried back through pages and forms
 
     def params(self) -> dict[str, str]:
-        """The request as a page or the consent form carries it back (the fresh sign-in's marker included)."""
-        return {k: v for k, v in self.raw.items() if k in (*CARRIED, FRESH)}
+        """The request as a page or the consent form carries it back (the fresh sign-in's and a pushed request's
+        markers included)."""
+        return {k: v for k, v in self.raw.items() if k in (*CARRIED, FRESH, _pushed.MARK)}
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """RFC 9126 §2.2: what ``/oidc/par`` answers."""
+
+    request_uri: str
+    expires_in: int
 
 
 class Refused(Exception):
@@ -77,6 +92,7 @@ class Refused(Exception):
 
     def __init__(self, error: OAuthError, redirect_uri: str, state: str | None, issuer: str) -> None:
         super().__init__(error.error)
+        self.error = error
         query = {"error": error.error, "error_description": error.description} | ({"state": state} if state else {})
         self.location = _to(redirect_uri, query | {"iss": issuer})
 
@@ -86,6 +102,45 @@ def _to(redirect_uri: str, query: dict[str, str]) -> str:
 
 
 def check(ctx: FlowContext, params: Mapping[str, str]) -> AuthRequest:
+    """The request at the authorization endpoint: its own parameters, or those pushed before (``request_uri``)."""
+    if params.get("request_uri"):
+        params = _pulled(ctx, params)
+    return _checked(ctx, params, pushing=False)
+
+
+def push(ctx: FlowContext, client: OidcClient, params: Mapping[str, str]) -> Pushed:
+    """RFC 9126 §2: the request an authenticated client pushes, checked now as ``/oidc/authorize`` would check it
+    (every fault an ``OAuthError`` to the client, no redirect), kept for one use within a minute."""
+    asked = {k: v for k, v in params.items() if k != "client_secret"}
+    if "request_uri" in asked:
+        raise OAuthError("invalid_request", "request_uri cannot be pushed")
+    if asked.setdefault("client_id", client.id) != client.id:
+        raise OAuthError("invalid_request", "client_id is not the authenticated client")
+    try:
+        _checked(ctx, asked, pushing=True)
+    except BadClient:
+        raise OAuthError("invalid_request", "redirect_uri is not registered for this client") from None
+    except Refused as refused:
+        raise refused.error from None
+    uri = _pushed.store(ctx, client.id, {k: v for k, v in asked.items() if k in CARRIED})
+    return Pushed(request_uri=uri, expires_in=int(OIDC_PAR_TTL.total_seconds()))
+
+
+def _pulled(ctx: FlowContext, params: Mapping[str, str]) -> Mapping[str, str]:
+    """The pushed request behind ``request_uri`` (the URL's other parameters ignored, RFC 9126 §4), marked as
+    pushed for the pages it goes through; the URL as it is when there is none, to be refused by ``_checked``."""
+    stored = _pushed.take(ctx, params.get("client_id") or "", params["request_uri"])
+    if stored is None:
+        return params
+    return stored | {_pushed.MARK: _pushed.mark(ctx, stored, ctx.clock.now())}
+
+
+def _was_pushed(ctx: FlowContext, params: Mapping[str, str]) -> bool:
+    carried = {k: v for k, v in params.items() if k in CARRIED}
+    return _pushed.marked(ctx, carried, params.get(_pushed.MARK) or "", ctx.clock.now())
+
+
+def _checked(ctx: FlowContext, params: Mapping[str, str], *, pushing: bool) -> AuthRequest:
     with ctx.store.read() as db:
         client = db.get(OidcClient, params.get("client_id") or "")
         published = keys.jwks(db, ctx.clock.now()) if params.get("id_token_hint") and client else None
@@ -97,7 +152,9 @@ def check(ctx: FlowContext, params: Mapping[str, str]) -> AuthRequest:
         if "request" in params:
             raise OAuthError("request_not_supported", "request objects are not supported")
         if "request_uri" in params:
-            raise OAuthError("request_uri_not_supported", "request_uri is not supported")
+            raise OAuthError("invalid_request_uri", "request_uri is unknown, used, expired or another client's")
+        if client.require_par and not pushing and not _was_pushed(ctx, params):
+            raise OAuthError("invalid_request", "this client must push its authorization requests (PAR)")
         if params.get("response_type") != "code":
             raise OAuthError("unsupported_response_type", "only the authorization code flow is offered")
         if params.get("response_mode", "query") != "query":

@@ -25,9 +25,11 @@ class NewClient:
 
 def add(ctx: FlowContext, *, name: str, redirect_uris: list[str], public: bool = False,
         requires: list[str] | None = None, pairwise: bool = False, events_uri: str | None = None,
-        post_logout_redirect_uris: list[str] | None = None, backchannel_logout_uri: str | None = None) -> NewClient:
+        post_logout_redirect_uris: list[str] | None = None, backchannel_logout_uri: str | None = None,
+        require_par: bool = False) -> NewClient:
     """``public``: a native or browser app with no secret (PKCE only); it may register its own private-use scheme
-    (``ru.example.app:/cb``, RFC 8252 §7.1), and its loopback redirects match any port."""
+    (``ru.example.app:/cb``, RFC 8252 §7.1), and its loopback redirects match any port. ``require_par``: its
+    authorization requests are answered only when pushed first (RFC 9126), so none travels in a URL."""
     requires, after_logout = list(requires or []), list(post_logout_redirect_uris or [])
     if not name.strip() or not redirect_uris or any(not _uri_ok(u, app=public) for u in redirect_uris):
         raise InvalidInput(field="redirect_uri")
@@ -46,7 +48,7 @@ def add(ctx: FlowContext, *, name: str, redirect_uris: list[str], public: bool =
                           secret_hash=ctx.hasher.digest("client-secret", secret) if secret else None,
                           subject_type="pairwise" if pairwise else "public", events_uri=events_uri,
                           post_logout_redirect_uris=after_logout, backchannel_logout_uri=backchannel_logout_uri,
-                          created_at=ctx.clock.now()))
+                          require_par=require_par, created_at=ctx.clock.now()))
     return NewClient(client_id=client_id, client_secret=secret)
 
 

@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
 from kabinet.delivery.outbox import enqueue
-from kabinet.domain.oauth import OAuthError, sector
+from kabinet.domain.oauth import OAuthError, level_meets, sector
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import OIDC_LOGOUT_TOKEN_TTL
 from kabinet.security import keys
@@ -30,7 +30,10 @@ RISC = "https://schemas.openid.net/secevent/risc/event-type/"
 BACKCHANNEL_LOGOUT = "http://schemas.openid.net/event/backchannel-logout"
 EVENTS = ("identifier-changed", "recovery-information-changed", "sessions-revoked", "recovery-activated")
 CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
-CAEP_EVENTS = ("credential-change",)
+SSF = "https://schemas.openid.net/secevent/ssf/event-type/"
+# CAEP 1.0: a credential added, changed or removed; a session at the cabinet ended (the service's session begun in
+# it should end too); the account's level changed (a centre confirmed identity, identity data checked).
+CAEP_EVENTS = ("credential-change", "session-revoked", "assurance-level-change")
 
 
 def id_token_hint(ctx: FlowContext, hint: str, published: dict[str, Any]) -> dict[str, Any]:
@@ -68,24 +71,70 @@ def push(ctx: FlowContext, db: Session, account_id: uuid.UUID, event: str, now: 
 
 def push_caep(ctx: FlowContext, db: Session, account_id: uuid.UUID, event: str, now: datetime,
               **fields: Any) -> int:
-    """A CAEP 1.0 event (``credential-change``: ``credential_type``, ``change_type``) to the same services."""
+    """A CAEP 1.0 event to the same services: ``credential-change`` (``credential_type``, ``change_type``),
+    ``assurance-level-change`` (``level_changed``); ``session-revoked`` goes per session (``sessions_ended``)."""
     assert event in CAEP_EVENTS
     return _push(ctx, db, account_id, CAEP + event, now, {"event_timestamp": int(now.timestamp()), **fields})
+
+
+def password_changed(ctx: FlowContext, db: Session, account_id: uuid.UUID, now: datetime) -> int:
+    """A new password (changed, reset, or set by a trusted person's approval): CAEP ``credential-change``, so a
+    service that keeps its own idea of the citizen's credentials (a step-up it remembers) forgets it."""
+    return push_caep(ctx, db, account_id, "credential-change", now, credential_type="password",
+                     change_type="update")
+
+
+def level_changed(ctx: FlowContext, db: Session, account_id: uuid.UUID, now: datetime, *, before: str,
+                  after: str, by: str = "user") -> int:
+    """The account's level moved (``simplified`` < ``standard`` < ``confirmed``, the ``acr`` values): CAEP
+    ``assurance-level-change`` in a namespace of our own, as the levels are this service's, not NIST's."""
+    if before == after:
+        return 0
+    direction = "increase" if level_meets(after, before) else "decrease"
+    return push_caep(ctx, db, account_id, "assurance-level-change", now, namespace="custom", current_level=after,
+                     previous_level=before, change_direction=direction, initiating_entity=by)
 
 
 def _push(ctx: FlowContext, db: Session, account_id: uuid.UUID, uri: str, now: datetime,
           fields: dict[str, Any]) -> int:
     sent = 0
     for client in subscribed_clients(db, account_id):
-        assert client.events_uri is not None
-        claims = {"iss": ctx.base_url, "iat": int(now.timestamp()), "jti": secrets.token_hex(16), "aud": client.id,
-                  "events": {uri: {"subject": {"format": "iss_sub", "iss": ctx.base_url,
-                                               "sub": subject(ctx, client, account_id)}, **fields}}}
-        token = keys.sign(db, ctx.key_sealer, now, claims, typ="secevent+jwt")
-        enqueue(db, now=now, channel="push", destination=client.events_uri, template="set", locale="en",
-                data={"set": token}, account_id=account_id)
-        sent += 1
+        sent += _event_to(ctx, db, client, account_id, uri, now, fields, session=None)
     return sent
+
+
+def _event_to(ctx: FlowContext, db: Session, client: OidcClient, account_id: uuid.UUID, uri: str, now: datetime,
+              fields: dict[str, Any], *, session: str | None) -> int:
+    """One Security Event Token to one service's push endpoint; its subject the citizen as the service knows them
+    (``iss_sub``), or for one session the citizen and that session's ``sid`` (SSF 1.0 complex subject)."""
+    assert client.events_uri is not None
+    user: dict[str, Any] = {"format": "iss_sub", "iss": ctx.base_url, "sub": subject(ctx, client, account_id)}
+    about = user if session is None else {"format": "complex", "user": user,
+                                          "session": {"format": "opaque", "id": session}}
+    return _into_stream(ctx, db, client, {"events": {uri: {"subject": about, **fields}}}, now, account_id)
+
+
+def verification(ctx: FlowContext, db: Session, client: OidcClient, state: str | None, now: datetime) -> int:
+    """SSF 1.0 §8.1.4: the event a receiver asks for to see its stream works end to end, with its ``state``; the
+    stream itself is the subject (``sub_id``)."""
+    event = {"state": state} if state else {}
+    return _into_stream(ctx, db, client, {"sub_id": {"format": "opaque", "id": client.id},
+                                          "events": {SSF + "verification": event}}, now, None)
+
+
+def _into_stream(ctx: FlowContext, db: Session, client: OidcClient, body: dict[str, Any], now: datetime,
+                 account_id: uuid.UUID | None) -> int:
+    """A signed SET into the client's push stream (SSF 1.0 §8.1.2): an enabled stream sends it, a paused one holds
+    it in the outbox until it is enabled again, a disabled one drops it. How many were queued."""
+    assert client.events_uri is not None
+    if client.stream_status == "disabled":
+        return 0
+    claims = {"iss": ctx.base_url, "iat": int(now.timestamp()), "jti": secrets.token_hex(16), "aud": client.id,
+              **body}
+    token = keys.sign(db, ctx.key_sealer, now, claims, typ="secevent+jwt")
+    enqueue(db, now=now, channel="push", destination=client.events_uri, template="set", locale="en",
+            data={"set": token, "stream": client.id}, account_id=account_id, held=client.stream_status == "paused")
+    return 1
 
 
 def sid(ctx: FlowContext, session_id: uuid.UUID, client_id: str) -> str:
@@ -106,15 +155,22 @@ def end_sessions(ctx: FlowContext, db: Session, account_id: uuid.UUID, now: date
 def sessions_ended(ctx: FlowContext, db: Session, account_id: uuid.UUID, session_ids: list[uuid.UUID],
                    now: datetime) -> int:
     """These cabinet sessions have ended (signed out, revoked, or every one at a password reset): the tokens
-    services were given in them die, and each service that listens (Back-Channel Logout 1.0) is sent a signed
-    logout token naming the session (``sid``) — queued here, POSTed by the outbox with its retries, never inside the
-    request. How many logout tokens were queued."""
+    services were given in them die, and each service signed in through one of them hears of it — by a signed
+    logout token naming the session (``sid``) if it listens for Back-Channel Logout 1.0, by a CAEP
+    ``session-revoked`` event (the same ``sid``) if it takes security events. Queued here, POSTed by the outbox with
+    its retries, never inside the request. How many logout tokens were queued."""
     revoke_session_tokens(db, now, session_ids)
+    pairs = clients_of_sessions(db, session_ids)
+    connected = {c.id for c in subscribed_clients(db, account_id)} if any(c.events_uri for _s, c in pairs) else set()
     sent = 0
-    for session_id, client in clients_of_sessions(db, session_ids):
+    for session_id, client in pairs:
+        known_as = sid(ctx, session_id, client.id)
         if client.backchannel_logout_uri:
-            _logout_token(ctx, db, client, account_id, now, sid=sid(ctx, session_id, client.id))
+            _logout_token(ctx, db, client, account_id, now, sid=known_as)
             sent += 1
+        if client.id in connected:
+            _event_to(ctx, db, client, account_id, CAEP + "session-revoked", now,
+                      {"event_timestamp": int(now.timestamp())}, session=known_as)
     return sent
 
 

@@ -1,5 +1,6 @@
-"""Discovery, JWKS, token, userinfo, revocation, introspection: machine-to-machine, in the protocol's own shapes
-(form-encoded requests; JSON answers; errors as ``{"error", "error_description"}``, RFC 6749 §5.2)."""
+"""Discovery, JWKS, token, userinfo, revocation, introspection, pushed authorization requests: machine-to-machine,
+in the protocol's own shapes (form-encoded requests; JSON answers; errors as ``{"error", "error_description"}``,
+RFC 6749 §5.2)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from kabinet.domain.oauth import SCOPES, OAuthError
-from kabinet.flows.relying import clients, tokens, userinfo
+from kabinet.flows.relying import authorize, clients, tokens, userinfo
 from kabinet.security import keys
 from kabinet.store.models import OidcClient
 from kabinet.web.deps import Kb
@@ -52,6 +53,8 @@ def discovery(kb: Kb) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "end_session_endpoint": f"{base}/oidc/logout",
         "backchannel_logout_supported": True, "backchannel_logout_session_supported": True,
+        "pushed_authorization_request_endpoint": f"{base}/oidc/par",
+        "require_pushed_authorization_requests": False,  # per client: kabinet client add --require-par
     }
 
 
@@ -67,7 +70,7 @@ def jwks(kb: Kb) -> dict[str, Any]:
         return keys.jwks(db, now)
 
 
-def _client(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
+def client_of(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
     """client_secret_basic, client_secret_post, or a public client's bare ``client_id``."""
     client_id, secret = form.get("client_id", ""), form.get("client_secret")
     if auth.lower().startswith("basic "):
@@ -82,7 +85,7 @@ def _client(kb: Kb, auth: str, form: dict[str, str]) -> OidcClient:
 
 
 def _token(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    client = _client(kb, auth, form)
+    client = client_of(kb, auth, form)
     grant_type = form.get("grant_type", "")
     if grant_type == "authorization_code":
         issued = tokens.exchange_code(kb.ctx, client, code=form.get("code", ""),
@@ -96,12 +99,18 @@ def _token(kb: Kb, auth: str, form: dict[str, str]) -> Response:
 
 
 def _revoke(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    tokens.revoke(kb.ctx, _client(kb, auth, form), token=form.get("token", ""))
+    tokens.revoke(kb.ctx, client_of(kb, auth, form), token=form.get("token", ""))
     return Response(status_code=200, headers=NO_STORE)
 
 
+def _par(kb: Kb, auth: str, form: dict[str, str]) -> Response:
+    pushed = authorize.push(kb.ctx, client_of(kb, auth, form), form)
+    return JSONResponse({"request_uri": pushed.request_uri, "expires_in": pushed.expires_in}, status_code=201,
+                        headers=NO_STORE)
+
+
 def _introspect(kb: Kb, auth: str, form: dict[str, str]) -> Response:
-    found = tokens.introspect(kb.ctx, _client(kb, auth, form), token=form.get("token", ""))
+    found = tokens.introspect(kb.ctx, client_of(kb, auth, form), token=form.get("token", ""))
     return JSONResponse(found, headers=NO_STORE)
 
 
@@ -129,6 +138,13 @@ async def revoke(request: Request, kb: Kb) -> Response:
 async def introspect(request: Request, kb: Kb) -> Response:
     """RFC 7662, for confidential clients."""
     return await _endpoint(request, kb, _introspect)
+
+
+@router.post("/oidc/par")
+async def par(request: Request, kb: Kb) -> Response:
+    """RFC 9126: the authorization request sent here first, client authenticated as at the token endpoint; the
+    browser then carries only ``client_id`` and the ``request_uri`` answered (201)."""
+    return await _endpoint(request, kb, _par)
 
 
 @router.api_route("/oidc/userinfo", methods=["GET", "POST"])

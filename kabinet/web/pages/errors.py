@@ -19,8 +19,15 @@ from kabinet.web.templating import render
 log = logging.getLogger("kabinet.web")
 
 
+# Machine-to-machine endpoints (relying services, their libraries, monitoring): never a page, even for a fault the
+# endpoint itself does not answer in its protocol's shape (the database away: a problem body with Retry-After).
+MACHINE = ("/api/", "/dev/", "/static/", "/.well-known/", "/ssf/", "/oidc/token", "/oidc/userinfo", "/oidc/jwks",
+           "/oidc/revoke", "/oidc/introspect", "/oidc/par")
+
+
 def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/dev/", "/static/"))
+    """Whether an error here is shown as a page (a citizen's browser) or a problem body (a program)."""
+    return not request.url.path.startswith(MACHINE)
 
 
 def _page(request: Request, title: str, status: int, retry_after: object = None) -> Response:

@@ -1,8 +1,8 @@
 """rate windows: while Redis is away, the rate limits of a fleet are counted in the database, one fixed
 window a row, so the instances keep sharing one count
 
-Revision ID: 0019
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
