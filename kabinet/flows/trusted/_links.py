@@ -19,6 +19,7 @@ from kabinet.delivery.outbox import enqueue
 from kabinet.domain.cooling import Link, coming, in_force
 from kabinet.domain.masks import mask_name
 from kabinet.domain.phone import Phone
+from kabinet.domain.states import ApprovalState, LinkState, move
 from kabinet.flows.shared.accounts import rank_for_codes
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import APPROVAL_TTL
@@ -56,9 +57,10 @@ def ask(ctx: FlowContext, db: Session, account: Account, link: TrustedLink, *, a
     ctx.limiter.hit("trusted.ask.account", str(account.id))
     if action == "password":
         for old in waiting_approvals(db, account.id, "password"):
-            old.state, old.decided_at, old.new_password_hash = "cancelled", now, None
+            move(old, ApprovalState.CANCELLED)
+            old.decided_at, old.new_password_hash = now, None
     approval = Approval(id=uuid.uuid4(), account_id=account.id, trustee_id=link.trustee_id, link_id=link.id,
-                        action=action, state="waiting", recovery_id=recovery.id if recovery else None,
+                        action=action, state=ApprovalState.WAITING, recovery_id=recovery.id if recovery else None,
                         session_id=session_id, new_password_hash=new_hash, created_at=now,
                         expires_at=now + APPROVAL_TTL)
     db.add(approval)
@@ -119,7 +121,7 @@ class LinkView:
 
 def phase(link: TrustedLink, now: datetime) -> str:
     times = link_times(link)
-    if link.state == "invited":
+    if link.state == LinkState.INVITED:
         return "invited" if now < link.invite_expires_at else "over"
     if coming(times, now):
         return "coming"

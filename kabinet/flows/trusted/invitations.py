@@ -32,6 +32,7 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
 from kabinet.domain.phone import Phone, parse_phone
+from kabinet.domain.states import LinkState, move
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step, write_step
 from kabinet.flows.shared.context import FlowContext
@@ -54,7 +55,7 @@ def invite(ctx: FlowContext, meta: Meta, *, session: UserSession, phone: str) ->
         if any(_pending(link, now) or coming(link_times(link), now) for link in links_of(db, account.id)):
             raise TrustedPending()
         ctx.limiter.hit_all([("trusted.invite.account", str(account.id)), ("trusted.invite.destination", e164)])
-        link = TrustedLink(id=uuid.uuid4(), account_id=account.id, phone=e164, state="invited", created_at=now,
+        link = TrustedLink(id=uuid.uuid4(), account_id=account.id, phone=e164, state=LinkState.INVITED, created_at=now,
                            invite_expires_at=now + TRUSTED_INVITE_TTL)
         db.add(link)
         record(db, account, EventType.TRUSTED_INVITED, at=now, meta=meta, value=Phone(e164).masked)
@@ -70,7 +71,7 @@ def cancel(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
         link = lock_link(db, parse_id(link_id, TrustedNotFound))
         if link is None or link.account_id != account.id or not _pending(link, now):
             raise TrustedNotFound()
-        link.state = "cancelled"
+        move(link, LinkState.CANCELLED)
         record(db, account, EventType.TRUSTED_INVITATION_CANCELLED, at=now, meta=meta, value=Phone(link.phone).masked)
 
 
@@ -83,7 +84,8 @@ def accept(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
         if len(trusted_by(db, me.id, now)) >= TRUSTED_PER_TRUSTEE:
             raise TrustedTooMany(limit=TRUSTED_PER_TRUSTEE)
         current = trusted.current(db, citizen.id, now)
-        link.state, link.trustee_id, link.accepted_at = "active", me.id, now
+        move(link, LinkState.ACTIVE)
+        link.trustee_id, link.accepted_at = me.id, now
         link.effective_at = now if current is None else now + ctx.cooling.trusted
         if current is not None:
             current = lock_link(db, current.id) or current
@@ -102,13 +104,13 @@ def accept(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
 
 def decline(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -> None:
     with _answer_step(ctx, session, link_id) as (db, me, citizen, link, now):
-        link.state = "declined"
+        move(link, LinkState.DECLINED)
         record(db, citizen, EventType.TRUSTED_DECLINED, at=now, meta=meta, value=Phone(link.phone).masked)
         record(db, me, EventType.TRUSTED_DECLINED, at=now, meta=meta, citizen=mask_name(citizen.full_name))
 
 
 def _pending(link: TrustedLink, now: datetime) -> bool:
-    return link.state == "invited" and now < link.invite_expires_at
+    return link.state == LinkState.INVITED and now < link.invite_expires_at
 
 
 @contextmanager

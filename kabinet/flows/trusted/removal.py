@@ -12,6 +12,7 @@ from kabinet.domain.cooling import coming
 from kabinet.domain.errors import TrustedKeepRefused, TrustedNotFound
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
+from kabinet.domain.states import LinkState, move
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
@@ -30,7 +31,7 @@ def remove(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -
         trustee = db.get_one(Account, link.trustee_id)
         name = mask_name(trustee.full_name)
         if state == "coming":  # never counted: gone at once, and the one it was to replace stays
-            link.state = "cancelled"
+            move(link, LinkState.CANCELLED)
             for other in links_of(db, account.id):
                 if other.id != link.id and other.ends_at is not None and other.ends_at >= (link.effective_at or now):
                     (lock_link(db, other.id) or other).ends_at = None
@@ -68,6 +69,6 @@ def keep(ctx: FlowContext, meta: Meta, *, session: UserSession, link_id: Id) -> 
 
 def _own(db: Session, account: Account, link_id: Id) -> TrustedLink:
     link = lock_link(db, parse_id(link_id, TrustedNotFound))
-    if link is None or link.account_id != account.id or link.state != "active":
+    if link is None or link.account_id != account.id or link.state != LinkState.ACTIVE:
         raise TrustedNotFound()
     return link
