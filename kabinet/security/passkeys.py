@@ -10,6 +10,7 @@ browser's ``clientDataJSON`` carries it back, so it is found by it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,16 @@ def relying_party(base_url: str) -> RelyingParty:
     parts = urlsplit(base_url)
     origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return RelyingParty(id=parts.hostname or "", origin=origin)
+
+
+def browsers_accept(rp_id: str) -> bool:
+    """Whether a browser will make or use a passkey for this relying party: not for an IP address (Chromium and
+    Firefox refuse one as an RP id, though the protocol and a software or hardware authenticator take it)."""
+    try:
+        ipaddress.ip_address(rp_id)
+    except ValueError:
+        return bool(rp_id)
+    return False
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from kabinet import bootstrap
 from kabinet.demo import EMAIL, PHONE
 from kabinet.store.models import Event, OidcClient, OidcGrant, Outbox, Passkey
 from kabinet.store.models import Session as UserSession
+from kabinet.web.app import create_app
 from tests.driver import Citizen
 from tests.integration.helpers import PASSWORD, contacts, demo_citizen
 from tests.webauthn_soft import SoftAuthenticator, b64
@@ -219,3 +223,36 @@ def test_connected_services_hear_a_credential_change(client, kb, sms, mail):
     claims = [jwt.decode(row.data["set"], keys).claims["events"] for row in pushed]
     change = "https://schemas.openid.net/secevent/caep/event-type/credential-change"
     assert any(change in c and c[change]["change_type"] == "create" for c in claims), claims
+
+
+IP_BASE = "http://127.0.0.1:8000"  # KABINET_BASE_URL's default: the relying party is an IP address
+
+
+@pytest.fixture
+def on_ip(settings, clock, mail, sms):
+    """The app on the default base URL, an IP address: the API serves passkeys there (a software authenticator
+    takes an IP relying party), while the pages, for browsers that refuse one, say the site's name is needed."""
+    kabinet = bootstrap.build(settings.model_copy(update={"base_url": IP_BASE}), clock=clock)
+    with TestClient(create_app(kabinet), base_url=IP_BASE) as test_client:
+        yield test_client, kabinet
+    kabinet.store.dispose()
+
+
+def test_on_an_ip_base_url_the_api_serves_passkeys_and_the_pages_say_a_name_is_needed(on_ip, sms, mail):
+    client, kabinet = on_ip
+    ivan = demo_citizen(client, kabinet, sms, mail)
+    key = SoftAuthenticator(IP_BASE)
+    options = ivan.post("/api/v1/passkeys/options")
+    assert options.status_code == 200, options.text
+    assert options.json()["options"]["rp"]["id"] == "127.0.0.1"
+    added = ivan.post("/api/v1/passkeys", {"name": "Ключ", "credential": key.create(options.json()["options"])})
+    assert added.status_code == 201, added.text
+    page = client.get("/security")
+    assert page.status_code == 200 and "data-passkey=" not in page.text
+    assert "а не по IP-адресу" in page.text
+    client.cookies.clear()
+    assert 'data-passkey="sign-in"' not in client.get("/sign-in").text
+    request = client.post("/api/v1/sign-in/passkey/options")
+    assert request.status_code == 200, request.text
+    signed = client.post("/api/v1/sign-in/passkey", json={"credential": key.get(request.json()["options"])})
+    assert signed.status_code == 200, signed.text

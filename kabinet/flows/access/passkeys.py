@@ -20,7 +20,6 @@ from kabinet.domain.errors import (
     PasskeyLast,
     PasskeyNameInvalid,
     PasskeyNotFound,
-    PasskeysUnavailable,
 )
 from kabinet.domain.ids import Id, parse_id
 from kabinet.flows.shared import passkeys as shared
@@ -58,12 +57,9 @@ def view(p: Passkey) -> PasskeyView:
 
 
 def available(ctx: FlowContext) -> bool:
-    """Whether this instance can offer passkeys at all (not when it is reached by an IP address)."""
-    try:
-        shared.party(ctx)
-    except PasskeysUnavailable:
-        return False
-    return True
+    """Whether the pages offer passkeys: not when the instance is reached by an IP address, which browsers refuse
+    as a relying party (the API serves it all the same; the pages then say passkeys need the site's name)."""
+    return shared.in_browsers(ctx)
 
 
 def list_passkeys(ctx: FlowContext, *, account_id: uuid.UUID) -> list[PasskeyView]:

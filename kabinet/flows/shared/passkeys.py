@@ -2,12 +2,13 @@
 challenge is kept, and the check of an authenticator's answer against the account's own passkeys — with a counter
 that went backwards refused, recorded and told on the account's contacts (a copy of the key is in use).
 
-The relying party is the host of ``KABINET_BASE_URL``; browsers refuse passkeys for a bare IP address, so an
-instance reached by one says so (``PasskeysUnavailable``) instead of offering what cannot work."""
+The relying party is the host of ``KABINET_BASE_URL`` (API.md), an IP address included: the API serves it, and an
+authenticator spoken to directly (a software one, a security key through a native client) accepts it. Browsers do
+not, so the pages ask ``in_browsers`` and, on an IP, say passkeys need the site's name instead of offering a button
+that fails. Only a base URL with no host at all has no relying party (``PasskeysUnavailable``)."""
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,14 @@ from kabinet.domain.errors import PasskeyCloned, PasskeyRefused, PasskeysUnavail
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed
 from kabinet.policy import PASSKEY_CHALLENGE_TTL
-from kabinet.security.passkeys import CounterWentBack, Refused, RelyingParty, credential_id_of, relying_party
+from kabinet.security.passkeys import (
+    CounterWentBack,
+    Refused,
+    RelyingParty,
+    browsers_accept,
+    credential_id_of,
+    relying_party,
+)
 from kabinet.security.passkeys import verify_assertion as check_assertion
 from kabinet.store.models import Account, Challenge, Passkey
 from kabinet.store.models import Session as UserSession
@@ -32,11 +40,14 @@ CHANNEL = "passkey"
 
 def party(ctx: FlowContext) -> RelyingParty:
     rp = relying_party(ctx.base_url)
-    try:
-        ipaddress.ip_address(rp.id)
-    except ValueError:
-        return rp
-    raise PasskeysUnavailable()
+    if not rp.id:
+        raise PasskeysUnavailable()
+    return rp
+
+
+def in_browsers(ctx: FlowContext) -> bool:
+    """Whether a browser can use passkeys here: the pages offer them only then (never on an IP address)."""
+    return browsers_accept(relying_party(ctx.base_url).id)
 
 
 def digest(ctx: FlowContext, challenge: str) -> str:
