@@ -7,6 +7,7 @@ in stays."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 import pytest
@@ -256,3 +257,66 @@ def test_on_an_ip_base_url_the_api_serves_passkeys_and_the_pages_say_a_name_is_n
     assert request.status_code == 200, request.text
     signed = client.post("/api/v1/sign-in/passkey", json={"credential": key.get(request.json()["options"])})
     assert signed.status_code == 200, signed.text
+
+
+def _spoilt(credential: dict, where: tuple[str, ...], value: object) -> dict:
+    """The credential with one field replaced (``DROP``: taken out), as a broken or hostile client sends it."""
+    spoilt = copy.deepcopy(credential)
+    inner = spoilt
+    for k in where[:-1]:
+        inner = inner[k]
+    if value is DROP:
+        del inner[where[-1]]
+    else:
+        inner[where[-1]] = value
+    return spoilt
+
+
+DROP = object()
+# Bodies a browser never sends, each reaching py_webauthn's parser with a live challenge: a field missing, the wrong
+# type, bad base64, bytes that are no CBOR or too short for authenticator data
+MALFORMED_BOTH = [(("id",), DROP), (("rawId",), 5), (("type",), "password"), (("authenticatorAttachment",), "side")]
+MALFORMED_REGISTRATION = [*MALFORMED_BOTH, (("response", "attestationObject"), DROP),
+                          (("response", "attestationObject"), "@@@"), (("response", "attestationObject"), "AAAA"),
+                          (("response", "attestationObject"), ["a"])]
+MALFORMED_ASSERTION = [*MALFORMED_BOTH, (("response", "authenticatorData"), DROP),
+                       (("response", "signature"), "@@@"), (("response", "authenticatorData"), "AAAA"),
+                       (("response", "signature"), {"a": 1})]
+
+
+def test_a_malformed_registration_is_400_passkey_invalid_never_500(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    for where, value in MALFORMED_REGISTRATION:
+        options = ivan.post("/api/v1/passkeys/options").json()["options"]
+        body = _spoilt(SoftAuthenticator(ORIGIN).create(options), where, value)
+        answer = ivan.post("/api/v1/passkeys", {"name": "Сломанный", "credential": body})
+        assert answer.status_code == 400 and answer.json()["code"] == "passkey.invalid", (where, answer.text)
+    options = ivan.post("/api/v1/passkeys/options").json()["options"]
+    flagged = SoftAuthenticator(ORIGIN, extra_flags=0x10)  # "backed up" but not backup-eligible: InvalidBackupFlags
+    answer = ivan.post("/api/v1/passkeys", {"name": "Сломанный", "credential": flagged.create(options)})
+    assert answer.status_code == 400 and answer.json()["code"] == "passkey.invalid", answer.text
+    assert ivan.get("/api/v1/passkeys").json()["passkeys"] == []
+    add_passkey(ivan, SoftAuthenticator(ORIGIN))  # and nothing was left broken
+
+
+def test_a_malformed_assertion_is_401_never_500(client, kb, sms, mail):
+    ivan = demo_citizen(client, kb, sms, mail)
+    key = SoftAuthenticator(ORIGIN)
+    add_passkey(ivan, key)
+    step = ivan.post("/api/v1/step-up").json()["challenge"]
+    client.cookies.clear()
+    for where, value in MALFORMED_ASSERTION:
+        options = client.post("/api/v1/sign-in/passkey/options").json()["options"]
+        answer = client.post("/api/v1/sign-in/passkey", json={"credential": _spoilt(key.get(options), where, value)})
+        assert answer.status_code == 401 and answer.json()["code"] == "passkey.refused", (where, answer.text)
+    key.extra_flags = 0x10
+    options = client.post("/api/v1/sign-in/passkey/options").json()["options"]
+    assert client.post("/api/v1/sign-in/passkey", json={"credential": key.get(options)}).status_code == 401
+    key.extra_flags = 0
+    for where, value in MALFORMED_ASSERTION[:3]:  # a passkey answering a code: the same refusal
+        options = ivan.post(f"/api/v1/challenges/{step['id']}/passkey/options").json()["options"]
+        answer = ivan.post(f"/api/v1/challenges/{step['id']}/passkey", {"credential": _spoilt(key.get(options),
+                                                                                             where, value)})
+        assert answer.status_code == 401 and answer.json()["code"] == "passkey.refused", (where, answer.text)
+    client.cookies.clear()
+    assert passkey_sign_in(client, key).status_code == 200
