@@ -63,10 +63,17 @@ class RelyingParty:
     name: str = RP_NAME
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def relying_party(base_url: str) -> RelyingParty:
+    """The origin as a browser serialises it in ``clientDataJSON``: a scheme's default port is left out
+    (``https://host:443`` is sent as ``https://host``), or every answer would fail the origin check."""
     parts = urlsplit(base_url)
-    origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return RelyingParty(id=parts.hostname or "", origin=origin)
+    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in an origin
+    keep = port is not None and port != DEFAULT_PORTS.get(scheme)
+    return RelyingParty(id=host, origin=f"{scheme}://{shown}" + (f":{port}" if keep else ""))
 
 
 def browsers_accept(rp_id: str) -> bool:
