@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.authenticators import authenticator_name
 from kabinet.domain.errors import (
+    ContactTooNew,
     PasskeyExists,
     PasskeyInvalid,
     PasskeyLast,
@@ -127,8 +128,12 @@ def rename(ctx: FlowContext, meta: Meta, *, session: UserSession, passkey_id: Id
 
 
 def remove(ctx: FlowContext, meta: Meta, *, session: UserSession, passkey_id: Id) -> None:
+    """A fresh second factor first — and, as for contacts, one a passkey still in its cooling-off gave removes no
+    older passkey (``contact.too_new``): an intruder who added one cannot drop the citizen's own with it."""
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         passkey = _own(db, account, passkey_id)
+        if not shared.may_remove(ctx, shared.factor_of(db, session), passkey, now):
+            raise ContactTooNew(hours=round(ctx.cooling.contact.total_seconds() / 3600))
         others = [p for p in passkeys_of(db, account.id) if p.id != passkey.id]
         contacts = [c for c in present_contacts(db, account.id) if c.verified_at is not None and c.sign_in]
         if not others and not contacts:

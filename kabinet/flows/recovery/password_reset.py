@@ -35,7 +35,7 @@ from kabinet.domain.errors import CancelLinkInvalid, InvalidInput, ProofWrong, R
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import backup_codes, challenges, relying
+from kabinet.flows.shared import backup_codes, challenges, passkeys, relying
 from kabinet.flows.shared.accounts import added, recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import every_channel, security_notice, when
@@ -293,6 +293,12 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
         security_notice(ctx, db, account, now=now,
                         what=text("the password was reset by recovery"))
         relying.push(ctx, db, account.id, "sessions-revoked", now)
+        # a passkey an intruder added would outlive the new password; not the one that proved this recovery
+        passkeys.drop_new(ctx, db, account, now=now, meta=meta, why="recovery", keep=_proven_passkeys(rec))
+
+
+def _proven_passkeys(rec: Recovery) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(p.split(":", 1)[1]) for p in rec.proofs if p.startswith("passkey:"))
 
 
 def _ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:

@@ -361,6 +361,7 @@ def confirm_with_passkey(ctx: FlowContext, meta: Meta, challenge_id: Id, credent
                 if ch.purpose in NEW_PASSKEY_CANNOT and passkeys.is_new(ctx, used, now):
                     raise ContactTooNew(hours=int(ctx.cooling.contact.total_seconds() // 3600))
                 ch.consumed_at, ch.channel = now, passkeys.CHANNEL
+                passkeys.bind_factor(db, ch, used, ch.session_id)  # a sign-in's handler names its new session
                 result = _HANDLERS[ch.purpose](Step(ctx=ctx, db=db, meta=meta, now=now, session=session), ch, account)
                 return Confirmed(purpose=ch.purpose, result=result)
         ch.attempts_left -= 1

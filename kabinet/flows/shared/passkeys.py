@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kabinet.audit.events import EventType, Meta, record
+from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.domain.errors import PasskeyCloned, PasskeyRefused, PasskeysUnavailable
+from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed
+from kabinet.flows.shared.notices import contact_changed, security_notice
 from kabinet.policy import PASSKEY_CHALLENGE_TTL
 from kabinet.security.passkeys import (
     CounterWentBack,
@@ -29,9 +30,10 @@ from kabinet.security.passkeys import (
     relying_party,
 )
 from kabinet.security.passkeys import verify_assertion as check_assertion
+from kabinet.store.challenges import passkey_factor
 from kabinet.store.models import Account, Challenge, Passkey
 from kabinet.store.models import Session as UserSession
-from kabinet.store.passkeys import by_credential
+from kabinet.store.passkeys import by_credential, passkeys_of
 from kabinet.texts import text
 
 ADD, SIGN_IN = "passkey_add", "passkey_sign_in"  # the purposes of the challenges kept for them
@@ -100,3 +102,44 @@ def prove(ctx: FlowContext, db: Session, account: Account, credential: dict[str,
 def is_new(ctx: FlowContext, passkey: Passkey, now: datetime) -> bool:
     """Added within the cooling-off: like a new contact, it neither recovers nor confirms removing older ones."""
     return now - passkey.created_at < ctx.cooling.contact
+
+
+def may_remove(ctx: FlowContext, factor: Passkey | None, target: Passkey, now: datetime) -> bool:
+    """The contacts' rule (``domain.cooling.may_confirm_removal``) for a session whose second factor was a passkey: a
+    new one removes only a passkey at least as new as itself — an intruder's fresh key cannot drop the citizen's."""
+    return factor is None or not is_new(ctx, factor, now) or target.created_at >= factor.created_at
+
+
+def bind_factor(db: Session, ch: Challenge, passkey: Passkey, session_id: uuid.UUID | None) -> None:
+    """Remember on the answered challenge which passkey gave which session its second factor (``factor_of``): the
+    cooling-off rules ask it later. Kept a day with the challenge (store.purge), well past the step-up window."""
+    ch.payload = {**ch.payload, "passkey": str(passkey.id)}
+    if session_id is not None:
+        ch.session_id = session_id
+
+
+def factor_of(db: Session, session: UserSession) -> Passkey | None:
+    """The passkey behind the session's current second factor, if a passkey gave it."""
+    if session.second_factor_at is None:
+        return None
+    found = passkey_factor(db, session.id, session.second_factor_at)
+    return db.get(Passkey, uuid.UUID(found)) if found else None
+
+
+def drop_new(ctx: FlowContext, db: Session, account: Account, *, now: datetime, meta: Meta, why: str,
+             keep: frozenset[uuid.UUID] = frozenset(), actor: Actor = CITIZEN, **details: Any) -> list[str]:
+    """Remove the passkeys added within the cooling-off (but ``keep``, a recovery's own proof): after "this wasn't
+    me" or a completed recovery, a passkey the intruder added must not outlive the password they knew. Each one is
+    in the history; every channel is told, and connected services hear a credential change. The names removed."""
+    gone = [p for p in passkeys_of(db, account.id) if is_new(ctx, p, now) and p.id not in keep]
+    for passkey in gone:
+        record(db, account, EventType.PASSKEY_REMOVED, at=now, meta=meta, actor=actor, passkey=str(passkey.id),
+               name=passkey.name, because=why, **details)
+        relying.push_caep(ctx, db, account.id, "credential-change", now, change_type="delete",
+                          credential_type="fido2-platform" if passkey.backup_eligible else "fido2-roaming")
+        db.delete(passkey)
+    if gone:
+        security_notice(ctx, db, account, now=now, what=text(
+            "passkeys added in the last {hours} hours were removed: {names}",
+            hours=round(ctx.cooling.contact.total_seconds() / 3600), names=", ".join(p.name for p in gone)))
+    return [p.name for p in gone]
