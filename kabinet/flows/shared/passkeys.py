@@ -36,7 +36,8 @@ from kabinet.store.models import Session as UserSession
 from kabinet.store.passkeys import by_credential, passkeys_of
 from kabinet.texts import text
 
-ADD, SIGN_IN = "passkey_add", "passkey_sign_in"  # the purposes of the challenges kept for them
+# the purposes of the WebAuthn challenges kept for them: adding one, signing in, a recovery's proof
+ADD, SIGN_IN, RECOVERY = "passkey_add", "passkey_sign_in", "passkey_recovery"
 CHANNEL = "passkey"
 
 
@@ -57,11 +58,12 @@ def digest(ctx: FlowContext, challenge: str) -> str:
 
 
 def remember(ctx: FlowContext, db: Session, challenge: str, *, purpose: str, now: datetime,
-             account: Account | None = None, session: UserSession | None = None) -> Challenge:
+             account: Account | None = None, session: UserSession | None = None,
+             payload: dict[str, Any] | None = None) -> Challenge:
     """A WebAuthn challenge, kept as a keyed hash for five minutes, used once."""
     row = Challenge(id=uuid.uuid4(), purpose=purpose, channel=CHANNEL, account_id=account.id if account else None,
                     session_id=session.id if session else None, secret_hash=digest(ctx, challenge),
-                    expires_at=now + PASSKEY_CHALLENGE_TTL, attempts_left=1, created_at=now, payload={})
+                    expires_at=now + PASSKEY_CHALLENGE_TTL, attempts_left=1, created_at=now, payload=payload or {})
     db.add(row)
     return row
 

@@ -65,6 +65,18 @@
         window.location = control.getAttribute("data-after");
       });
     },
+    recovery: function (control) {
+      // the second proof of a recovery (signed out): the recovery's own id, no session
+      var path = "/api/v1/recovery/" + control.getAttribute("data-recovery") + "/passkey";
+      return call(path + "/options").then(function (answer) {
+        var options = PublicKeyCredential.parseRequestOptionsFromJSON(answer.options);
+        return navigator.credentials.get({publicKey: options});
+      }).then(function (credential) {
+        return call(path, {credential: credential.toJSON()});
+      }).then(function () {
+        window.location = control.getAttribute("data-after");
+      });
+    },
     answer: function (control) {
       var path = "/api/v1/challenges/" + control.getAttribute("data-challenge") + "/passkey";
       return call(path + "/options").then(function (answer) {
