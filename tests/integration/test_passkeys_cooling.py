@@ -55,7 +55,7 @@ def test_this_was_not_me_removes_the_passkeys_of_the_cooling_off_only(client, kb
     ivan, _own, intruder = with_an_old_and_a_new_passkey(client, kb, sms, mail, clock)
     with kb.store.read() as db:
         phone = db.scalars(select(Contact).where(Contact.value == PHONE)).one()
-    url = secret_for_contact(kb, phone.id, "contact_changed", "not_me_url")  # the notice of the added passkey
+    url = secret_for_contact(kb, phone.id, "security_notice", "not_me_url")  # the notice of the added passkey
     assert url, "the passkey's notice has no 'this wasn't me' link"
     assert client.post("/api/v1/not-me", json={"token": url.split("token=")[1]}).status_code == 200
     assert names(kb) == ["Мой телефон"]

@@ -1,5 +1,5 @@
 """Passkeys of one's own (issue 24, Security → Passkeys): add one after a fresh second factor, rename, remove —
-each told on the account's contacts (with "this wasn't me"), in the history, and to connected services (CAEP
+each told on every channel of the account (with "this wasn't me"), in the history, and to connected services (CAEP
 ``credential-change``). A passkey is a way to sign in of its own, so the never-lock-yourself-out rule counts it:
 the last way to sign in — a passkey when no confirmed contact serves sign-in — stays."""
 
@@ -27,7 +27,7 @@ from kabinet.flows.shared import passkeys as shared
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed
+from kabinet.flows.shared.notices import security_notice
 from kabinet.security.passkeys import Refused, challenge_of, creation_options, verify_registration
 from kabinet.store.challenges import by_link
 from kabinet.store.contacts import present_contacts
@@ -160,7 +160,7 @@ def _name(raw: str) -> str:
 def _told(ctx: FlowContext, db: Session, account: Account, meta: Meta, now: datetime, event: EventType,
           passkey: Passkey, what: Text, change: str) -> None:
     record(db, account, event, at=now, meta=meta, passkey=str(passkey.id), name=passkey.name)
-    contact_changed(ctx, db, account, now=now, what=what, about="security")
+    # every channel, not the primaries only: whoever added a passkey may hold a primary contact too
+    security_notice(ctx, db, account, now=now, what=what)
     relying.push_caep(ctx, db, account.id, "credential-change", now,
-                      credential_type="fido2-platform" if passkey.backup_eligible else "fido2-roaming",
-                      change_type=change)
+                      credential_type=shared.credential_type(passkey), change_type=change)

@@ -1,6 +1,6 @@
 """Passkeys as a proof, for every room that takes one (a sign-in, a step-up, a confirmation): where a WebAuthn
 challenge is kept, and the check of an authenticator's answer against the account's own passkeys — with a counter
-that went backwards refused, recorded and told on the account's contacts (a copy of the key is in use).
+that went backwards refused, recorded, told on every channel and to connected services (a copy of the key is in use).
 
 The relying party is the host of ``KABINET_BASE_URL`` (API.md), an IP address included: the API serves it, and an
 authenticator spoken to directly (a software one, a security key through a native client) accepts it. Browsers do
@@ -19,7 +19,7 @@ from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
 from kabinet.domain.errors import PasskeyCloned, PasskeyRefused, PasskeysUnavailable
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed, security_notice
+from kabinet.flows.shared.notices import security_notice
 from kabinet.policy import PASSKEY_CHALLENGE_TTL
 from kabinet.security.passkeys import (
     CounterWentBack,
@@ -89,16 +89,29 @@ def prove(ctx: FlowContext, db: Session, account: Account, credential: dict[str,
         count, backed_up = check_assertion(party(ctx), credential, challenge, public_key=found.public_key,
                                            sign_count=found.sign_count)
     except CounterWentBack:
-        record(db, account, EventType.PASSKEY_CLONE_REFUSED, at=now, meta=meta, passkey=str(found.id),
-               name=found.name)
-        contact_changed(ctx, db, account, now=now, about="security",
-                        what=text("a copy of the passkey “{name}” was refused: remove it and add a new one",
-                                  name=found.name))
+        _clone_refused(ctx, db, account, found, meta=meta, now=now)
         raise PasskeyCloned() from None
     except Refused:
         raise PasskeyRefused() from None
     found.sign_count, found.backup_state, found.last_used_at = count, backed_up, now
     return found
+
+
+def _clone_refused(ctx: FlowContext, db: Session, account: Account, found: Passkey, *, meta: Meta,
+                   now: datetime) -> None:
+    """A copy of the key is in use: in the history, told on every channel (the copier may hold a primary contact),
+    and to connected services as a credential change — the key stays until the citizen removes it."""
+    record(db, account, EventType.PASSKEY_CLONE_REFUSED, at=now, meta=meta, passkey=str(found.id), name=found.name)
+    security_notice(ctx, db, account, now=now, what=text(
+        "a copy of the passkey “{name}” was refused: remove it and add a new one", name=found.name))
+    relying.push_caep(ctx, db, account.id, "credential-change", now, change_type="update",
+                      credential_type=credential_type(found),
+                      reason_admin={"en": "a copy of the passkey was refused: its signature counter went backwards"})
+
+
+def credential_type(passkey: Passkey) -> str:
+    """CAEP's name for it: a synced (backup-eligible) passkey lives on the platform, else a roaming key."""
+    return "fido2-platform" if passkey.backup_eligible else "fido2-roaming"
 
 
 def is_new(ctx: FlowContext, passkey: Passkey, now: datetime) -> bool:
@@ -138,7 +151,7 @@ def drop_new(ctx: FlowContext, db: Session, account: Account, *, now: datetime, 
         record(db, account, EventType.PASSKEY_REMOVED, at=now, meta=meta, actor=actor, passkey=str(passkey.id),
                name=passkey.name, because=why, **details)
         relying.push_caep(ctx, db, account.id, "credential-change", now, change_type="delete",
-                          credential_type="fido2-platform" if passkey.backup_eligible else "fido2-roaming")
+                          credential_type=credential_type(passkey))
         db.delete(passkey)
     if gone:
         security_notice(ctx, db, account, now=now, what=text(
