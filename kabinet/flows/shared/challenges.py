@@ -264,7 +264,7 @@ def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> C
     with write_step(ctx, _owner_of(challenge_id)) as (db, _account, now):
         ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
-        if ch.channel == "totp":
+        if ch.channel in ("totp", passkeys.CHANNEL):  # nothing we send: an app's code, or a passkey's answer
             return challenge_view(ch)
         wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
         if wait > 0:
