@@ -95,11 +95,12 @@
     add: function (control, box) {
       var field = document.getElementById(control.getAttribute("data-name-field"));
       var name = field ? field.value : "";
-      return call("/api/v1/passkeys/options").then(function (answer) {
+      var api = control.getAttribute("data-api") || "/api/v1/passkeys";  // the console's keys: /operator/keys
+      return call(api + "/options").then(function (answer) {
         var options = PublicKeyCredential.parseCreationOptionsFromJSON(answer.options);
         return navigator.credentials.create({publicKey: options});
       }).then(function (credential) {
-        return call("/api/v1/passkeys", {name: name, credential: credential.toJSON()});
+        return call(api, {name: name, credential: credential.toJSON()});
       }).then(function () {
         window.location = control.getAttribute("data-after");
       });
@@ -118,6 +119,19 @@
         return call(path, {credential: credential.toJSON()});
       }).then(function () {
         window.location = control.getAttribute("data-after");
+      });
+    },
+    "operator-key": function (control) {
+      // a console sign-in's second step by the operator's security key; the answer sets the console's cookie
+      var path = "/api/v1/operator/sign-in/" + control.getAttribute("data-challenge") + "/key";
+      return call(path + "/options").then(function (answer) {
+        var options = PublicKeyCredential.parseRequestOptionsFromJSON(answer.options);
+        return navigator.credentials.get({publicKey: options});
+      }).then(function (credential) {
+        return call(path, {credential: credential.toJSON()});
+      }).then(function (done) {
+        window.location = done.operator && done.operator.must_change_password ? "/operator/password" :
+          control.getAttribute("data-after");
       });
     },
     answer: function (control) {
