@@ -35,6 +35,7 @@ class SoftAuthenticator:
     sign_count: int = 0
     user_handle: bytes | None = None
     rp_id: str | None = None
+    extra_flags: int = 0  # flags a faulty authenticator sets besides UP and UV (0x10: backed up, not eligible)
 
     def create(self, options: dict[str, Any], *, origin: str | None = None) -> dict[str, Any]:
         self.rp_id = options["rp"]["id"]
@@ -67,4 +68,5 @@ class SoftAuthenticator:
 
     def _auth_data(self, flags: int) -> bytes:
         assert self.rp_id is not None, "create() first"
+        flags |= self.extra_flags
         return hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags]) + self.sign_count.to_bytes(4, "big")

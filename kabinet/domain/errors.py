@@ -490,6 +490,14 @@ class PasskeyNameInvalid(InvalidInput):
     title = "Name the passkey in 1 to 64 characters, so you can tell it from others"
 
 
+class OperatorSignInAgain(KabinetError):
+    """Adding or removing a console security key needs a sign-in of the last few minutes (password and app code or
+    key): a console left open must not let a passer-by enrol a key of their own."""
+
+    code = "operator.sign_in_again"
+    title = "Sign in to the console again first: a security key is added or removed right after a sign-in"
+
+
 class PasskeysUnavailable(KabinetError):
     code = "passkey.unavailable"
     title = "Passkeys work when the cabinet is opened by its name (like https://lk.example.ru), not by an IP address"

@@ -10,6 +10,7 @@ browser's ``clientDataJSON`` carries it back, so it is found by it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from webauthn import (
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
@@ -39,6 +40,11 @@ TIMEOUT_MS = 5 * 60 * 1000
 ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.EDDSA,
               COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
+# What py_webauthn raises on a body that is not a credential at all (a field missing, bad base64, a wrong type, CBOR
+# that does not parse, backup flags that contradict): a browser never sends one, so it is a refusal like a bad
+# signature — never a 500. WebAuthnException is the root of its own (InvalidJSONStructure, InvalidBackupFlags, …);
+# the rest come from the standard parsers underneath it.
+MALFORMED = (WebAuthnException, KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
 class Refused(Exception):
@@ -57,10 +63,27 @@ class RelyingParty:
     name: str = RP_NAME
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def relying_party(base_url: str) -> RelyingParty:
+    """The origin as a browser serialises it in ``clientDataJSON``: a scheme's default port is left out
+    (``https://host:443`` is sent as ``https://host``), or every answer would fail the origin check."""
     parts = urlsplit(base_url)
-    origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return RelyingParty(id=parts.hostname or "", origin=origin)
+    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in an origin
+    keep = port is not None and port != DEFAULT_PORTS.get(scheme)
+    return RelyingParty(id=host, origin=f"{scheme}://{shown}" + (f":{port}" if keep else ""))
+
+
+def browsers_accept(rp_id: str) -> bool:
+    """Whether a browser will make or use a passkey for this relying party: not for an IP address (Chromium and
+    Firefox refuse one as an RP id, though the protocol and a software or hardware authenticator take it)."""
+    try:
+        ipaddress.ip_address(rp_id)
+    except ValueError:
+        return bool(rp_id)
+    return False
 
 
 @dataclass(frozen=True)
@@ -127,14 +150,21 @@ def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge:
         checked = verify_registration_response(credential=credential, expected_challenge=base64url_to_bytes(challenge),
                                                expected_origin=rp.origin, expected_rp_id=rp.id,
                                                require_user_verification=True, supported_pub_key_algs=ALGORITHMS)
-    except (InvalidRegistrationResponse, KeyError, TypeError, ValueError) as exc:
+    except MALFORMED as exc:
         raise Refused(str(exc)) from exc
-    transports = credential.get("response", {}).get("transports") or []
+    transports = _transports(credential)
     return Registered(credential_id=bytes_to_base64url(checked.credential_id),
                       public_key=bytes_to_base64url(checked.credential_public_key), sign_count=checked.sign_count,
                       aaguid=checked.aaguid, backup_eligible=checked.credential_device_type.value == "multi_device",
                       backup_state=checked.credential_backed_up,
-                      transports=[t for t in transports if isinstance(t, str) and t in _TRANSPORTS])
+                      transports=transports)
+
+
+def _transports(credential: dict[str, Any]) -> list[str]:
+    """The transports the browser named, those we know; anything else in their place (not a list) is none."""
+    response = credential.get("response")
+    named = response.get("transports") if isinstance(response, dict) else None
+    return [t for t in named if isinstance(t, str) and t in _TRANSPORTS] if isinstance(named, list) else []
 
 
 def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: str, *, public_key: str,
@@ -151,6 +181,6 @@ def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: st
         if "sign count" in str(exc).lower():
             raise CounterWentBack(str(exc)) from exc
         raise Refused(str(exc)) from exc
-    except (KeyError, TypeError, ValueError) as exc:
+    except MALFORMED as exc:
         raise Refused(str(exc)) from exc
     return checked.new_sign_count, checked.credential_backed_up

@@ -1,9 +1,12 @@
-"""Queries on challenges (codes and links): by id, by a link's keyed hash, by contact."""
+"""Queries on challenges (codes and links): by id, by a link's keyed hash, by contact, by the session a passkey
+answered for."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -41,3 +44,11 @@ def use_up_open(db: Session, contact_id: uuid.UUID, purpose: str, now: datetime)
     for old in db.scalars(select(Challenge).where(Challenge.contact_id == contact_id, Challenge.purpose == purpose,
                                                   Challenge.consumed_at.is_(None))):
         old.consumed_at = now
+
+
+def passkey_factor(db: Session, session_id: uuid.UUID, at: datetime) -> str | None:
+    """The id of the passkey whose answer gave this session its second factor at ``at``, if one did (the answered
+    challenge keeps it: flows.shared.passkeys.bind_factor)."""
+    payloads: Sequence[dict[str, Any]] = db.scalars(select(Challenge.payload).where(
+        Challenge.session_id == session_id, Challenge.channel == "passkey", Challenge.consumed_at == at)).all()
+    return next((p["passkey"] for p in payloads if p and p.get("passkey")), None)

@@ -556,6 +556,25 @@ class Passkey(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class OperatorKey(Base):
+    """A security key (WebAuthn) an operator signs in to the console with, in place of the app's code: a public key
+    whose private half never leaves the key, bound to this site, so a phishing page cannot relay it as it can a code.
+    ``sign_count`` only grows on a genuine key; one that goes backwards is a copy (refused)."""
+
+    __tablename__ = "operator_key"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=_uuid)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operator.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url, as the browser sends it
+    public_key: Mapped[str] = mapped_column(Text)  # COSE, base64url
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    transports: Mapped[list[str]] = mapped_column(default=list)
+    aaguid: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
 class KnownDevice(Base):
     """A browser this account has been signed in from: its long-lived device cookie, as a keyed hash (the cookie is
     a bearer of nothing — it only spares the citizen a notice for a device they use)."""

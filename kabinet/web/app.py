@@ -33,6 +33,7 @@ from kabinet.web.pages import auth as pages_auth
 from kabinet.web.pages import contacts as pages_contacts
 from kabinet.web.pages import errors as page_errors
 from kabinet.web.pages import operator as pages_operator
+from kabinet.web.pages import operator_keys as pages_operator_keys
 from kabinet.web.pages import recovery as pages_recovery
 from kabinet.web.pages import security as pages_security
 from kabinet.web.pages import trusted as pages_trusted
@@ -75,7 +76,7 @@ def create_app(kb: Parts) -> FastAPI:
     for router in (pages_contacts.router, contacts.router, auth.router, pages_auth.router, pages_security.router,
                    security.router, pages_account.router, recovery.router, operator.router, requests.router,
                    trusted.router, passkeys.router, pages_recovery.router,
-                   pages_operator.router, pages_trusted.router, oidc_endpoints.router,
+                   pages_operator.router, pages_operator_keys.router, pages_trusted.router, oidc_endpoints.router,
                    oidc_authorization.router, oidc_logout.router, oidc_streams.router, metrics.router, health.router):
         app.include_router(router)
     if kb.settings.dev:

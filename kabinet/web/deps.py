@@ -16,7 +16,7 @@ from kabinet import logs
 from kabinet.audit.events import Meta
 from kabinet.domain.errors import NotSignedIn, OperatorAuthRequired
 from kabinet.flows.account import language
-from kabinet.policy import SESSION_ABSOLUTE
+from kabinet.policy import OPERATOR_SESSION_ABSOLUTE, SESSION_ABSOLUTE
 from kabinet.security import operator_sessions, sessions
 from kabinet.security.tokens import Hasher
 from kabinet.store.models import OperatorSession
@@ -113,6 +113,12 @@ def set_session_cookie(response: Response, kb: Parts, token: str, meta: Meta | N
     if meta is not None and meta.device_new and meta.device:
         response.set_cookie(DEVICE_COOKIE, meta.device, httponly=True, samesite="lax", path="/",
                             secure=kb.settings.secure_cookies, max_age=DEVICE_COOKIE_DAYS * 86400)
+
+
+def set_operator_cookie(response: Response, kb: Parts, token: str) -> None:
+    """The console's session cookie: scoped to /operator and SameSite=Strict, so no other page ever carries it."""
+    response.set_cookie(OPERATOR_COOKIE, token, httponly=True, samesite="strict", secure=kb.settings.secure_cookies,
+                        max_age=int(OPERATOR_SESSION_ABSOLUTE.total_seconds()), path="/operator")
 
 
 def clear_session_cookie(response: Response, kb: Parts) -> None:

@@ -50,6 +50,7 @@ STATUS: dict[str, int] = {
     "trusted.keep_refused": 409, "approval.not_found": 404,
     "passkey.refused": 401, "passkey.cloned": 401, "passkey.invalid": 400, "passkey.exists": 409,
     "passkey.last": 409, "passkey.not_found": 404, "passkey.name_invalid": 422, "passkey.unavailable": 409,
+    "operator.sign_in_again": 403,
 }
 
 

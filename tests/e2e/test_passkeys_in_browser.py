@@ -90,3 +90,27 @@ def test_a_citizen_adds_a_passkey_signs_in_with_it_alone_and_removes_it_under_th
     page.wait_for_url("**/security?done=passkey_removed")
     assert "Ключей доступа пока нет" in page.locator("#passkeys").inner_text()
     assert axe_violations(page) == []
+
+
+def test_the_login_fields_autofill_offers_the_passkey_conditional_ui(named_server, browser):
+    """Conditional UI (issue 24, audit 8): the login field says ``username webauthn``, and once the citizen reaches for
+    it the browser's autofill offers the site's passkeys (``mediation: "conditional"``); picking one signs in with no
+    login typed and no button pressed. Chromium's virtual authenticator picks the first passkey at once."""
+    server = named_server
+    page = new_page(browser)
+    authenticator(page)
+    sign_in_with_code(page, server)
+    page.goto(server.base + "/security#passkeys")
+    page.fill("#f-passkey-name", "Телефон")
+    page.click("#passkeys button:has-text('Добавить ключ доступа')")
+    page.wait_for_url("**/security?done=passkey_added**")
+    page.click("header >> button:has-text('Выйти')")
+    page.wait_for_url("**/sign-in**")
+    assert page.get_attribute("#f-login", "autocomplete") == "username webauthn"
+    assert page.evaluate("PublicKeyCredential.isConditionalMediationAvailable()") is True
+    page.wait_for_timeout(500)
+    assert "/sign-in" in page.url  # nothing is asked of the authenticator before the citizen reaches for the field
+    page.click("#f-login")  # the autofill list: the virtual authenticator picks the passkey
+    page.wait_for_url("**/settings/contacts")
+    assert page.locator("header >> button:has-text('Выйти')").count() == 1
+    assert axe_violations(page) == []

@@ -7,17 +7,22 @@ in stays."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 
+import pytest
+from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from kabinet import bootstrap
 from kabinet.demo import EMAIL, PHONE
 from kabinet.store.models import Event, OidcClient, OidcGrant, Outbox, Passkey
 from kabinet.store.models import Session as UserSession
+from kabinet.web.app import create_app
 from tests.driver import Citizen
-from tests.integration.helpers import PASSWORD, contacts
+from tests.integration.helpers import PASSWORD, contacts, demo_citizen
 from tests.webauthn_soft import SoftAuthenticator, b64
 
 ORIGIN = "http://testserver"  # the tests' KABINET_BASE_URL: the relying party is "testserver"
@@ -210,3 +215,97 @@ def test_connected_services_hear_a_credential_change(client, kb, sms, mail, ivan
     claims = [jwt.decode(row.data["set"], keys).claims["events"] for row in pushed]
     change = "https://schemas.openid.net/secevent/caep/event-type/credential-change"
     assert any(change in c and c[change]["change_type"] == "create" for c in claims), claims
+
+
+IP_BASE = "http://127.0.0.1:8000"  # KABINET_BASE_URL's default: the relying party is an IP address
+
+
+@pytest.fixture
+def on_ip(settings, clock, mail, sms):
+    """The app on the default base URL, an IP address: the API serves passkeys there (a software authenticator
+    takes an IP relying party), while the pages, for browsers that refuse one, say the site's name is needed."""
+    kabinet = bootstrap.build(settings.model_copy(update={"base_url": IP_BASE}), clock=clock)
+    with TestClient(create_app(kabinet), base_url=IP_BASE) as test_client:
+        yield test_client, kabinet
+    kabinet.store.dispose()
+
+
+def test_on_an_ip_base_url_the_api_serves_passkeys_and_the_pages_say_a_name_is_needed(on_ip, sms, mail):
+    client, kabinet = on_ip
+    ivan = demo_citizen(client, kabinet, sms, mail)
+    key = SoftAuthenticator(IP_BASE)
+    options = ivan.post("/api/v1/passkeys/options")
+    assert options.status_code == 200, options.text
+    assert options.json()["options"]["rp"]["id"] == "127.0.0.1"
+    added = ivan.post("/api/v1/passkeys", {"name": "Ключ", "credential": key.create(options.json()["options"])})
+    assert added.status_code == 201, added.text
+    page = client.get("/security")
+    assert page.status_code == 200 and "data-passkey=" not in page.text
+    assert "а не по IP-адресу" in page.text
+    client.cookies.clear()
+    assert 'data-passkey="sign-in"' not in client.get("/sign-in").text
+    request = client.post("/api/v1/sign-in/passkey/options")
+    assert request.status_code == 200, request.text
+    signed = client.post("/api/v1/sign-in/passkey", json={"credential": key.get(request.json()["options"])})
+    assert signed.status_code == 200, signed.text
+
+
+def _spoilt(credential: dict, where: tuple[str, ...], value: object) -> dict:
+    """The credential with one field replaced (``DROP``: taken out), as a broken or hostile client sends it."""
+    spoilt = copy.deepcopy(credential)
+    inner = spoilt
+    for k in where[:-1]:
+        inner = inner[k]
+    if value is DROP:
+        del inner[where[-1]]
+    else:
+        inner[where[-1]] = value
+    return spoilt
+
+
+DROP = object()
+# Bodies a browser never sends, each reaching py_webauthn's parser with a live challenge: a field missing, the wrong
+# type, bad base64, bytes that are no CBOR or too short for authenticator data
+MALFORMED_BOTH = [(("id",), DROP), (("rawId",), 5), (("type",), "password"), (("authenticatorAttachment",), "side")]
+MALFORMED_REGISTRATION = [*MALFORMED_BOTH, (("response", "attestationObject"), DROP),
+                          (("response", "attestationObject"), "@@@"), (("response", "attestationObject"), "AAAA"),
+                          (("response", "attestationObject"), ["a"])]
+MALFORMED_ASSERTION = [*MALFORMED_BOTH, (("response", "authenticatorData"), DROP),
+                       (("response", "signature"), "@@@"), (("response", "authenticatorData"), "AAAA"),
+                       (("response", "signature"), {"a": 1})]
+
+
+def test_a_malformed_registration_is_400_passkey_invalid_never_500(client, kb, sms, mail, ivan):
+    for where, value in MALFORMED_REGISTRATION:
+        options = ivan.post("/api/v1/passkeys/options").json()["options"]
+        body = _spoilt(SoftAuthenticator(ORIGIN).create(options), where, value)
+        answer = ivan.post("/api/v1/passkeys", {"name": "Сломанный", "credential": body})
+        assert answer.status_code == 400 and answer.json()["code"] == "passkey.invalid", (where, answer.text)
+    options = ivan.post("/api/v1/passkeys/options").json()["options"]
+    flagged = SoftAuthenticator(ORIGIN, extra_flags=0x10)  # "backed up" but not backup-eligible: InvalidBackupFlags
+    answer = ivan.post("/api/v1/passkeys", {"name": "Сломанный", "credential": flagged.create(options)})
+    assert answer.status_code == 400 and answer.json()["code"] == "passkey.invalid", answer.text
+    assert ivan.get("/api/v1/passkeys").json()["passkeys"] == []
+    add_passkey(ivan, SoftAuthenticator(ORIGIN))  # and nothing was left broken
+
+
+def test_a_malformed_assertion_is_401_never_500(client, kb, sms, mail, ivan):
+    key = SoftAuthenticator(ORIGIN)
+    add_passkey(ivan, key)
+    step = ivan.post("/api/v1/step-up").json()["challenge"]
+    client.cookies.clear()
+    for where, value in MALFORMED_ASSERTION:
+        options = client.post("/api/v1/sign-in/passkey/options").json()["options"]
+        answer = client.post("/api/v1/sign-in/passkey", json={"credential": _spoilt(key.get(options), where, value)})
+        assert answer.status_code == 401 and answer.json()["code"] == "passkey.refused", (where, answer.text)
+    key.extra_flags = 0x10
+    options = client.post("/api/v1/sign-in/passkey/options").json()["options"]
+    assert client.post("/api/v1/sign-in/passkey", json={"credential": key.get(options)}).status_code == 401
+    key.extra_flags = 0
+    for where, value in MALFORMED_ASSERTION[:3]:  # a passkey answering a code: the same refusal
+        options = ivan.post(f"/api/v1/challenges/{step['id']}/passkey/options").json()["options"]
+        answer = ivan.post(f"/api/v1/challenges/{step['id']}/passkey", {"credential": _spoilt(key.get(options),
+                                                                                             where, value)})
+        assert answer.status_code == 401 and answer.json()["code"] == "passkey.refused", (where, answer.text)
+    client.cookies.clear()
+    assert passkey_sign_in(client, key).status_code == 200

@@ -41,14 +41,17 @@ def sign_in(ctx: FlowContext, meta: Meta, *, credential: dict[str, Any]) -> Sign
             ch.consumed_at = now  # once, whatever the answer
             if account is not None and challenge is not None:
                 try:
-                    shared.prove(ctx, db, account, credential, challenge, meta=meta, now=now)
+                    used = shared.prove(ctx, db, account, credential, challenge, meta=meta, now=now)
                 except PasskeyRefused as exc:
                     failure = exc  # a copy's refusal is recorded and told: committed before it is raised
                 else:
                     if account.status != "active":
                         raise AccountLocked()
                     follow_language(db, account, meta, now)
-                    token, _ = open_session(db, ctx.hasher, account_id=account.id, meta=meta, method=METHOD, now=now)
+                    token, row = open_session(db, ctx.hasher, account_id=account.id, meta=meta, method=METHOD,
+                                              now=now)
+                    db.flush()
+                    shared.bind_factor(db, ch, used, row.id)  # the cooling-off rules ask which passkey it was
                     record(db, account, EventType.SIGN_IN_COMPLETED, at=now, meta=meta, method=METHOD)
                     note_sign_in(ctx, db, account, meta, now, METHOD)
                     return SignedIn(account=account_view(account), session_token=token)

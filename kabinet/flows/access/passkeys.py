@@ -1,5 +1,5 @@
 """Passkeys of one's own (Security → Passkeys): add one after a fresh second factor, rename, remove —
-each told on the account's contacts (with "this wasn't me"), in the history, and to connected services (CAEP
+each told on every channel of the account (with "this wasn't me"), in the history, and to connected services (CAEP
 ``credential-change``). A passkey is a way to sign in of its own, so the never-lock-yourself-out rule counts it:
 the last way to sign in — a passkey when no confirmed contact serves sign-in — stays."""
 
@@ -15,19 +15,19 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.authenticators import authenticator_name
 from kabinet.domain.errors import (
+    ContactTooNew,
     PasskeyExists,
     PasskeyInvalid,
     PasskeyLast,
     PasskeyNameInvalid,
     PasskeyNotFound,
-    PasskeysUnavailable,
 )
 from kabinet.domain.ids import Id, parse_id
 from kabinet.flows.shared import passkeys as shared
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import contact_changed
+from kabinet.flows.shared.notices import security_notice
 from kabinet.security.passkeys import Refused, challenge_of, creation_options, verify_registration
 from kabinet.store.challenges import by_link
 from kabinet.store.contacts import present_contacts
@@ -58,12 +58,9 @@ def view(p: Passkey) -> PasskeyView:
 
 
 def available(ctx: FlowContext) -> bool:
-    """Whether this instance can offer passkeys at all (not when it is reached by an IP address)."""
-    try:
-        shared.party(ctx)
-    except PasskeysUnavailable:
-        return False
-    return True
+    """Whether the pages offer passkeys: not when the instance is reached by an IP address, which browsers refuse
+    as a relying party (the API serves it all the same; the pages then say passkeys need the site's name)."""
+    return shared.in_browsers(ctx)
 
 
 def list_passkeys(ctx: FlowContext, *, account_id: uuid.UUID) -> list[PasskeyView]:
@@ -131,8 +128,12 @@ def rename(ctx: FlowContext, meta: Meta, *, session: UserSession, passkey_id: Id
 
 
 def remove(ctx: FlowContext, meta: Meta, *, session: UserSession, passkey_id: Id) -> None:
+    """A fresh second factor first — and, as for contacts, one a passkey still in its cooling-off gave removes no
+    older passkey (``contact.too_new``): an intruder who added one cannot drop the citizen's own with it."""
     with account_step(ctx, session, fresh_factor=True) as (db, account, now):
         passkey = _own(db, account, passkey_id)
+        if not shared.may_remove(ctx, shared.factor_of(db, session), passkey, now):
+            raise ContactTooNew(hours=round(ctx.cooling.contact.total_seconds() / 3600))
         others = [p for p in passkeys_of(db, account.id) if p.id != passkey.id]
         contacts = [c for c in present_contacts(db, account.id) if c.verified_at is not None and c.sign_in]
         if not others and not contacts:
@@ -159,7 +160,7 @@ def _name(raw: str) -> str:
 def _told(ctx: FlowContext, db: Session, account: Account, meta: Meta, now: datetime, event: EventType,
           passkey: Passkey, what: Text, change: str) -> None:
     record(db, account, event, at=now, meta=meta, passkey=str(passkey.id), name=passkey.name)
-    contact_changed(ctx, db, account, now=now, what=what, about="security")
+    # every channel, not the primaries only: whoever added a passkey may hold a primary contact too
+    security_notice(ctx, db, account, now=now, what=what)
     relying.push_caep(ctx, db, account.id, "credential-change", now,
-                      credential_type="fido2-platform" if passkey.backup_eligible else "fido2-roaming",
-                      change_type=change)
+                      credential_type=shared.credential_type(passkey), change_type=change)

@@ -72,8 +72,11 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> S
     if account.status != "active":
         raise AccountLocked()
     method = f"password+{ch.channel}"
-    token, _ = open_session(step.db, step.ctx.hasher, account_id=account.id, meta=step.meta, method=method,
-                            now=step.now)
+    token, row = open_session(step.db, step.ctx.hasher, account_id=account.id, meta=step.meta, method=method,
+                              now=step.now)
+    if ch.channel == "passkey":  # which passkey gave this session its factor: the cooling-off rules ask
+        step.db.flush()
+        ch.session_id = row.id
     record(step.db, account, EventType.SIGN_IN_COMPLETED, at=step.now, meta=step.meta, method=method)
     note_sign_in(step.ctx, step.db, account, step.meta, step.now, method)  # a new device: told
     return SignedIn(account=account_view(account), session_token=token)

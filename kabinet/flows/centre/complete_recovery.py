@@ -15,7 +15,7 @@ from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.phone import parse_phone
 from kabinet.flows.centre._visits import VisitStep, reenter, visit_step
 from kabinet.flows.contacts._api import new_contacts, pending_contact, retire
-from kabinet.flows.shared import challenges, relying
+from kabinet.flows.shared import challenges, passkeys, relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import contact_changed, masked
 from kabinet.flows.shared.results import ChallengeView, ContactView, challenge_view, contact_view
@@ -61,6 +61,9 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> R
     phone.is_primary = phone.sign_in = phone.recovery = True
     phone.vouched_at = v.now  # recovers alone, at once, for a while (the visit is the strongest proof)
     ended = relying.end_sessions(step.ctx, v.db, account.id, v.now)
+    # the lost contacts' thief may have added a passkey: one from the cooling-off goes with them
+    passkeys.drop_new(step.ctx, v.db, account, now=v.now, meta=step.meta, why="centre_recovery", actor=v.actor,
+                      **v.details())
     req.state, req.completed_at = "completed", v.now
     record(v.db, account, EventType.RECOVERY_COMPLETED, at=v.now, meta=step.meta, actor=v.actor,
            request=req.number, sessions_ended=ended, **v.details())

@@ -1,5 +1,6 @@
 """Operators: added from the command line (a one-time password and an app secret, printed once), signed in with
-password + a code from their app, always — never by SMS: an operator's phone is not a second factor we trust for
+password + a code from their app, or a security key of theirs in its place (phishing-resistant; keys are
+added in flows/centre/operator_keys) — never by SMS: an operator's phone is not a second factor we trust for
 changing other people's accounts."""
 
 from __future__ import annotations
@@ -8,22 +9,27 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pyotp
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
-from kabinet.domain.errors import AuthFailed, InvalidInput
+from kabinet.domain.errors import AuthFailed, ChallengeNotFound, InvalidInput, PasskeyNotFound, PasskeyRefused
+from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import challenges
+from kabinet.flows.shared import challenges, passkeys
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.results import ChallengeView, OperatorView, challenge_view
 from kabinet.security.operator_sessions import end, end_others, open_operator_session
+from kabinet.security.passkeys import Refused, challenge_of, credential_id_of, request_options, verify_assertion
 from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.totp import totp_matches
 from kabinet.store.centre import lock_operator, operator_by_login
+from kabinet.store.db import lock_challenge
 from kabinet.store.models import Account, Challenge, Operator, OperatorSession
+from kabinet.store.operator_keys import key_by_credential, keys_of
 
 ROLES = ("operator", "supervisor")
 
@@ -88,6 +94,58 @@ def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> 
         raise AuthFailed()
     token = open_operator_session(step.db, step.ctx.hasher, operator_id=operator.id, meta=step.meta, now=step.now)
     return OperatorSignedIn(operator_token=token, operator=_view(operator))
+
+
+def key_options(ctx: FlowContext, meta: Meta, *, challenge_id: Id) -> dict[str, Any]:
+    """After the password, request options for the operator's security keys (in place of the app's code); the
+    sign-in challenge keeps the WebAuthn one (a keyed hash) for one answer."""
+    rp = passkeys.party(ctx)
+    with write_step(ctx, None) as (db, _nobody, now):
+        ch = _sign_in_challenge(db, challenge_id, now)
+        keys = keys_of(db, uuid.UUID(ch.payload["operator_id"]))
+        if not keys:
+            raise PasskeyNotFound()
+        made, webauthn = request_options(rp, allow=[(k.credential_id, k.transports) for k in keys])
+        ch.payload = {**ch.payload, "webauthn": passkeys.digest(ctx, webauthn)}
+        return made
+
+
+def sign_in_with_key(ctx: FlowContext, meta: Meta, *, challenge_id: Id, credential: dict[str, Any]
+                     ) -> OperatorSignedIn:
+    """The second step answered by a security key (its PIN verified): a console session, as the app's code gives.
+    A failed answer spends an attempt and counts against the login, as a wrong code does; a key whose counter went
+    backwards (a copy) is refused like any other failure."""
+    webauthn = challenge_of(credential)
+    with write_step(ctx, None) as (db, _nobody, now):
+        ch = _sign_in_challenge(db, challenge_id, now)
+        expected = ch.payload.get("webauthn")
+        ch.payload = {k: v for k, v in ch.payload.items() if k != "webauthn"}  # one answer per options
+        operator = lock_operator(db, uuid.UUID(ch.payload["operator_id"]))
+        key = key_by_credential(db, credential_id_of(credential) or "", lock=True)
+        if webauthn and expected == passkeys.digest(ctx, webauthn) and operator is not None and key is not None \
+                and key.operator_id == operator.id:
+            try:
+                key.sign_count, _backed_up = verify_assertion(passkeys.party(ctx), credential, webauthn,
+                                                              public_key=key.public_key, sign_count=key.sign_count)
+            except Refused:
+                pass
+            else:
+                key.last_used_at, ch.consumed_at, ch.channel = now, now, "key"
+                if not operator.active:
+                    raise AuthFailed()
+                token = open_operator_session(db, ctx.hasher, operator_id=operator.id, meta=meta, now=now)
+                return OperatorSignedIn(operator_token=token, operator=_view(operator))
+        ch.attempts_left -= 1
+        ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
+    raise PasskeyRefused()
+
+
+def _sign_in_challenge(db: Session, challenge_id: Id, now: datetime) -> Challenge:
+    ch = lock_challenge(db, parse_id(challenge_id, ChallengeNotFound))
+    if ch is None or ch.purpose != "operator_sign_in" or ch.consumed_at is not None or ch.attempts_left <= 0 \
+            or now >= ch.expires_at:
+        raise ChallengeNotFound()
+    return ch
 
 
 def _view(operator: Operator) -> OperatorView:

@@ -3,7 +3,8 @@ session of the account at once, so whoever made the change is thrown out, and re
 
 The link works once, for 7 days, signed out. It also suspends password sign-in (status
 ``reset_required``): whoever made the change may know the password, so the citizen gets back in through
-recovery (two proofs) and sets a new one, as Login.gov does.
+recovery (two proofs) and sets a new one, as Login.gov does. Passkeys added within the cooling-off go too: whoever
+made the change may have added one, and a passkey signs in without the password.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import LinkInvalid, NotMeLinkInvalid
-from kabinet.flows.shared import relying
+from kabinet.flows.shared import passkeys, relying
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.store.challenges import by_link
@@ -38,6 +39,7 @@ def run(ctx: FlowContext, meta: Meta, *, token: str) -> NotMe:
             account.status = "reset_required"
             ended = relying.end_sessions(ctx, db, account.id, now)
             record(db, account, EventType.NOT_ME, at=now, meta=meta, sessions_ended=ended)
+            passkeys.drop_new(ctx, db, account, now=now, meta=meta, why="not_me")
             return NotMe(sessions_ended=ended)
     except LinkInvalid:
         ctx.limiter.hit("link.check.ip", meta.ip or "-")

@@ -2,7 +2,8 @@
 one → a new password, every session ended, every channel told (API.md "Identity data and recovery").
 
 Why two proofs: one stolen channel (a reissued number, a mailbox taken over) must not be enough. The second
-proof is a code to another recovery contact (of the other kind first), the authenticator app or a backup code.
+proof is a code to another recovery contact (of the other kind first), the authenticator app, a passkey past its
+cooling-off or a backup code.
 
 The rule for one proof only: it is enough when the contact was confirmed within ``SILENT_AFTER`` (180 days).
 A phone or mailbox silent for longer may belong to somebody else by now (operators reissue numbers after
@@ -22,7 +23,6 @@ document in hand, is the strongest proof there is: it recovers at once, for ``VO
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,33 +30,43 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import EventType, Meta, record
-from kabinet.domain.cooling import is_new, recovery_wait, usable_from
-from kabinet.domain.errors import CancelLinkInvalid, InvalidInput, ProofWrong, RecoveryNotFound, RecoveryWaiting
-from kabinet.domain.ids import Id, parse_id
+from kabinet.domain.cooling import is_new, usable_from
+from kabinet.domain.errors import (
+    CancelLinkInvalid,
+    InvalidInput,
+    ProofWrong,
+    RecoveryNotFound,
+    RecoveryWaiting,
+)
+from kabinet.domain.ids import Id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
-from kabinet.flows.shared import backup_codes, challenges, relying
+from kabinet.flows.recovery._recoveries import (
+    RecoveryView,
+    alternatives_of,
+    find,
+    gate,
+    locked,
+    owner_of,
+    ready,
+    view,
+)
+from kabinet.flows.shared import backup_codes, challenges, passkeys, relying
 from kabinet.flows.shared.accounts import added, recovery_target, write_step
 from kabinet.flows.shared.context import FlowContext
-from kabinet.flows.shared.notices import every_channel, security_notice, when
+from kabinet.flows.shared.notices import security_notice, when
 from kabinet.flows.shared.results import ChallengeView, challenge_view
-from kabinet.flows.trusted._api import trusted
 from kabinet.policy import (
-    APPROVAL_TTL,
     RECOVERY_PROOF_ATTEMPTS,
-    RECOVERY_RETURN,
     RECOVERY_TTL,
     SILENT_AFTER,
-    VOUCHED_FOR,
 )
 from kabinet.security.passwords import hash_password
 from kabinet.security.timing import time_floor
-from kabinet.security.tokens import new_token
 from kabinet.security.totp import totp_matches
 from kabinet.store.contacts import present_contacts
-from kabinet.store.models import Account, Approval, Challenge, Contact, Recovery
-from kabinet.store.recovery import backup_codes_left, by_cancel_hash, lock, owner
-from kabinet.store.recovery import held as held_recoveries
+from kabinet.store.models import Account, Challenge, Contact, Recovery
+from kabinet.store.recovery import by_cancel_hash
 from kabinet.store.trusted import approval_for_recovery
 from kabinet.texts import text
 
@@ -64,32 +74,6 @@ START_FLOOR_S = 0.05  # a real recovery's first step takes ~6 ms, an unknown one
 
 
 # --- step 1: the login ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Alternative:
-    kind: str  # "totp" or "backup_code": a second proof that needs no code sent
-
-
-@dataclass(frozen=True)
-class RecoveryView:
-    """API.md's answer. ``next``: ``challenge`` (a code was sent), ``proof`` (use /proof), ``password``,
-    ``visit`` (one silent contact is not enough: a service centre), or ``wait`` (held: until ``ready_at``, and/or
-    for the trusted person, whose answer is ``approval``: waiting | approved | refused); ``cancelled`` and
-    ``refused`` end it."""
-
-    recovery_id: uuid.UUID
-    next: str
-    alternatives: list[Alternative]
-    expires_at: datetime
-    challenge: ChallengeView | None = None
-    ready_at: datetime | None = None
-    approval: str | None = None
-    # Why a held recovery waits (``wait``): ``one_proof`` (no second way to prove it is you), ``second_too_new``
-    # (the account's other contact was added too recently to prove anything yet), ``trusted`` (the trusted person
-    # must approve, whatever the proofs).
-    held_because: str | None = None
-    started_at: datetime | None = None
-
 
 @dataclass(frozen=True)
 class Started:
@@ -163,7 +147,7 @@ def _send_code(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Re
 
 @challenges.on_confirm("recovery")
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> RecoveryView:
-    rec = _locked(step.db, ch.payload["recovery_id"], step.now, "first_proof" if ch.payload["step"] == 1
+    rec = locked(step.db, ch.payload["recovery_id"], step.now, "first_proof" if ch.payload["step"] == 1
                   else "second_proof")
     contact = step.db.get(Contact, ch.contact_id)
     if account is None or contact is None or contact.removed_at is not None or rec.account_id != account.id:
@@ -173,13 +157,13 @@ def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> R
     if ch.payload["step"] == 1:
         rec.first_contact_id = contact.id
         return _after_first_proof(step, rec, account, contact)
-    return _gate(step.ctx, step.db, step.meta, step.now, rec, account)
+    return gate(step.ctx, step.db, step.meta, step.now, rec, account)
 
 
 def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, first: Contact) -> RecoveryView:
     others = [c for c in present_contacts(step.db, account.id)
               if c.verified_at is not None and c.recovery and c.id != first.id and not _is_new(step.ctx, step.db, c)]
-    alternatives = _alternatives(step.db, account)
+    alternatives = alternatives_of(step.ctx, step.db, account, step.now)
     if others:
         target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
         rec.state = "second_proof"
@@ -192,50 +176,7 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
         rec.state = "visit"
         record(step.db, account, EventType.RECOVERY_VISIT_REQUIRED, at=step.now, meta=step.meta)
         return view(rec)
-    return _gate(step.ctx, step.db, step.meta, step.now, rec, account)
-
-
-def _gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account
-          ) -> RecoveryView:
-    """The proofs are in: the password step opens now, or the recovery is held — one proof waits out the
-    cooling-off, a trusted person must approve — with every channel told and given a link that cancels it."""
-    first = db.get(Contact, rec.first_contact_id) if rec.first_contact_id else None
-    vouched = bool(first and first.vouched_at and now - first.vouched_at < VOUCHED_FOR)
-    ready = recovery_wait(len(rec.proofs), vouched=vouched, now=now, window=ctx.cooling.recovery)
-    link = None if vouched else trusted.current(db, account.id, now)
-    if ready is None and link is None:
-        rec.state = "password"
-        return view(rec)
-    if (waiting := _held_by_the_same_proof(db, account, rec, now)) is not None:
-        # The same citizen asking again (the same contact proven): the recovery already waiting goes on, its time
-        # kept — a new one would restart the wait and alarm every channel once more.
-        rec.state, rec.completed_at = "joined", now
-        return view(waiting, approval=approval_for_recovery(db, waiting.id), now=now)
-    token = new_token()
-    rec.state, rec.ready_at, rec.cancel_hash = "held", ready, ctx.hasher.digest("recovery-cancel", token)
-    rec.expires_at = max(ready or now, now + APPROVAL_TTL if link else now) + RECOVERY_RETURN
-    approval = trusted.ask(ctx, db, account, link, action="recovery", now=now, meta=meta, recovery=rec) \
-        if link else None
-    relying.push(ctx, db, account.id, "recovery-activated", now)
-    record(db, account, EventType.RECOVERY_HELD, at=now, meta=meta, until=ready.isoformat() if ready else None,
-           trusted=link is not None)
-    every_channel(ctx, db, account, now=now, template="recovery_held",
-                  data={"until": when(ready, account.locale) if ready else "",
-                        "trusted": link is not None, "recover_url": f"{ctx.base_url}/recover"},
-                  secret={"cancel_url": f"{ctx.base_url}/recover/cancel?token={token}"})
-    return view(rec, approval=approval)
-
-
-def _held_by_the_same_proof(db: Session, account: Account, rec: Recovery, now: datetime) -> Recovery | None:
-    """Only the same first proof joins a waiting recovery: whoever proves another channel is someone else as far as
-    we can tell, and gets a hold of their own, told to every channel."""
-    return next((r for r in held_recoveries(db, account.id, now)
-                 if r.id != rec.id and r.first_contact_id == rec.first_contact_id), None)
-
-
-def _alternatives(db: Session, account: Account) -> list[Alternative]:
-    out = [Alternative("totp")] if account.totp_secret else []
-    return out + ([Alternative("backup_code")] if backup_codes_left(db, account.id) else [])
+    return gate(step.ctx, step.db, step.meta, step.now, rec, account)
 
 
 def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str) -> RecoveryView:
@@ -244,8 +185,8 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
     if kind not in ("totp", "backup_code") or not 6 <= len(code) <= 16:
         raise InvalidInput(field="code")
     failure: Exception | None = None
-    with write_step(ctx, _owner_of(recovery_id)) as (db, account, now):
-        rec = _locked(db, recovery_id, now, "second_proof")
+    with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
+        rec = locked(db, recovery_id, now, "second_proof")
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
         ctx.limiter.check("code.check.account", str(account.id))
@@ -254,7 +195,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
             record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof=kind)
             if kind == "backup_code":
                 backup_codes.used(ctx, db, account, meta=meta, now=now)
-            return _gate(ctx, db, meta, now, rec, account)
+            return gate(ctx, db, meta, now, rec, account)
         rec.attempts_left -= 1
         rec.state = rec.state if rec.attempts_left > 0 else "dead"
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
@@ -274,17 +215,17 @@ def _proof_ok(ctx: FlowContext, db: Session, account: Account, kind: str, code: 
 def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str) -> None:
     now = ctx.clock.now()
     with ctx.store.read() as db:
-        rec = _find(db, recovery_id, now, None)
+        rec = find(db, recovery_id, now, None)
         _ensure_open(db, rec, now)
         account = db.get_one(Account, rec.account_id)
         personal = [c.value for c in present_contacts(db, account.id)] + account.full_name.split()
     check_password(password, personal=[p.split("@")[0].lstrip("+") for p in personal])
     new_hash = hash_password(password)  # slow on purpose; the route runs off the event loop
-    with write_step(ctx, account.id) as (db, locked, now):
-        rec = _locked(db, recovery_id, now, None)  # once: a second request finds it done
+    with write_step(ctx, account.id) as (db, fresh, now):
+        rec = locked(db, recovery_id, now, None)  # once: a second request finds it done
         _ensure_open(db, rec, now)
-        assert locked is not None
-        account = locked  # the same row, now locked and read afresh
+        assert fresh is not None
+        account = fresh  # the same row, now locked and read afresh
         account.password_hash, account.status = new_hash, "active"
         ended = relying.end_sessions(ctx, db, account.id, now)
         rec.state, rec.completed_at = "done", now
@@ -294,19 +235,17 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
                         what=text("the password was reset by recovery"))
         relying.push(ctx, db, account.id, "sessions-revoked", now)
         relying.password_changed(ctx, db, account.id, now)
+        # a passkey an intruder added would outlive the new password; not the one that proved this recovery
+        passkeys.drop_new(ctx, db, account, now=now, meta=meta, why="recovery", keep=_proven_passkeys(rec))
 
 
-def _ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:
-    """May the password be set: the proofs are in and nothing holds the recovery any longer."""
-    if rec.state == "password":
-        return True
-    return (rec.state == "held" and (rec.ready_at is None or now >= rec.ready_at)
-            and (approval is None or approval.state in ("approved", "bypassed")))
+def _proven_passkeys(rec: Recovery) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(p.split(":", 1)[1]) for p in rec.proofs if p.startswith("passkey:"))
 
 
 def _ensure_open(db: Session, rec: Recovery, now: datetime) -> None:
     approval = approval_for_recovery(db, rec.id)
-    if _ready(rec, approval, now):
+    if ready(rec, approval, now):
         return
     if rec.state == "held" and (approval is None or approval.state == "waiting"):
         raise RecoveryWaiting(ready_at=rec.ready_at, approval=approval.state if approval else None)
@@ -337,8 +276,8 @@ def cancel(ctx: FlowContext, meta: Meta, *, token: str) -> Cancelled:
 def cancel_started(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> Cancelled:
     """Whoever started a recovery (and holds its id) gives it up: stopping one's own request weakens nothing, and
     every channel is told as for any cancellation."""
-    with write_step(ctx, _owner_of(recovery_id)) as (db, account, now):
-        rec = _locked(db, recovery_id, now, None)
+    with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
+        rec = locked(db, recovery_id, now, None)
         if account is None or rec.account_id != account.id or rec.state in ("cancelled", "refused", "joined"):
             raise RecoveryNotFound()
         return _cancel(ctx, db, meta, now, rec, account)
@@ -347,7 +286,7 @@ def cancel_started(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> Cancelle
 def cancel_own(ctx: FlowContext, meta: Meta, *, account_id: uuid.UUID, recovery_id: Id) -> Cancelled:
     """The citizen, signed in, stops a recovery of their own account (Security page)."""
     with write_step(ctx, account_id) as (db, account, now):
-        rec = _locked(db, recovery_id, now, None)
+        rec = locked(db, recovery_id, now, None)
         if account is None or rec.account_id != account.id or rec.state not in ("held", "password"):
             raise RecoveryNotFound()
         return _cancel(ctx, db, meta, now, rec, account)
@@ -370,20 +309,6 @@ def _cancel(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recov
 
 # --- the recovery object --------------------------------------------------------------------------------
 
-def view(rec: Recovery, *, challenge: ChallengeView | None = None,
-         alternatives: list[Alternative] | None = None, approval: Approval | None = None,
-         now: datetime | None = None, held_because: str | None = None) -> RecoveryView:
-    nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
-    state = nxt.get(rec.state, rec.state)
-    if rec.state == "held":
-        state = "password" if now is not None and _ready(rec, approval, now) else "wait"
-        held_because = held_because or ("one_proof" if rec.ready_at else "trusted")
-    return RecoveryView(recovery_id=rec.id, next=state, alternatives=alternatives or [],
-                        expires_at=rec.expires_at, challenge=challenge, ready_at=rec.ready_at,
-                        approval=approval.state if approval else None,
-                        held_because=held_because if state == "wait" else None, started_at=rec.created_at)
-
-
 def _why_held(ctx: FlowContext, db: Session, rec: Recovery, account: Account) -> str:
     """A hold after one proof: because the account has no second way, or because its other one is too new."""
     if not rec.ready_at:
@@ -397,34 +322,9 @@ def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
     """Where a recovery stands, for the pages (nothing changes)."""
     now = ctx.clock.now()
     with ctx.store.read() as db:
-        rec = _find(db, recovery_id, now, None)
+        rec = find(db, recovery_id, now, None)
         account = db.get(Account, rec.account_id) if rec.account_id else None
-        alternatives = _alternatives(db, account) if account and rec.state == "second_proof" else []
+        alternatives = alternatives_of(ctx, db, account, now) if account and rec.state == "second_proof" else []
         why = _why_held(ctx, db, rec, account) if account and rec.state == "held" else None
         return view(rec, alternatives=alternatives, approval=approval_for_recovery(db, rec.id), now=now,
                     held_because=why)
-
-
-def _find(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
-    rec = db.get(Recovery, _parse_id(recovery_id))
-    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
-        raise RecoveryNotFound()
-    return rec
-
-
-def _owner_of(recovery_id: Id) -> Callable[[Session], uuid.UUID | None]:
-    rid = _parse_id(recovery_id)
-    return lambda db: owner(db, rid)
-
-
-def _parse_id(recovery_id: Id) -> uuid.UUID:
-    return parse_id(recovery_id, RecoveryNotFound)
-
-
-def _locked(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
-    """The recovery row, locked and read afresh (the caller holds the account lock): one step, once.
-    ``state`` ``None``: any state but done (the caller checks)."""
-    rec = lock(db, _parse_id(recovery_id))
-    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
-        raise RecoveryNotFound()
-    return rec

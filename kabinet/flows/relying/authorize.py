@@ -39,6 +39,7 @@ from kabinet.domain.oauth import (
 )
 from kabinet.domain.requirements import unmet
 from kabinet.flows.relying import _pushed
+from kabinet.flows.shared import passkeys
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.relying import audiences, id_token_hint, subject
@@ -46,7 +47,7 @@ from kabinet.policy import OIDC_CODE_TTL, OIDC_PAR_TTL
 from kabinet.security import keys
 from kabinet.security.tokens import new_token
 from kabinet.store.contacts import present_contacts
-from kabinet.store.models import Account, OidcClient, OidcCode, OidcGrant
+from kabinet.store.models import Account, OidcClient, OidcCode, OidcGrant, Passkey
 from kabinet.store.models import Session as UserSession
 from kabinet.store.relying import grant_of
 
@@ -261,12 +262,24 @@ def approve(ctx: FlowContext, meta: Meta, *, session: UserSession, req: AuthRequ
             record(db, account, EventType.SERVICE_CONNECTED, at=now, meta=meta, service=req.client_name,
                    scopes=grant.scopes)
         db.flush()
-        amr = ["pwd", "otp"] if session.second_factor_at else ["pwd"]
+        amr = _amr(session, passkeys.factor_of(db, session))
         db.add(OidcCode(id=uuid.uuid4(), code_hash=ctx.hasher.digest("oidc-code", code), client_id=req.client_id,
                         grant_id=grant.id, account_id=account.id, redirect_uri=req.redirect_uri, scopes=req.scopes,
                         nonce=req.nonce, code_challenge=req.code_challenge, auth_time=session.created_at,
                         amr=amr, expires_at=now + OIDC_CODE_TTL, session_id=session.id))
     return _to(req.redirect_uri, {"code": code} | ({"state": req.state} if req.state else {}) | {"iss": ctx.base_url})
+
+
+def _amr(session: UserSession, key: Passkey | None) -> list[str]:
+    """How the session signed in, in RFC 8176's words, for the ID token: a passkey with user verification is a key
+    held (``hwk``; ``swk`` for a synced one, kept in a cloud keychain) and the user verified on it — two factors
+    (``mfa``) and no password typed, so never ``pwd`` for a passkey alone; a code after a password is ``otp``."""
+    held = "swk" if key is not None and key.backup_eligible else "hwk"
+    if session.auth_method == "passkey":
+        return [held, "user", "mfa"]
+    if session.auth_method == "password+passkey":
+        return ["pwd", held, "mfa"]
+    return ["pwd", "otp"] if session.second_factor_at else ["pwd"]
 
 
 def deny(ctx: FlowContext, req: AuthRequest) -> str:

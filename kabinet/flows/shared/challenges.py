@@ -264,7 +264,7 @@ def resend(ctx: FlowContext, meta: Meta, challenge_id: Id, session: Caller) -> C
     with write_step(ctx, _owner_of(challenge_id)) as (db, _account, now):
         ch = _locked(db, challenge_id, session)
         _ensure_usable(ch, now)
-        if ch.channel == "totp":
+        if ch.channel in ("totp", passkeys.CHANNEL):  # nothing we send: an app's code, or a passkey's answer
             return challenge_view(ch)
         wait = (ch.last_sent_at + RESEND_AFTER - now).total_seconds() if ch.last_sent_at else 0
         if wait > 0:
@@ -361,6 +361,7 @@ def confirm_with_passkey(ctx: FlowContext, meta: Meta, challenge_id: Id, credent
                 if ch.purpose in NEW_PASSKEY_CANNOT and passkeys.is_new(ctx, used, now):
                     raise ContactTooNew(hours=int(ctx.cooling.contact.total_seconds() // 3600))
                 ch.consumed_at, ch.channel = now, passkeys.CHANNEL
+                passkeys.bind_factor(db, ch, used, ch.session_id)  # a sign-in's handler names its new session
                 result = _HANDLERS[ch.purpose](Step(ctx=ctx, db=db, meta=meta, now=now, session=session), ch, account)
                 return Confirmed(purpose=ch.purpose, result=result)
         ch.attempts_left -= 1

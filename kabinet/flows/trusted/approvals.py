@@ -1,5 +1,5 @@
 """The trusted person answers a request: approve with a code of their own (their app, else an SMS to
-their phone), or refuse; the citizen may cancel a request of theirs while it waits.
+their phone) or one of their passkeys, or refuse; the citizen may cancel a request of theirs while it waits.
 
 Locks: a decision changes two accounts (the citizen's password or recovery, both histories), so both account
 rows are locked in id order before the request row (``write_step``) — two people who trust each other and answer
@@ -25,17 +25,21 @@ from kabinet.flows.shared.results import ChallengeView, challenge_view
 from kabinet.flows.trusted._links import ACTIONS, ApprovalView, approval_view
 from kabinet.store.models import Account, Approval, Challenge, Recovery
 from kabinet.store.models import Session as UserSession
+from kabinet.store.passkeys import count_of
 from kabinet.store.recovery import lock as lock_recovery
 from kabinet.store.trusted import approval_parties, lock_approval
 from kabinet.texts import text, translate
 
 
 def start_approve(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: Id) -> ChallengeView:
-    """A code to the trusted person's own second factor; its confirm decides the request."""
+    """A code to the trusted person's own second factor; its confirm decides the request. A passkey may answer it
+    instead (flows.shared.purposes), so a trusted person whose only way in is a passkey is asked for that."""
     aid = parse_id(approval_id, ApprovalNotFound)
     with account_step(ctx, session) as (db, me, now):
         approval = _waiting(db, aid, me, now)
         channel, phone = second_factor(db, me)
+        if channel == "none" and count_of(db, me.id):
+            channel = "passkey"  # no app and no contact, but a passkey: it alone answers; nothing is sent
         if channel == "none":
             raise NoSecondChannel()
         ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="trusted_approve", channel=channel,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from kabinet.flows.centre import (
     add_email,
     complete_recovery,
     confirm_identity,
+    operator_keys,
     operators,
     release_recovery,
     replace_phone,
@@ -25,7 +27,7 @@ from kabinet.web.api.answers import api_router
 from kabinet.web.api.inputs import CodeIn, SignInIn
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers
-from kabinet.web.deps import CurrentOperator, Kb, RequestMeta
+from kabinet.web.deps import CurrentOperator, Kb, RequestMeta, set_operator_cookie
 
 router = api_router(prefix="/api/v1/operator", tags=["service centre"], responses=problem_responses())
 
@@ -64,6 +66,61 @@ def sign_in(body: SignInIn, kb: Kb, meta: RequestMeta) -> Any:
 @router.post("/sign-in/{challenge_id}/confirm", **answers(operators.OperatorSignedIn))
 def confirm_sign_in(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta) -> Any:
     return challenges.confirm(kb.ctx, meta, challenge_id, body.code, None).result
+
+
+class KeyOptionsOut(BaseModel):
+    options: dict[str, Any]  # PublicKeyCredentialCreationOptionsJSON or …RequestOptionsJSON
+
+
+class KeyAnswerIn(BaseModel):
+    credential: dict[str, Any]  # RegistrationResponseJSON or AuthenticationResponseJSON
+
+
+class NewKeyIn(KeyAnswerIn):
+    name: str = Field(max_length=200)
+
+
+class KeyOut(BaseModel):
+    key: operator_keys.OperatorKeyView
+
+
+class KeysOut(BaseModel):
+    keys: list[operator_keys.OperatorKeyView]
+
+
+@router.post("/sign-in/{challenge_id}/key/options", **answers(KeyOptionsOut))
+def sign_in_key_options(challenge_id: str, kb: Kb, meta: RequestMeta) -> Any:
+    """After the password: request options for the operator's security keys, in place of the app's code."""
+    return {"options": operators.key_options(kb.ctx, meta, challenge_id=challenge_id)}
+
+
+@router.post("/sign-in/{challenge_id}/key", **answers(operators.OperatorSignedIn))
+def sign_in_with_key(challenge_id: str, body: KeyAnswerIn, kb: Kb, meta: RequestMeta, response: Response) -> Any:
+    """As the app code's confirm answers; it also sets the console's cookie, for the console page's script."""
+    signed = operators.sign_in_with_key(kb.ctx, meta, challenge_id=challenge_id, credential=body.credential)
+    set_operator_cookie(response, kb, signed.operator_token)
+    return signed
+
+
+@router.get("/keys", **answers(KeysOut))
+def list_keys(kb: Kb, operator: CurrentOperator) -> Any:
+    return {"keys": operator_keys.list_keys(kb.ctx, operator=operator)}
+
+
+@router.post("/keys/options", **answers(KeyOptionsOut))
+def key_creation_options(kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    """Creation options for a new security key: right after a sign-in (else 403 ``operator.sign_in_again``)."""
+    return {"options": operator_keys.options(kb.ctx, meta, operator=operator)}
+
+
+@router.post("/keys", status_code=201, **answers(KeyOut, 201))
+def add_key(body: NewKeyIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> Any:
+    return {"key": operator_keys.add(kb.ctx, meta, operator=operator, name=body.name, credential=body.credential)}
+
+
+@router.delete("/keys/{key_id}", status_code=204)
+def remove_key(key_id: str, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> None:
+    operator_keys.remove(kb.ctx, meta, operator=operator, key_id=key_id)
 
 
 @router.post("/sign-out", status_code=204)

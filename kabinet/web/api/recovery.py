@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, password_reset
+from kabinet.flows.recovery import backup_codes, identity_data, lost_everything, passkey_proof, password_reset
 from kabinet.web.api.answers import api_router
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, CodesOut, answers
@@ -51,6 +51,26 @@ def recovery_state(recovery_id: str, kb: Kb) -> Any:
 @router.post("/recovery/{recovery_id}/proof", **answers(password_reset.RecoveryView))
 def prove(recovery_id: str, body: ProofIn, kb: Kb, meta: RequestMeta) -> Any:
     return password_reset.prove(kb.ctx, meta, recovery_id=recovery_id, kind=body.kind, code=body.code)
+
+
+class PasskeyOptionsOut(BaseModel):
+    options: dict[str, Any]  # PublicKeyCredentialRequestOptionsJSON
+
+
+class PasskeyProofIn(BaseModel):
+    credential: dict[str, Any]  # AuthenticationResponseJSON
+
+
+@router.post("/recovery/{recovery_id}/passkey/options", **answers(PasskeyOptionsOut))
+def passkey_options(recovery_id: str, kb: Kb, meta: RequestMeta) -> Any:
+    """Request options for the second proof by a passkey: the account's own, past their cooling-off."""
+    return {"options": passkey_proof.options(kb.ctx, meta, recovery_id=recovery_id)}
+
+
+@router.post("/recovery/{recovery_id}/passkey", **answers(password_reset.RecoveryView))
+def prove_with_passkey(recovery_id: str, body: PasskeyProofIn, kb: Kb, meta: RequestMeta) -> Any:
+    """The second proof by a passkey: answers as ``/proof`` does; a refusal is ``401``, a new passkey ``409``."""
+    return passkey_proof.prove(kb.ctx, meta, recovery_id=recovery_id, credential=body.credential)
 
 
 @router.post("/recovery/{recovery_id}/password", status_code=204)

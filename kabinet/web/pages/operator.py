@@ -1,7 +1,8 @@
-"""The service-centre console's pages (Russian first, English; no JavaScript needed): sign-in with password and
-app code, open a visit by the document, act with a reason, read out codes, close with a printable receipt (HTML
-and PDF by WeasyPrint), and the queue of support requests. Each route parses a form, calls one centre flow and
-redirects or shows the refusal next to its field."""
+"""The service-centre console's pages (Russian first, English; no JavaScript needed but for a security key): sign-in
+with password and app code (or a security key through passkeys.js; the keys' own page is operator_keys), open a visit
+by the document, act with a reason, read out codes, close with a printable receipt (HTML and PDF by WeasyPrint), and
+the queue of support requests. Each route parses a form, calls one centre flow and redirects or shows the refusal
+next to its field."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from kabinet.domain.errors import KabinetError, OperatorAuthRequired, VisitNotFound
+from kabinet.flows.access import passkeys
 from kabinet.flows.centre import (
     add_email,
     complete_recovery,
@@ -29,9 +31,8 @@ from kabinet.flows.centre import (
 from kabinet.flows.centre import requests as centre_requests
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.results import ChallengeView
-from kabinet.policy import OPERATOR_SESSION_ABSOLUTE
 from kabinet.store.models import OperatorSession
-from kabinet.web.deps import OPERATOR_COOKIE, CurrentOperator, Kb, MaybeOperator, RequestMeta
+from kabinet.web.deps import OPERATOR_COOKIE, CurrentOperator, Kb, MaybeOperator, RequestMeta, set_operator_cookie
 from kabinet.web.pages.common import CsrfChecked, done_text, go, problem_of, safe_next
 from kabinet.web.problems import locale_of, status_of
 from kabinet.web.steps import step_router
@@ -99,7 +100,12 @@ def code_page(request: Request, challenge_id: str, kb: Kb, operator: MaybeOperat
     except KabinetError:
         return go("/operator")
     return render(request, "operator_code.html", challenge=challenge, next=safe_next(next, ""), problem=None,
-                  operator_nav=operator is not None)
+                  operator_nav=operator is not None, key_sign_in=_by_key(kb, challenge))
+
+
+def _by_key(kb: Kb, challenge: ChallengeView) -> bool:
+    """A console sign-in's second step may be a security key where the browser can use one."""
+    return challenge.purpose == "operator_sign_in" and passkeys.available(kb.ctx)
 
 
 @router.post("/code/{challenge_id}", dependencies=[CsrfChecked])
@@ -113,13 +119,12 @@ def code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, 
         except KabinetError:
             return go("/operator")
         return render(request, "operator_code.html", status=status_of(exc), challenge=challenge,
-                      next=safe_next(next, ""), problem=problem_of(request, exc), operator_nav=operator is not None)
+                      next=safe_next(next, ""), problem=problem_of(request, exc), operator_nav=operator is not None,
+                      key_sign_in=_by_key(kb, challenge))
     if isinstance(done.result, operators.OperatorSignedIn):
         first = done.result.operator.must_change_password
         response = go("/operator/password" if first else "/operator/visits/new")
-        response.set_cookie(OPERATOR_COOKIE, done.result.operator_token, httponly=True, samesite="strict",
-                            secure=kb.settings.secure_cookies, max_age=int(OPERATOR_SESSION_ABSOLUTE.total_seconds()),
-                            path="/operator")
+        set_operator_cookie(response, kb, done.result.operator_token)
         return response
     key = "recovered" if done.purpose == "centre_recovery" else "phone"
     return go(f"{safe_next(next, '/operator/visits/new')}?done={key}")

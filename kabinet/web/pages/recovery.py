@@ -1,6 +1,7 @@
 """Lost access as pages: "Forgot your password?" → codes → a second proof → a new password; the
 lost-everything request with its number. Each route
-parses a form and calls one flow, as the API does; every page works without JavaScript."""
+parses a form and calls one flow, as the API does; every page works without JavaScript (a passkey as the second
+proof is the one thing that needs it: passkeys.js speaks to the API, and the other proofs stay forms)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kabinet.domain.errors import KabinetError
+from kabinet.flows.access import passkeys
 from kabinet.flows.recovery import lost_everything, password_reset
 from kabinet.flows.recovery.password_reset import RecoveryView
 from kabinet.web.deps import Kb, RequestMeta
@@ -48,7 +50,8 @@ def _state_page(request: Request, kb: Kb, recovery_id: str, problem: dict | None
         state = password_reset.show(kb.ctx, recovery_id=recovery_id)
     except KabinetError as exc:
         return render(request, "recover_start.html", status=status_of(exc), login="", problem=problem_of(request, exc))
-    return render(request, "recover.html", status=status, state=state, problem=problem)
+    return render(request, "recover.html", status=status, state=state, problem=problem,
+                  passkeys_available=passkeys.available(kb.ctx))
 
 
 @router.get("/recover/identity", response_class=HTMLResponse)

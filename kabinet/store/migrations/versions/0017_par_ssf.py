@@ -1,4 +1,4 @@
-"""pushed authorization requests and SSF streams (issue 23): the requests clients push (RFC 9126), kept by the keyed
+"""pushed authorization requests and SSF streams: the requests clients push (RFC 9126), kept by the keyed
 hash of their request_uri; per client, whether it must push them, and its push stream's status (SSF 1.0)
 
 Revision ID: 0017
