@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from kabinet.domain.states import RecoveryState
 from kabinet.store.models import BackupCode, Recovery
 
 
@@ -47,5 +48,6 @@ def by_cancel_hash(db: Session, digest: str, *, lock: bool = False) -> Recovery 
 
 def held(db: Session, account_id: uuid.UUID, now: datetime) -> list[Recovery]:
     """Recoveries of this account on hold (waiting out the cooling-off or the trusted person)."""
-    return list(db.scalars(select(Recovery).where(Recovery.account_id == account_id, Recovery.state == "held",
-                                                  Recovery.expires_at > now).order_by(Recovery.created_at)))
+    return list(db.scalars(select(Recovery).where(Recovery.account_id == account_id,
+                                                  Recovery.state == RecoveryState.HELD, Recovery.expires_at > now)
+                           .order_by(Recovery.created_at)))

@@ -16,6 +16,9 @@ from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.cooling import recovery_wait
 from kabinet.domain.errors import RecoveryNotFound
 from kabinet.domain.ids import Id, parse_id
+from kabinet.domain.states import ApprovalState as A
+from kabinet.domain.states import RecoveryState as R
+from kabinet.domain.states import move
 from kabinet.flows.shared import passkeys, relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import every_channel, when
@@ -67,15 +70,17 @@ def gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery
     ready = recovery_wait(len(rec.proofs), vouched=vouched, now=now, window=ctx.cooling.recovery)
     link = None if vouched else trusted.current(db, account.id, now)
     if ready is None and link is None:
-        rec.state = "password"
+        move(rec, R.PASSWORD)
         return view(rec)
     if (waiting := held_by_the_same_proof(db, account, rec, now)) is not None:
         # The same citizen asking again (the same contact proven): the recovery already waiting goes on, its time
         # kept — a new one would restart the wait and alarm every channel once more.
-        rec.state, rec.completed_at = "joined", now
+        move(rec, R.JOINED)
+        rec.completed_at = now
         return view(waiting, approval=approval_for_recovery(db, waiting.id), now=now)
     token = new_token()
-    rec.state, rec.ready_at, rec.cancel_hash = "held", ready, ctx.hasher.digest("recovery-cancel", token)
+    move(rec, R.HELD)
+    rec.ready_at, rec.cancel_hash = ready, ctx.hasher.digest("recovery-cancel", token)
     rec.expires_at = max(ready or now, now + APPROVAL_TTL if link else now) + RECOVERY_RETURN
     approval = trusted.ask(ctx, db, account, link, action="recovery", now=now, meta=meta, recovery=rec) \
         if link else None
@@ -109,18 +114,19 @@ def old_passkeys(ctx: FlowContext, db: Session, account: Account, now: datetime)
 
 def ready(rec: Recovery, approval: Approval | None, now: datetime) -> bool:
     """May the password be set: the proofs are in and nothing holds the recovery any longer."""
-    if rec.state == "password":
+    if rec.state == R.PASSWORD:
         return True
-    return (rec.state == "held" and (rec.ready_at is None or now >= rec.ready_at)
-            and (approval is None or approval.state in ("approved", "bypassed")))
+    return (rec.state == R.HELD and (rec.ready_at is None or now >= rec.ready_at)
+            and (approval is None or approval.state in (A.APPROVED, A.BYPASSED)))
 
 
 def view(rec: Recovery, *, challenge: ChallengeView | None = None,
          alternatives: list[Alternative] | None = None, approval: Approval | None = None,
          now: datetime | None = None, held_because: str | None = None) -> RecoveryView:
-    nxt = {"second_proof": "challenge" if challenge else "proof", "password": "password", "visit": "visit"}
+    nxt: dict[str, str] = {R.SECOND_PROOF: "challenge" if challenge else "proof", R.PASSWORD: "password",
+                           R.VISIT: "visit"}
     state = nxt.get(rec.state, rec.state)
-    if rec.state == "held":
+    if rec.state == R.HELD:
         state = "password" if now is not None and ready(rec, approval, now) else "wait"
         held_because = held_because or ("one_proof" if rec.ready_at else "trusted")
     return RecoveryView(recovery_id=rec.id, next=state, alternatives=alternatives or [],
@@ -131,7 +137,7 @@ def view(rec: Recovery, *, challenge: ChallengeView | None = None,
 
 def find(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Recovery:
     rec = db.get(Recovery, parse_recovery_id(recovery_id))
-    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
+    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == R.DONE:
         raise RecoveryNotFound()
     return rec
 
@@ -149,6 +155,6 @@ def locked(db: Session, recovery_id: Id, now: datetime, state: str | None) -> Re
     """The recovery row, locked and read afresh (the caller holds the account lock): one step, once.
     ``state`` ``None``: any state but done (the caller checks)."""
     rec = lock(db, parse_recovery_id(recovery_id))
-    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == "done":
+    if rec is None or now >= rec.expires_at or (state is not None and rec.state != state) or rec.state == R.DONE:
         raise RecoveryNotFound()
     return rec

@@ -11,6 +11,7 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactTooNew, PasskeyNotFound, PasskeyRefused, RecoveryNotFound
 from kabinet.domain.ids import Id
+from kabinet.domain.states import RecoveryState, move
 from kabinet.flows.recovery._recoveries import RecoveryView, gate, locked, old_passkeys, owner_of
 from kabinet.flows.shared import passkeys
 from kabinet.flows.shared.accounts import write_step
@@ -24,7 +25,7 @@ def options(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> dict[str, Any]:
     WebAuthn challenge is kept for this recovery, one answer, five minutes."""
     rp = passkeys.party(ctx)
     with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
-        rec = locked(db, recovery_id, now, "second_proof")
+        rec = locked(db, recovery_id, now, RecoveryState.SECOND_PROOF)
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
         usable = old_passkeys(ctx, db, account, now)
@@ -42,7 +43,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, credential: dict[str
     webauthn = challenge_of(credential)
     failure: Exception = PasskeyRefused()
     with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
-        rec = locked(db, recovery_id, now, "second_proof")
+        rec = locked(db, recovery_id, now, RecoveryState.SECOND_PROOF)
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
         ch = by_link(db, passkeys.digest(ctx, webauthn), passkeys.RECOVERY, lock=True) if webauthn else None
@@ -60,6 +61,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, credential: dict[str
                 record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof="passkey")
                 return gate(ctx, db, meta, now, rec, account)
         rec.attempts_left -= 1
-        rec.state = rec.state if rec.attempts_left > 0 else "dead"
+        if rec.attempts_left <= 0:
+            move(rec, RecoveryState.DEAD)
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose="recovery:passkey")
     raise failure

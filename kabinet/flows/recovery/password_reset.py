@@ -41,6 +41,9 @@ from kabinet.domain.errors import (
 from kabinet.domain.ids import Id
 from kabinet.domain.logins import canonical_login, parse_login
 from kabinet.domain.passwords import check_password
+from kabinet.domain.states import ApprovalState as A
+from kabinet.domain.states import RecoveryState as R
+from kabinet.domain.states import move
 from kabinet.flows.recovery._recoveries import (
     RecoveryView,
     alternatives_of,
@@ -95,7 +98,7 @@ def start(ctx: FlowContext, meta: Meta, *, login: str) -> Started:
     with time_floor(START_FLOOR_S), write_step(ctx, owner) as (db, account, now):
         key = f"account:{account.id}" if account else canonical_login(login)
         ctx.limiter.hit_all([("recovery.ip", meta.ip or "-"), ("recovery.login", key)])
-        rec = Recovery(id=uuid.uuid4(), state="first_proof", proofs=[], attempts_left=RECOVERY_PROOF_ATTEMPTS,
+        rec = Recovery(id=uuid.uuid4(), state=R.FIRST_PROOF, proofs=[], attempts_left=RECOVERY_PROOF_ATTEMPTS,
                        expires_at=now + RECOVERY_TTL, created_at=now)
         db.add(rec)
         if account is None or target is None:
@@ -147,8 +150,8 @@ def _send_code(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Re
 
 @challenges.on_confirm("recovery")
 def _confirm(step: challenges.Step, ch: Challenge, account: Account | None) -> RecoveryView:
-    rec = locked(step.db, ch.payload["recovery_id"], step.now, "first_proof" if ch.payload["step"] == 1
-                  else "second_proof")
+    rec = locked(step.db, ch.payload["recovery_id"], step.now, R.FIRST_PROOF if ch.payload["step"] == 1
+                  else R.SECOND_PROOF)
     contact = step.db.get(Contact, ch.contact_id)
     if account is None or contact is None or contact.removed_at is not None or rec.account_id != account.id:
         raise RecoveryNotFound()
@@ -166,14 +169,14 @@ def _after_first_proof(step: challenges.Step, rec: Recovery, account: Account, f
     alternatives = alternatives_of(step.ctx, step.db, account, step.now)
     if others:
         target = sorted(others, key=lambda c: (c.kind == first.kind, not c.is_primary))[0]
-        rec.state = "second_proof"
+        move(rec, R.SECOND_PROOF)
         ch = _send_code(step.ctx, step.db, step.meta, step.now, rec, account, target, step=2)
         return view(rec, challenge=challenge_view(ch), alternatives=alternatives)
     if alternatives:
-        rec.state = "second_proof"
+        move(rec, R.SECOND_PROOF)
         return view(rec, alternatives=alternatives)
     if first.last_confirmed_at is None or step.now - first.last_confirmed_at > SILENT_AFTER:
-        rec.state = "visit"
+        move(rec, R.VISIT)
         record(step.db, account, EventType.RECOVERY_VISIT_REQUIRED, at=step.now, meta=step.meta)
         return view(rec)
     return gate(step.ctx, step.db, step.meta, step.now, rec, account)
@@ -186,7 +189,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
         raise InvalidInput(field="code")
     failure: Exception | None = None
     with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
-        rec = locked(db, recovery_id, now, "second_proof")
+        rec = locked(db, recovery_id, now, R.SECOND_PROOF)
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
         ctx.limiter.check("code.check.account", str(account.id))
@@ -197,7 +200,8 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
                 backup_codes.used(ctx, db, account, meta=meta, now=now)
             return gate(ctx, db, meta, now, rec, account)
         rec.attempts_left -= 1
-        rec.state = rec.state if rec.attempts_left > 0 else "dead"
+        if rec.attempts_left <= 0:
+            move(rec, R.DEAD)
         record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
         ctx.limiter.try_hit("code.check.account", str(account.id))  # under the account lock, as in challenges
         failure = ProofWrong(attempts_left=rec.attempts_left) if rec.attempts_left > 0 else RecoveryNotFound()
@@ -228,7 +232,8 @@ def set_password(ctx: FlowContext, meta: Meta, *, recovery_id: Id, password: str
         account = fresh  # the same row, now locked and read afresh
         account.password_hash, account.status = new_hash, "active"
         ended = relying.end_sessions(ctx, db, account.id, now)
-        rec.state, rec.completed_at = "done", now
+        move(rec, R.DONE)
+        rec.completed_at = now
         record(db, account, EventType.PASSWORD_RECOVERED, at=now, meta=meta, proofs=rec.proofs,
                sessions_ended=ended)
         security_notice(ctx, db, account, now=now,
@@ -247,7 +252,7 @@ def _ensure_open(db: Session, rec: Recovery, now: datetime) -> None:
     approval = approval_for_recovery(db, rec.id)
     if ready(rec, approval, now):
         return
-    if rec.state == "held" and (approval is None or approval.state == "waiting"):
+    if rec.state == R.HELD and (approval is None or approval.state == A.WAITING):
         raise RecoveryWaiting(ready_at=rec.ready_at, approval=approval.state if approval else None)
     raise RecoveryNotFound()
 
@@ -267,7 +272,7 @@ def cancel(ctx: FlowContext, meta: Meta, *, token: str) -> Cancelled:
     digest = ctx.hasher.digest("recovery-cancel", token[:128])
     with write_step(ctx, lambda db: _cancel_owner(db, digest)) as (db, account, now):
         rec = by_cancel_hash(db, digest, lock=True)
-        if account is not None and rec is not None and rec.state in ("held", "password") and now < rec.expires_at:
+        if account is not None and rec is not None and rec.state in (R.HELD, R.PASSWORD) and now < rec.expires_at:
             return _cancel(ctx, db, meta, now, rec, account)
     ctx.limiter.hit("link.check.ip", meta.ip or "-")
     raise CancelLinkInvalid()
@@ -278,7 +283,7 @@ def cancel_started(ctx: FlowContext, meta: Meta, *, recovery_id: Id) -> Cancelle
     every channel is told as for any cancellation."""
     with write_step(ctx, owner_of(recovery_id)) as (db, account, now):
         rec = locked(db, recovery_id, now, None)
-        if account is None or rec.account_id != account.id or rec.state in ("cancelled", "refused", "joined"):
+        if account is None or rec.account_id != account.id or rec.state in (R.CANCELLED, R.REFUSED, R.JOINED):
             raise RecoveryNotFound()
         return _cancel(ctx, db, meta, now, rec, account)
 
@@ -287,7 +292,7 @@ def cancel_own(ctx: FlowContext, meta: Meta, *, account_id: uuid.UUID, recovery_
     """The citizen, signed in, stops a recovery of their own account (Security page)."""
     with write_step(ctx, account_id) as (db, account, now):
         rec = locked(db, recovery_id, now, None)
-        if account is None or rec.account_id != account.id or rec.state not in ("held", "password"):
+        if account is None or rec.account_id != account.id or rec.state not in (R.HELD, R.PASSWORD):
             raise RecoveryNotFound()
         return _cancel(ctx, db, meta, now, rec, account)
 
@@ -298,10 +303,12 @@ def _cancel_owner(db: Session, digest: str) -> uuid.UUID | None:
 
 
 def _cancel(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account) -> Cancelled:
-    rec.state, rec.completed_at, rec.cancel_hash = "cancelled", now, None
+    move(rec, R.CANCELLED)
+    rec.completed_at, rec.cancel_hash = now, None
     approval = approval_for_recovery(db, rec.id)
-    if approval is not None and approval.state == "waiting":
-        approval.state, approval.decided_at = "cancelled", now
+    if approval is not None and approval.state == A.WAITING:
+        move(approval, A.CANCELLED)
+        approval.decided_at = now
     record(db, account, EventType.RECOVERY_CANCELLED, at=now, meta=meta)
     security_notice(ctx, db, account, now=now, what=text("a recovery of access was cancelled"))
     return Cancelled(recovery_id=rec.id)
@@ -324,7 +331,7 @@ def show(ctx: FlowContext, *, recovery_id: Id) -> RecoveryView:
     with ctx.store.read() as db:
         rec = find(db, recovery_id, now, None)
         account = db.get(Account, rec.account_id) if rec.account_id else None
-        alternatives = alternatives_of(ctx, db, account, now) if account and rec.state == "second_proof" else []
-        why = _why_held(ctx, db, rec, account) if account and rec.state == "held" else None
+        alternatives = alternatives_of(ctx, db, account, now) if account and rec.state == R.SECOND_PROOF else []
+        why = _why_held(ctx, db, rec, account) if account and rec.state == R.HELD else None
         return view(rec, alternatives=alternatives, approval=approval_for_recovery(db, rec.id), now=now,
                     held_because=why)

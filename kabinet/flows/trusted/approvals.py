@@ -16,6 +16,7 @@ from kabinet.audit.events import TRUSTED_PERSON, EventType, Meta, record
 from kabinet.domain.errors import ApprovalNotFound, NoSecondChannel
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.masks import mask_name
+from kabinet.domain.states import ApprovalState, RecoveryState, move
 from kabinet.flows.access._api import password_set
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.accounts import account_step, second_factor, write_step
@@ -54,7 +55,8 @@ def _approved(step: challenges.Step, ch: Challenge, me: Account | None) -> Appro
     assert me is not None
     approval = _waiting(step.db, parse_id(ch.payload["approval_id"], ApprovalNotFound), me, step.now)
     citizen = step.db.get_one(Account, approval.account_id)  # locked with ``me`` (the challenge names both)
-    approval.state, approval.decided_at = "approved", step.now
+    move(approval, ApprovalState.APPROVED)
+    approval.decided_at = step.now
     name = mask_name(me.full_name)
     record(step.db, me, EventType.APPROVAL_GIVEN, at=step.now, meta=step.meta, action=approval.action,
            citizen=mask_name(citizen.full_name))
@@ -75,7 +77,7 @@ def refuse(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: I
             raise ApprovalNotFound()
         approval = _waiting(db, aid, me, now)
         citizen = db.get_one(Account, approval.account_id)
-        _close(db, approval, "refused", now)
+        _close(db, approval, ApprovalState.REFUSED, now)
         record(db, me, EventType.APPROVAL_REFUSED, at=now, meta=meta, action=approval.action,
                citizen=mask_name(citizen.full_name))
         record(db, citizen, EventType.APPROVAL_REFUSED, at=now, meta=meta, actor=TRUSTED_PERSON,
@@ -90,9 +92,9 @@ def cancel(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: I
     aid = parse_id(approval_id, ApprovalNotFound)
     with account_step(ctx, session) as (db, account, now):
         approval = lock_approval(db, aid)
-        if approval is None or approval.account_id != account.id or approval.state != "waiting":
+        if approval is None or approval.account_id != account.id or approval.state != ApprovalState.WAITING:
             raise ApprovalNotFound()
-        _close(db, approval, "cancelled", now)
+        _close(db, approval, ApprovalState.CANCELLED, now)
         record(db, account, EventType.APPROVAL_CANCELLED, at=now, meta=meta, action=approval.action)
         return approval_view(db, approval)
 
@@ -100,14 +102,18 @@ def cancel(ctx: FlowContext, meta: Meta, *, session: UserSession, approval_id: I
 def _waiting(db: Session, approval_id: object, me: Account, now: datetime) -> Approval:
     """The request, locked and read afresh, still waiting, and asked of ``me``; anything else is not found."""
     approval = lock_approval(db, approval_id)  # type: ignore[arg-type]
-    if approval is None or approval.trustee_id != me.id or approval.state != "waiting" or now >= approval.expires_at:
+    if (approval is None or approval.trustee_id != me.id or approval.state != ApprovalState.WAITING
+            or now >= approval.expires_at):
         raise ApprovalNotFound()
     return approval
 
 
-def _close(db: Session, approval: Approval, state: str, now: datetime) -> None:
-    approval.state, approval.decided_at, approval.new_password_hash = state, now, None
+def _close(db: Session, approval: Approval, state: ApprovalState, now: datetime) -> None:
+    """A refused or cancelled request ends the recovery it held, in the same words."""
+    move(approval, state)
+    approval.decided_at, approval.new_password_hash = now, None
     if approval.recovery_id is not None:
         rec: Recovery | None = lock_recovery(db, approval.recovery_id)
-        if rec is not None and rec.state == "held":
-            rec.state, rec.completed_at, rec.cancel_hash = state, now, None
+        if rec is not None and rec.state == RecoveryState.HELD:
+            move(rec, RecoveryState(state.value))
+            rec.completed_at, rec.cancel_hash = now, None
