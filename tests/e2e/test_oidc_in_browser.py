@@ -51,6 +51,26 @@ def test_a_citizen_signs_in_to_a_service_and_agrees(own_server, browser, service
     again.wait_for_url(f"{CALLBACK}**")
     assert "state=st-3" in arrived[-1]
 
+    # Signed out, consent given before: the code page's form itself ends at the service — a 303 after a form, so
+    # only the code page's own form-action naming the service lets the browser follow it (issue 23: the sign-in path)
+    fresh = browser.new_context(locale="ru-RU", java_script_enabled=False, bypass_csp=False).new_page()
+    refused: list[str] = []
+    fresh.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    fresh.goto(url.replace("state=st-1", "state=st-4"))
+    fresh.wait_for_url("**/sign-in?next=**")
+    fresh.fill("#f-login", PHONE)
+    fresh.fill("#f-password", PASSWORD)
+    after = server.last_id("sms")
+    fresh.click("button[type=submit]")
+    fresh.wait_for_url("**/confirm/**")
+    form_action = fresh.context.request.get(fresh.url).headers["content-security-policy"]
+    assert CALLBACK.rsplit("/", 1)[0] in form_action.split("form-action", 1)[1].split(";")[0], form_action
+    fresh.fill("#f-code", server.code(PHONE, after))
+    fresh.click("form >> button:has-text('Подтвердить')")
+    fresh.wait_for_url(f"{CALLBACK}**")
+    assert "state=st-4" in arrived[-1] and "code=" in arrived[-1] and refused == [], refused
+    fresh.context.close()
+
     english = new_page(browser, locale="en-US")
     english.goto(url.replace("state=st-1", "state=st-2") + "&lang=en")
     english.wait_for_url("**/sign-in?next=**")
