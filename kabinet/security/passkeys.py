@@ -6,45 +6,62 @@ an authenticator binds each passkey to that host, so a phishing site's page cann
 discoverable (resident) and always verify the user (a PIN or a biometric): a passkey is then both factors at once.
 A challenge is used once, for five minutes, and stored only as a keyed hash (``Challenge.secret_hash``): the
 browser's ``clientDataJSON`` carries it back, so it is found by it.
+
+py_webauthn (and the cryptography, CBOR and ASN.1 code under it: ~13 MB) is imported at the first passkey step,
+not with this module: every web worker imports the flows, and most of its requests never touch a passkey.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, WebAuthnException
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+if TYPE_CHECKING:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
 
 RP_NAME = "Kabinet"
 TIMEOUT_MS = 5 * 60 * 1000
-ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.EDDSA,
-              COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
-_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 # What py_webauthn raises on a body that is not a credential at all (a field missing, bad base64, a wrong type, CBOR
 # that does not parse, backup flags that contradict): a browser never sends one, so it is a refusal like a bad
 # signature — never a 500. WebAuthnException is the root of its own (InvalidJSONStructure, InvalidBackupFlags, …);
 # the rest come from the standard parsers underneath it.
-MALFORMED = (WebAuthnException, KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+PARSERS_RAISE = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
+
+@functools.cache
+def malformed() -> tuple[type[Exception], ...]:
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, *PARSERS_RAISE)
+
+
+@functools.cache
+def algorithms() -> list[COSEAlgorithmIdentifier]:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
+    return [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.EDDSA,
+            COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
+
+
+@functools.cache
+def transports_known() -> frozenset[str]:
+    from webauthn.helpers.structs import AuthenticatorTransport
+
+    return frozenset(t.value for t in AuthenticatorTransport)
+
+
+def b64decode(text: str) -> bytes:
+    """base64url without padding, as WebAuthn's JSON forms carry it."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 class Refused(Exception):
@@ -101,31 +118,47 @@ def creation_options(rp: RelyingParty, *, user_handle: bytes, user_name: str, di
                      exclude: list[str]) -> tuple[dict[str, Any], str]:
     """``PublicKeyCredentialCreationOptionsJSON`` and its challenge (base64url): a discoverable credential with
     user verification, no attestation asked (a citizen's choice of authenticator is theirs)."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=user_name, user_display_name=display_name,
-        attestation=AttestationConveyancePreference.NONE, timeout=TIMEOUT_MS, supported_pub_key_algs=ALGORITHMS,
+        attestation=AttestationConveyancePreference.NONE, timeout=TIMEOUT_MS, supported_pub_key_algs=algorithms(),
         authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
                                                                user_verification=UserVerificationRequirement.REQUIRED),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in exclude])
-    return json.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=b64decode(c)) for c in exclude])
+    return json.loads(options_to_json(options)), b64encode(options.challenge)
 
 
 def request_options(rp: RelyingParty, *, allow: list[tuple[str, list[str]]] | None = None
                     ) -> tuple[dict[str, Any], str]:
     """``PublicKeyCredentialRequestOptionsJSON``: no credentials listed (a discoverable sign-in: no login typed), or
     the account's own (a confirmation by a citizen already known)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorTransport,
+        PublicKeyCredentialDescriptor,
+        UserVerificationRequirement,
+    )
+
     options = generate_authentication_options(
         rp_id=rp.id, timeout=TIMEOUT_MS, user_verification=UserVerificationRequirement.REQUIRED,
         allow_credentials=[PublicKeyCredentialDescriptor(
-            id=base64url_to_bytes(c), transports=[AuthenticatorTransport(t) for t in ts if t in _TRANSPORTS])
+            id=b64decode(c), transports=[AuthenticatorTransport(t) for t in ts if t in transports_known()])
             for c, ts in (allow or [])])
-    return json.loads(options_to_json(options)), bytes_to_base64url(options.challenge)
+    return json.loads(options_to_json(options)), b64encode(options.challenge)
 
 
 def challenge_of(credential: dict[str, Any]) -> str | None:
     """The challenge the browser answered (base64url), read from its ``clientDataJSON``; None if unreadable."""
     try:
-        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        client_data = json.loads(b64decode(credential["response"]["clientDataJSON"]))
         challenge = client_data["challenge"]
     except (KeyError, TypeError, ValueError):
         return None
@@ -140,21 +173,23 @@ def credential_id_of(credential: dict[str, Any]) -> str | None:
 def user_handle_of(credential: dict[str, Any]) -> bytes | None:
     try:
         handle = credential["response"].get("userHandle")
-        return base64url_to_bytes(handle) if handle else None
+        return b64decode(handle) if handle else None
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
 def verify_registration(rp: RelyingParty, credential: dict[str, Any], challenge: str) -> Registered:
+    from webauthn import verify_registration_response
+
     try:
-        checked = verify_registration_response(credential=credential, expected_challenge=base64url_to_bytes(challenge),
+        checked = verify_registration_response(credential=credential, expected_challenge=b64decode(challenge),
                                                expected_origin=rp.origin, expected_rp_id=rp.id,
-                                               require_user_verification=True, supported_pub_key_algs=ALGORITHMS)
-    except MALFORMED as exc:
+                                               require_user_verification=True, supported_pub_key_algs=algorithms())
+    except malformed() as exc:
         raise Refused(str(exc)) from exc
     transports = _transports(credential)
-    return Registered(credential_id=bytes_to_base64url(checked.credential_id),
-                      public_key=bytes_to_base64url(checked.credential_public_key), sign_count=checked.sign_count,
+    return Registered(credential_id=b64encode(checked.credential_id),
+                      public_key=b64encode(checked.credential_public_key), sign_count=checked.sign_count,
                       aaguid=checked.aaguid, backup_eligible=checked.credential_device_type.value == "multi_device",
                       backup_state=checked.credential_backed_up,
                       transports=transports)
@@ -164,16 +199,19 @@ def _transports(credential: dict[str, Any]) -> list[str]:
     """The transports the browser named, those we know; anything else in their place (not a list) is none."""
     response = credential.get("response")
     named = response.get("transports") if isinstance(response, dict) else None
-    return [t for t in named if isinstance(t, str) and t in _TRANSPORTS] if isinstance(named, list) else []
+    return [t for t in named if isinstance(t, str) and t in transports_known()] if isinstance(named, list) else []
 
 
 def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: str, *, public_key: str,
                      sign_count: int) -> tuple[int, bool]:
     """The authenticator's new counter and its backup state, or ``Refused`` (``CounterWentBack`` for a copy)."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+
     try:
         checked = verify_authentication_response(
-            credential=credential, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp.id,
-            expected_origin=rp.origin, credential_public_key=base64url_to_bytes(public_key),
+            credential=credential, expected_challenge=b64decode(challenge), expected_rp_id=rp.id,
+            expected_origin=rp.origin, credential_public_key=b64decode(public_key),
             credential_current_sign_count=sign_count, require_user_verification=True)
     except InvalidAuthenticationResponse as exc:
         # py_webauthn says "Response sign count of N was not greater than current count of M" for a counter that
@@ -181,6 +219,6 @@ def verify_assertion(rp: RelyingParty, credential: dict[str, Any], challenge: st
         if "sign count" in str(exc).lower():
             raise CounterWentBack(str(exc)) from exc
         raise Refused(str(exc)) from exc
-    except MALFORMED as exc:
+    except malformed() as exc:
         raise Refused(str(exc)) from exc
     return checked.new_sign_count, checked.credential_backed_up
