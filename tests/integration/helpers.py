@@ -38,3 +38,19 @@ def add_verified_email(c: Citizen, address: str) -> str:
 
 def contacts(c: Citizen) -> dict[str, dict]:
     return {x["value"]: x for x in c.get("/api/v1/contacts").json()["contacts"]}
+
+
+def connect_caep_client(kb, account_id) -> str:
+    """A relying service the account has connected, which takes security events (a push endpoint): its client id."""
+    import uuid
+
+    from kabinet.store.models import OidcClient, OidcGrant
+
+    now = kb.clock.now()
+    with kb.store.write() as db:
+        db.add(OidcClient(id="caep-client", name="Сервис", redirect_uris=["https://rp.example/cb"], requires=[],
+                          events_uri="https://rp.example/events", created_at=now))
+        db.flush()
+        db.add(OidcGrant(id=uuid.uuid4(), account_id=account_id, client_id="caep-client", scopes=["openid"],
+                         created_at=now))
+    return "caep-client"

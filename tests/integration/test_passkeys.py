@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from kabinet import bootstrap
 from kabinet.demo import EMAIL, PHONE
-from kabinet.store.models import Event, OidcClient, OidcGrant, Outbox, Passkey
+from kabinet.store.models import Event, Outbox, Passkey
 from kabinet.store.models import Session as UserSession
 from kabinet.web.app import create_app
 from tests.driver import Citizen
-from tests.integration.helpers import PASSWORD, contacts, demo_citizen
+from tests.integration.helpers import PASSWORD, connect_caep_client, contacts, demo_citizen
 from tests.webauthn_soft import SoftAuthenticator, b64
 
 ORIGIN = "http://testserver"  # the tests' KABINET_BASE_URL: the relying party is "testserver"
@@ -201,13 +201,7 @@ def test_rename_remove_and_the_last_way_to_sign_in_stays(client, kb, sms, mail, 
 
 def test_connected_services_hear_a_credential_change(client, kb, sms, mail, ivan):
     account_id = uuid.UUID(ivan.get("/api/v1/me").json()["id"])
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        db.add(OidcClient(id="caep-client", name="Сервис", redirect_uris=["https://rp.example/cb"], requires=[],
-                          events_uri="https://rp.example/events", created_at=now))
-        db.flush()
-        db.add(OidcGrant(id=uuid.uuid4(), account_id=account_id, client_id="caep-client", scopes=["openid"],
-                         created_at=now))
+    connect_caep_client(kb, account_id)
     add_passkey(ivan, SoftAuthenticator(ORIGIN))
     with kb.store.read() as db:
         pushed = db.scalars(select(Outbox).where(Outbox.channel == "push")).all()

@@ -17,8 +17,8 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from kabinet.demo import PHONE
-from kabinet.store.models import Contact, OidcClient, OidcGrant, Outbox
-from tests.integration.helpers import add_verified_email, demo_citizen
+from kabinet.store.models import Contact, Outbox
+from tests.integration.helpers import add_verified_email, connect_caep_client, demo_citizen
 from tests.integration.test_oidc import (
     consent,
     exchange,
@@ -68,13 +68,7 @@ def test_every_passkey_change_reaches_every_channel(client, kb, sms, mail):
 def test_a_refused_copy_is_a_credential_change_for_connected_services(client, kb, sms, mail):
     ivan = demo_citizen(client, kb, sms, mail)
     account_id = uuid.UUID(ivan.get("/api/v1/me").json()["id"])
-    now = kb.clock.now()
-    with kb.store.write() as db:
-        db.add(OidcClient(id="caep-client", name="Сервис", redirect_uris=["https://rp.example/cb"], requires=[],
-                          events_uri="https://rp.example/events", created_at=now))
-        db.flush()
-        db.add(OidcGrant(id=uuid.uuid4(), account_id=account_id, client_id="caep-client", scopes=["openid"],
-                         created_at=now))
+    connect_caep_client(kb, account_id)
     key = SoftAuthenticator(ORIGIN)
     add_passkey(ivan, key)
     client.cookies.clear()

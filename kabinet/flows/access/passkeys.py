@@ -28,8 +28,7 @@ from kabinet.flows.shared import relying
 from kabinet.flows.shared.accounts import account_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
-from kabinet.security.passkeys import Refused, challenge_of, creation_options, verify_registration
-from kabinet.store.challenges import by_link
+from kabinet.security.passkeys import challenge_of, creation_options
 from kabinet.store.contacts import present_contacts
 from kabinet.store.models import Account, Passkey
 from kabinet.store.models import Session as UserSession
@@ -88,17 +87,11 @@ def _login(db: Session, account: Account) -> str:
 
 def add(ctx: FlowContext, meta: Meta, *, session: UserSession, name: str, credential: dict[str, Any]) -> PasskeyView:
     name = _name(name)
-    rp = shared.party(ctx)
     challenge = challenge_of(credential) or ""
     failure: Exception | None = None
     with account_step(ctx, session) as (db, account, now):
-        ch = by_link(db, shared.digest(ctx, challenge), shared.ADD, lock=True) if challenge else None
-        if ch is None or ch.consumed_at is not None or now >= ch.expires_at or ch.session_id != session.id:
-            raise PasskeyInvalid()
-        ch.consumed_at = now  # once, whatever the answer
-        try:
-            made = verify_registration(rp, credential, challenge)
-        except Refused:
+        made = shared.registered(ctx, db, credential, challenge, now, asked_by=lambda ch: ch.session_id == session.id)
+        if made is None:
             failure = PasskeyInvalid()
         else:
             if by_credential(db, made.credential_id) is not None:

@@ -26,8 +26,7 @@ from kabinet.flows.shared import passkeys
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
 from kabinet.policy import STEP_UP_WINDOW
-from kabinet.security.passkeys import Refused, challenge_of, creation_options, verify_registration
-from kabinet.store.challenges import by_link
+from kabinet.security.passkeys import challenge_of, creation_options
 from kabinet.store.models import Operator, OperatorKey, OperatorSession
 from kabinet.store.operator_keys import key_by_credential, keys_of
 from kabinet.store.passkeys import by_credential
@@ -68,19 +67,14 @@ def options(ctx: FlowContext, meta: Meta, *, operator: OperatorSession) -> dict[
 def add(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, name: str,
         credential: dict[str, Any]) -> OperatorKeyView:
     name = _name(name)
-    rp = passkeys.party(ctx)
     challenge = challenge_of(credential) or ""
     failure: Exception | None = None
     with write_step(ctx, None) as (db, _nobody, now):
         _fresh(operator, now)
-        ch = by_link(db, passkeys.digest(ctx, challenge), ADD, lock=True) if challenge else None
-        if ch is None or ch.consumed_at is not None or now >= ch.expires_at \
-                or ch.payload.get("operator_session") != str(operator.id):
-            raise PasskeyInvalid()
-        ch.consumed_at = now  # once, whatever the answer
-        try:
-            made = verify_registration(rp, credential, challenge)
-        except Refused:
+        made = passkeys.registered(ctx, db, credential, challenge, now,
+                                   asked_by=lambda ch: ch.payload.get("operator_session") == str(operator.id),
+                                   purpose=ADD)
+        if made is None:
             failure = PasskeyInvalid()
         else:
             if key_by_credential(db, made.credential_id) or by_credential(db, made.credential_id):

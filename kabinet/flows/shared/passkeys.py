@@ -10,13 +10,14 @@ that fails. Only a base URL with no host at all has no relying party (``Passkeys
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
-from kabinet.domain.errors import PasskeyCloned, PasskeyRefused, PasskeysUnavailable
+from kabinet.domain.errors import PasskeyCloned, PasskeyInvalid, PasskeyRefused, PasskeysUnavailable
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
@@ -24,13 +25,15 @@ from kabinet.policy import PASSKEY_CHALLENGE_TTL
 from kabinet.security.passkeys import (
     CounterWentBack,
     Refused,
+    Registered,
     RelyingParty,
     browsers_accept,
     credential_id_of,
     relying_party,
+    verify_registration,
 )
 from kabinet.security.passkeys import verify_assertion as check_assertion
-from kabinet.store.challenges import passkey_factor
+from kabinet.store.challenges import by_link, passkey_factor
 from kabinet.store.models import Account, Challenge, Passkey
 from kabinet.store.models import Session as UserSession
 from kabinet.store.passkeys import by_credential, passkeys_of
@@ -66,6 +69,22 @@ def remember(ctx: FlowContext, db: Session, challenge: str, *, purpose: str, now
                     expires_at=now + PASSKEY_CHALLENGE_TTL, attempts_left=1, created_at=now, payload=payload or {})
     db.add(row)
     return row
+
+
+def registered(ctx: FlowContext, db: Session, credential: dict[str, Any], challenge: str, now: datetime, *,
+               asked_by: Callable[[Challenge], bool], purpose: str = ADD) -> Registered | None:
+    """A new passkey's or key's answer to a registration challenge of ours: the challenge found, still open and
+    asked for by this session (``asked_by``; else ``PasskeyInvalid``), used up whatever the answer; then the
+    authenticator's answer checked — ``None`` when it does not hold. The caller raises only after its step commits,
+    so the challenge stays used up."""
+    ch = by_link(db, digest(ctx, challenge), purpose, lock=True) if challenge else None
+    if ch is None or ch.consumed_at is not None or now >= ch.expires_at or not asked_by(ch):
+        raise PasskeyInvalid()
+    ch.consumed_at = now  # once, whatever the answer
+    try:
+        return verify_registration(party(ctx), credential, challenge)
+    except Refused:
+        return None
 
 
 def handle_of(account_id: uuid.UUID) -> bytes:
