@@ -171,6 +171,29 @@ def test_oidcc_id_token_hint(live, sms):
     assert query_of(browser.get(url).headers["location"])["error"] == "invalid_request"  # another service's
 
 
+def test_oidcc_id_token_hint_for_another_citizen_is_login_required(live, sms):
+    made, rp, browser, token = connected(live, sms)
+    mine = id_claims(live, token)
+    with live.kb.store.read() as db:  # a well-signed ID token of this service, for someone else
+        theirs = keys.sign(db, live.kb.ctx.key_sealer, live.kb.clock.now(), {
+            **mine, "sub": "someone-else-" + secrets.token_hex(8), "sid": "x"})
+    url, _v, _n = authorize_url(live, made, rp, prompt="none", id_token_hint=theirs)
+    got = query_of(browser.get(url).headers["location"])
+    assert got["error"] == "login_required" and "code" not in got
+
+
+def test_oidcc_prompt_consent_asks_again_though_agreed(live, sms):
+    made, rp, browser, _token = connected(live, sms)
+    url, _v, _n = authorize_url(live, made, rp)
+    assert browser.get(url).status_code == 303  # agreed before: straight back
+    url, _v, _n = authorize_url(live, made, rp, prompt="consent")
+    asked = browser.get(url)
+    assert asked.status_code == 200 and "form-action 'self' http://127.0.0.1:9" in \
+        asked.headers["content-security-policy"]  # the consent page again, its form allowed to go back
+    back = returned(consent(browser, url))
+    assert "code" in query_of(back)
+
+
 def test_oidcc_login_hint_and_ui_locales_reach_the_sign_in_page(live, sms):
     made = register(live)
     url, _v, _n = authorize_url(live, made, rp_client(live, made), login_hint="+79001234567", ui_locales="en-GB ru")
@@ -283,6 +306,38 @@ def test_a_sign_out_in_the_cabinet_sends_a_back_channel_logout_token_with_the_si
     assert "nonce" not in claims and claims["exp"] > claims["iat"]
     userinfo = discovery(live)["userinfo_endpoint"]  # what the service got in that session ended with it
     assert httpx.get(userinfo, headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 401
+
+
+def logout_tokens(live) -> list[dict]:
+    drain(live.kb.courier)
+    return [jwt.decode(parse_qs(body)["logout_token"][0], jwks(live)).claims
+            for kind, body in live.receiver.received if kind == "application/x-www-form-urlencoded"]
+
+
+def listening_for_logout(live, made) -> None:
+    with live.kb.store.write() as db:
+        from kabinet.store.models import OidcClient
+
+        db.get(OidcClient, made.client_id).backchannel_logout_uri = \
+            f"http://127.0.0.1:{live.receiver.server_address[1]}/logout"
+    live.receiver.received.clear()
+
+
+def test_a_session_revoked_from_another_and_a_disconnect_each_send_a_back_channel_logout(live, sms):
+    made, _rp, _browser, token = connected(live, sms, events=False)
+    listening_for_logout(live, made)
+    other = signed_in_browser(live, sms)  # the citizen on another device ends the browser's session
+    bearer = {"Authorization": f"Bearer {other.cookies['kabinet_session']}"}
+    (mine,) = [s for s in other.get("/api/v1/sessions", headers=bearer).json()["sessions"] if not s["current"]]
+    assert other.delete(f"/api/v1/sessions/{mine['id']}", headers=bearer).status_code == 204
+    (revoked,) = logout_tokens(live)
+    assert revoked["sid"] == id_claims(live, token)["sid"] and revoked["aud"] == made.client_id
+    live.receiver.received.clear()
+    grant = other.get("/api/v1/connected-services", headers=bearer).json()
+    grant_id = next(iter(grant.values()))[0]["id"]
+    assert other.delete(f"/api/v1/connected-services/{grant_id}", headers=bearer).status_code == 204
+    (disconnected,) = logout_tokens(live)  # the service itself is let go: every session of it, by sub
+    assert disconnected["sub"] == id_claims(live, token)["sub"] and "sid" not in disconnected
 
 
 def test_rp_initiated_logout_with_a_hint_ends_the_session_and_goes_back_with_state(live, sms):
