@@ -10,7 +10,7 @@ column stays a plain string (these are ``StrEnum``s: equal to their values, read
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 
 class RecoveryState(StrEnum):
@@ -42,19 +42,27 @@ class LinkState(StrEnum):
 
 
 R, A, L = RecoveryState, ApprovalState, LinkState
-MOVES: dict[StrEnum, frozenset[StrEnum]] = {
-    R.FIRST_PROOF: frozenset({R.SECOND_PROOF, R.VISIT, R.PASSWORD, R.HELD, R.JOINED, R.CANCELLED}),
-    R.SECOND_PROOF: frozenset({R.PASSWORD, R.HELD, R.JOINED, R.DEAD, R.CANCELLED}),
-    R.VISIT: frozenset({R.CANCELLED}),
-    R.PASSWORD: frozenset({R.DONE, R.CANCELLED}),
-    R.HELD: frozenset({R.DONE, R.CANCELLED, R.REFUSED}),
-    R.DEAD: frozenset({R.CANCELLED}),
-    R.DONE: frozenset(), R.JOINED: frozenset(), R.CANCELLED: frozenset(), R.REFUSED: frozenset(),
-    A.WAITING: frozenset({A.APPROVED, A.REFUSED, A.CANCELLED, A.BYPASSED}),
-    A.APPROVED: frozenset(), A.REFUSED: frozenset(), A.CANCELLED: frozenset(), A.BYPASSED: frozenset(),
-    L.INVITED: frozenset({L.ACTIVE, L.DECLINED, L.CANCELLED}),
-    L.ACTIVE: frozenset({L.CANCELLED}),
-    L.DECLINED: frozenset(), L.CANCELLED: frozenset(),
+# One table per kind: the kinds share values ("cancelled", "refused"), and StrEnum members equal their strings, so
+# one dict keyed by members of all three would let one kind's row overwrite another's.
+MOVES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
+    RecoveryState: {
+        R.FIRST_PROOF: frozenset({R.SECOND_PROOF, R.VISIT, R.PASSWORD, R.HELD, R.JOINED, R.CANCELLED}),
+        R.SECOND_PROOF: frozenset({R.PASSWORD, R.HELD, R.JOINED, R.DEAD, R.CANCELLED}),
+        R.VISIT: frozenset({R.CANCELLED}),
+        R.PASSWORD: frozenset({R.DONE, R.CANCELLED}),
+        R.HELD: frozenset({R.DONE, R.CANCELLED, R.REFUSED}),
+        R.DEAD: frozenset({R.CANCELLED}),
+        R.DONE: frozenset(), R.JOINED: frozenset(), R.CANCELLED: frozenset(), R.REFUSED: frozenset(),
+    },
+    ApprovalState: {
+        A.WAITING: frozenset({A.APPROVED, A.REFUSED, A.CANCELLED, A.BYPASSED}),
+        A.APPROVED: frozenset(), A.REFUSED: frozenset(), A.CANCELLED: frozenset(), A.BYPASSED: frozenset(),
+    },
+    LinkState: {
+        L.INVITED: frozenset({L.ACTIVE, L.DECLINED, L.CANCELLED}),
+        L.ACTIVE: frozenset({L.CANCELLED}),
+        L.DECLINED: frozenset(), L.CANCELLED: frozenset(),
+    },
 }
 
 S = TypeVar("S", RecoveryState, ApprovalState, LinkState)
@@ -70,8 +78,9 @@ class IllegalMove(RuntimeError):
 
 def move(thing: HasState, to: S) -> S:
     """Set ``thing.state`` to ``to`` if the table allows the move from its current state; else ``IllegalMove``."""
-    current = type(to)(thing.state)
-    if to not in MOVES[current]:
+    kind = type(to)
+    current = kind(thing.state)
+    if to not in MOVES[kind][current]:
         raise IllegalMove(f"{type(to).__name__}: {current.value} -> {to.value}")
     thing.state = to
     return to
