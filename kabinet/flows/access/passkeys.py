@@ -19,7 +19,6 @@ from kabinet.domain.errors import (
     PasskeyExists,
     PasskeyInvalid,
     PasskeyLast,
-    PasskeyNameInvalid,
     PasskeyNotFound,
 )
 from kabinet.domain.ids import Id, parse_id
@@ -86,7 +85,7 @@ def _login(db: Session, account: Account) -> str:
 
 
 def add(ctx: FlowContext, meta: Meta, *, session: UserSession, name: str, credential: dict[str, Any]) -> PasskeyView:
-    name = _name(name)
+    name = shared.clean_name(name)
     challenge = challenge_of(credential) or ""
     failure: Exception | None = None
     with account_step(ctx, session) as (db, account, now):
@@ -110,7 +109,7 @@ def add(ctx: FlowContext, meta: Meta, *, session: UserSession, name: str, creden
 
 
 def rename(ctx: FlowContext, meta: Meta, *, session: UserSession, passkey_id: Id, name: str) -> PasskeyView:
-    name = _name(name)
+    name = shared.clean_name(name)
     with account_step(ctx, session) as (db, account, now):
         passkey = _own(db, account, passkey_id)
         if passkey.name != name:
@@ -141,13 +140,6 @@ def _own(db: Session, account: Account, passkey_id: Id) -> Passkey:
     if found is None or found.account_id != account.id:
         raise PasskeyNotFound()
     return found
-
-
-def _name(raw: str) -> str:
-    name = " ".join((raw or "").split())
-    if not 1 <= len(name) <= 64 or not name.isprintable():
-        raise PasskeyNameInvalid(field="name")
-    return name
 
 
 def _told(ctx: FlowContext, db: Session, account: Account, meta: Meta, now: datetime, event: EventType,

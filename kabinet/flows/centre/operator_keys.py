@@ -18,7 +18,6 @@ from kabinet.domain.errors import (
     OperatorSignInAgain,
     PasskeyExists,
     PasskeyInvalid,
-    PasskeyNameInvalid,
     PasskeyNotFound,
 )
 from kabinet.domain.ids import Id, parse_id
@@ -66,7 +65,7 @@ def options(ctx: FlowContext, meta: Meta, *, operator: OperatorSession) -> dict[
 
 def add(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, name: str,
         credential: dict[str, Any]) -> OperatorKeyView:
-    name = _name(name)
+    name = passkeys.clean_name(name)
     challenge = challenge_of(credential) or ""
     failure: Exception | None = None
     with write_step(ctx, None) as (db, _nobody, now):
@@ -102,10 +101,3 @@ def remove(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, key_id: I
 def _fresh(operator: OperatorSession, now: datetime) -> None:
     if now - operator.created_at >= STEP_UP_WINDOW:
         raise OperatorSignInAgain()
-
-
-def _name(raw: str) -> str:
-    name = " ".join((raw or "").split())
-    if not 1 <= len(name) <= 64 or not name.isprintable():
-        raise PasskeyNameInvalid(field="name")
-    return name

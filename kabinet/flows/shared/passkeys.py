@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import CITIZEN, Actor, EventType, Meta, record
-from kabinet.domain.errors import PasskeyCloned, PasskeyInvalid, PasskeyRefused, PasskeysUnavailable
+from kabinet.domain.errors import (
+    PasskeyCloned,
+    PasskeyInvalid,
+    PasskeyNameInvalid,
+    PasskeyRefused,
+    PasskeysUnavailable,
+)
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
 from kabinet.flows.shared.notices import security_notice
@@ -85,6 +91,14 @@ def registered(ctx: FlowContext, db: Session, credential: dict[str, Any], challe
         return verify_registration(party(ctx), credential, challenge)
     except Refused:
         return None
+
+
+def clean_name(raw: str) -> str:
+    """The name a citizen or an operator gives a passkey or key: spaces folded, 1–64 printable characters."""
+    name = " ".join((raw or "").split())
+    if not 1 <= len(name) <= 64 or not name.isprintable():
+        raise PasskeyNameInvalid(field="name")
+    return name
 
 
 def handle_of(account_id: uuid.UUID) -> bytes:

@@ -3,6 +3,8 @@ between the cabinet and the service centre, and OpenAPI names each schema once."
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -19,3 +21,15 @@ class TokenIn(BaseModel):
     """A link's token: an address's confirmation, a 'this wasn't me'."""
 
     token: str = Field(max_length=200)
+
+
+class KeyAnswerIn(BaseModel):
+    """An authenticator's answer: RegistrationResponseJSON or AuthenticationResponseJSON."""
+
+    credential: dict[str, Any]
+
+
+class NewKeyIn(KeyAnswerIn):
+    """A new passkey or security key, with the name its owner gives it."""
+
+    name: str = Field(max_length=200)

@@ -24,7 +24,7 @@ from kabinet.flows.contacts._api import Removed
 from kabinet.flows.shared import challenges
 from kabinet.flows.shared.results import PendingContact
 from kabinet.web.api.answers import api_router
-from kabinet.web.api.inputs import CodeIn, SignInIn
+from kabinet.web.api.inputs import CodeIn, KeyAnswerIn, NewKeyIn, SignInIn
 from kabinet.web.api.problem_docs import problem_responses
 from kabinet.web.api.shapes import AccountOut, ChallengeOut, ContactOut, answers
 from kabinet.web.deps import CurrentOperator, Kb, RequestMeta, set_operator_cookie
@@ -70,14 +70,6 @@ def confirm_sign_in(challenge_id: str, body: CodeIn, kb: Kb, meta: RequestMeta) 
 
 class KeyOptionsOut(BaseModel):
     options: dict[str, Any]  # PublicKeyCredentialCreationOptionsJSON or …RequestOptionsJSON
-
-
-class KeyAnswerIn(BaseModel):
-    credential: dict[str, Any]  # RegistrationResponseJSON or AuthenticationResponseJSON
-
-
-class NewKeyIn(KeyAnswerIn):
-    name: str = Field(max_length=200)
 
 
 class KeyOut(BaseModel):
