@@ -94,6 +94,18 @@ def gate(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery
     return view(rec, approval=approval)
 
 
+def wrong_proof(ctx: FlowContext, db: Session, meta: Meta, now: datetime, rec: Recovery, account: Account,
+                kind: str) -> None:
+    """A second proof that failed, whatever it was (the app, a backup code, a passkey): an attempt of the recovery
+    spent (the last one ends it), recorded, and counted against the account's wrong codes under its lock, as a
+    challenge's are."""
+    rec.attempts_left -= 1
+    if rec.attempts_left <= 0:
+        move(rec, R.DEAD)
+    record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
+    ctx.limiter.try_hit("code.check.account", str(account.id))
+
+
 def held_by_the_same_proof(db: Session, account: Account, rec: Recovery, now: datetime) -> Recovery | None:
     """Only the same first proof joins a waiting recovery: whoever proves another channel is someone else as far as
     we can tell, and gets a hold of their own, told to every channel."""

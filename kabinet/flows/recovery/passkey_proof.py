@@ -11,8 +11,8 @@ from typing import Any
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import ContactTooNew, PasskeyNotFound, PasskeyRefused, RecoveryNotFound
 from kabinet.domain.ids import Id
-from kabinet.domain.states import RecoveryState, move
-from kabinet.flows.recovery._recoveries import RecoveryView, gate, locked, old_passkeys, owner_of
+from kabinet.domain.states import RecoveryState
+from kabinet.flows.recovery._recoveries import RecoveryView, gate, locked, old_passkeys, owner_of, wrong_proof
 from kabinet.flows.shared import passkeys
 from kabinet.flows.shared.accounts import write_step
 from kabinet.flows.shared.context import FlowContext
@@ -46,6 +46,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, credential: dict[str
         rec = locked(db, recovery_id, now, RecoveryState.SECOND_PROOF)
         if account is None or rec.account_id != account.id:
             raise RecoveryNotFound()
+        ctx.limiter.check("code.check.account", str(account.id))  # as the app's and a backup code's proofs
         ch = by_link(db, passkeys.digest(ctx, webauthn), passkeys.RECOVERY, lock=True) if webauthn else None
         if ch is not None and ch.consumed_at is None and now < ch.expires_at and webauthn \
                 and ch.payload.get("recovery_id") == str(rec.id):
@@ -60,8 +61,5 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, credential: dict[str
                 rec.proofs = [*rec.proofs, f"passkey:{used.id}"]  # the one a completed recovery keeps
                 record(db, account, EventType.RECOVERY_PROOF, at=now, meta=meta, proof="passkey")
                 return gate(ctx, db, meta, now, rec, account)
-        rec.attempts_left -= 1
-        if rec.attempts_left <= 0:
-            move(rec, RecoveryState.DEAD)
-        record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose="recovery:passkey")
+        wrong_proof(ctx, db, meta, now, rec, account, "passkey")
     raise failure

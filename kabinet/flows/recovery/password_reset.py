@@ -53,6 +53,7 @@ from kabinet.flows.recovery._recoveries import (
     owner_of,
     ready,
     view,
+    wrong_proof,
 )
 from kabinet.flows.shared import backup_codes, challenges, passkeys, relying
 from kabinet.flows.shared.accounts import added, recovery_target, write_step
@@ -199,11 +200,7 @@ def prove(ctx: FlowContext, meta: Meta, *, recovery_id: Id, kind: str, code: str
             if kind == "backup_code":
                 backup_codes.used(ctx, db, account, meta=meta, now=now)
             return gate(ctx, db, meta, now, rec, account)
-        rec.attempts_left -= 1
-        if rec.attempts_left <= 0:
-            move(rec, R.DEAD)
-        record(db, account, EventType.CODE_WRONG, at=now, meta=meta, purpose=f"recovery:{kind}")
-        ctx.limiter.try_hit("code.check.account", str(account.id))  # under the account lock, as in challenges
+        wrong_proof(ctx, db, meta, now, rec, account, kind)
         failure = ProofWrong(attempts_left=rec.attempts_left) if rec.attempts_left > 0 else RecoveryNotFound()
     raise failure
 
