@@ -48,12 +48,18 @@ def enqueue(
         "account_id": account_id, "contact_id": contact_id, "next_attempt_at": now + delay if delay else now,
         "created_at": now, "idempotency_key": secrets.token_hex(16), "request_id": request_id(),
         "state": "held" if held else "queued", "attempts": 0})
-    if not delay and not held and not db.info.get("outbox"):
+    if not delay and not held:
         # Only a message due now wakes them: a notice that waits to merge is found by the next poll, and waking
         # for it would only run an empty claim (a write transaction) against the requests' writes.
+        wake(db)
+    return int(row_id)
+
+
+def wake(db: Session) -> None:
+    """The workers woken when this transaction commits (once per transaction, whatever it queued)."""
+    if not db.info.get("outbox"):
         notify_workers(db.connection())
         db.info["outbox"] = True
-    return int(row_id)
 
 
 def unseal(data: dict[str, Any], sealer: Sealer) -> dict[str, Any]:

@@ -1,13 +1,15 @@
-"""Queries on the outbox beyond the worker's claim: a letter found again when its bounce arrives."""
+"""Queries on the outbox beyond the worker's claim: a letter found again when its bounce arrives; a relying
+service's event stream paused, resumed or disabled."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from kabinet.store.db import changed
 from kabinet.store.models import Outbox
 
 
@@ -42,3 +44,31 @@ def unsent_notices(db: Session, contact_ids: list[uuid.UUID], templates: frozens
         return {}
     rows = db.scalars(_UNSENT, {"ids": contact_ids, "templates": list(templates)}).all()
     return {(row.contact_id, row.template): row for row in rows if row.contact_id is not None}  # the newest wins
+
+
+UNSENT = ("queued", "failed")  # due now or later: the worker will still send them
+
+
+def _stream_sets(stream: str, states: tuple[str, ...]) -> tuple[ColumnElement[bool], ...]:
+    """A stream's security events in ``states``, chosen in SQL (by the state index, then the stream in the row's
+    data): never a list of ids, which a long pause could grow past a driver's bound-parameter limit."""
+    return (Outbox.channel == "push", Outbox.state.in_(states), Outbox.data["stream"].as_string() == stream)
+
+
+def hold_stream(db: Session, stream: str) -> int:
+    """A paused stream: its events not yet sent wait (``held``) with those it gets from now on."""
+    return changed(db.execute(update(Outbox).where(*_stream_sets(stream, UNSENT)).values(state="held")
+                              .execution_options(synchronize_session=False)))
+
+
+def release_stream(db: Session, stream: str, now: datetime) -> int:
+    """An enabled stream: what its pause held is due now."""
+    return changed(db.execute(update(Outbox).where(*_stream_sets(stream, ("held",)))
+                              .values(state="queued", next_attempt_at=now)
+                              .execution_options(synchronize_session=False)))
+
+
+def drop_stream(db: Session, stream: str) -> int:
+    """A disabled stream: nothing of it is sent any more, held or still waiting."""
+    return changed(db.execute(delete(Outbox).where(*_stream_sets(stream, ("held", *UNSENT)))
+                              .execution_options(synchronize_session=False)))

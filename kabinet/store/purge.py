@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
+from kabinet.policy import OIDC_KEY_KEEP
 from kabinet.store import fleet
 from kabinet.store.db import Store, changed
 from kabinet.store.models import (
@@ -21,6 +22,7 @@ from kabinet.store.models import (
     OidcCode,
     OidcPushedRequest,
     OidcToken,
+    Outbox,
     RateWindow,
     Recovery,
 )
@@ -52,7 +54,11 @@ def purge(store: Store, now: datetime) -> Purged:
         oidc = changed(db.execute(delete(OidcToken).where(OidcToken.expires_at < cutoff)))
         referred = select(OidcToken.code_id).where(OidcToken.code_id.is_not(None))
         oidc += changed(db.execute(delete(OidcCode).where(OidcCode.expires_at < cutoff, OidcCode.id.not_in(referred))))
-        oidc += changed(db.execute(delete(OidcPushedRequest).where(OidcPushedRequest.expires_at < cutoff)))
+        # a pushed request holds hints (a login, an ID token): gone once it has expired, no grace — "expired" and
+        # "unknown" read the same at the authorization endpoint
+        oidc += changed(db.execute(delete(OidcPushedRequest).where(OidcPushedRequest.expires_at < now)))
+        # a security event a paused stream held longer than a retired key stays published could not be verified
+        db.execute(delete(Outbox).where(Outbox.state == "held", Outbox.created_at < now - OIDC_KEY_KEEP))
         fleet.forget_silent(db, now - GRACE)  # beats of workers killed long ago
         db.execute(delete(RateWindow).where(RateWindow.expires_at < now.timestamp()))  # windows of a Redis outage
         expired = changed(db.execute(update(IdentityRequest).where(

@@ -153,6 +153,24 @@ def test_a_paused_stream_holds_its_events_until_enabled_and_a_disabled_one_drops
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_request"
 
 
+def test_a_pause_holds_events_queued_before_it_and_a_disable_drops_them(live, sms):
+    made, _rp, browser, token = connected(live, sms)
+    mine, status = (made.client_id, made.client_secret), f"{live.base}/ssf/status"
+    events(live)
+    assert browser.post("/api/v1/sign-out", headers=api(browser)).status_code == 204  # queued, not yet sent
+    httpx.post(status, json={"stream_id": made.client_id, "status": "paused"}, auth=mine)
+    assert events(live) == []  # the pause caught it in the outbox
+    httpx.post(status, json={"stream_id": made.client_id, "status": "enabled"}, auth=mine)
+    (uri, payload), = events(live)
+    assert uri == CAEP + "session-revoked" and payload["subject"]["session"]["id"] == id_claims(live, token)["sid"]
+    browser = signed_in_browser(live, sms)
+    assert browser.get(authorize_url(live, made, _rp)[0]).status_code == 303
+    assert browser.post("/api/v1/sign-out", headers=api(browser)).status_code == 204  # queued again
+    httpx.post(status, json={"stream_id": made.client_id, "status": "disabled"}, auth=mine)
+    httpx.post(status, json={"stream_id": made.client_id, "status": "enabled"}, auth=mine)
+    assert events(live) == []  # a disable drops what was still waiting too
+
+
 def test_a_verification_request_sends_the_verification_event_with_its_state(live, sms):
     made = register(live)
     mine = (made.client_id, made.client_secret)

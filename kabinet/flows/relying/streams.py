@@ -9,17 +9,18 @@ stream's events wait in the outbox; a disabled one's are dropped) and ask for a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
-
+from kabinet.delivery.outbox import wake
 from kabinet.domain.oauth import OAuthError
 from kabinet.flows.shared import relying
 from kabinet.flows.shared.context import FlowContext
-from kabinet.store.models import OidcClient, Outbox
-from kabinet.store.wakeups import notify_workers
+from kabinet.store.models import OidcClient
+from kabinet.store.outbox import drop_stream, hold_stream, release_stream
 
+log = logging.getLogger("kabinet.relying")
 PUSH = "urn:ietf:rfc:8935"
 STATUSES = ("enabled", "paused", "disabled")
 EVENTS = tuple([relying.RISC + e for e in relying.EVENTS] + [relying.CAEP + e for e in relying.CAEP_EVENTS])
@@ -61,16 +62,16 @@ def set_status(ctx: FlowContext, client: OidcClient, stream_id: str | None, want
         raise OAuthError("invalid_request", f"status is one of {', '.join(STATUSES)}")
     now = ctx.clock.now()
     with ctx.store.write() as db:
-        row = db.get_one(OidcClient, client.id, with_for_update=True)
-        row.stream_status = wanted
-        waiting = db.execute(select(Outbox.id, Outbox.data).where(Outbox.state == "held", Outbox.channel == "push"))
-        held = [row.id for row in waiting if row.data.get("stream") == client.id]
-        if held and wanted == "enabled":
-            db.execute(update(Outbox).where(Outbox.id.in_(held)).values(state="queued", next_attempt_at=now))
-            notify_workers(db.connection())
-            db.info["outbox"] = True  # the in-process worker wakes when this commits
-        elif held and wanted == "disabled":
-            db.execute(delete(Outbox).where(Outbox.id.in_(held)))
+        stream = db.get_one(OidcClient, client.id, with_for_update=True)  # a SET being queued waits for this
+        stream.stream_status = wanted
+        if wanted == "enabled":
+            if release_stream(db, client.id, now):
+                wake(db)
+        elif wanted == "paused":
+            hold_stream(db, client.id)
+        else:
+            dropped = drop_stream(db, client.id)
+            log.info("event stream of %s disabled: %s undelivered events dropped", client.id, dropped)
     return wanted
 
 

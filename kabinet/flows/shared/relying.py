@@ -15,6 +15,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kabinet.delivery.outbox import enqueue
@@ -127,13 +128,18 @@ def _into_stream(ctx: FlowContext, db: Session, client: OidcClient, body: dict[s
     """A signed SET into the client's push stream (SSF 1.0 §8.1.2): an enabled stream sends it, a paused one holds
     it in the outbox until it is enabled again, a disabled one drops it. How many were queued."""
     assert client.events_uri is not None
-    if client.stream_status == "disabled":
+    # Read under a share lock: a receiver enabling or disabling the stream at this moment (which locks the row to
+    # update it) comes wholly before or after this event, so it is never held past an "enabled" nor sent after a
+    # "disabled" (PostgreSQL; SQLite's writers are serialised anyway).
+    status = db.execute(select(OidcClient.stream_status).where(OidcClient.id == client.id)
+                        .with_for_update(read=True)).scalar_one()
+    if status == "disabled":
         return 0
     claims = {"iss": ctx.base_url, "iat": int(now.timestamp()), "jti": secrets.token_hex(16), "aud": client.id,
               **body}
     token = keys.sign(db, ctx.key_sealer, now, claims, typ="secevent+jwt")
     enqueue(db, now=now, channel="push", destination=client.events_uri, template="set", locale="en",
-            data={"set": token, "stream": client.id}, account_id=account_id, held=client.stream_status == "paused")
+            data={"set": token, "stream": client.id}, account_id=account_id, held=status == "paused")
     return 1
 
 
