@@ -28,7 +28,7 @@ from kabinet.security.passwords import hash_password, verify_password
 from kabinet.security.totp import totp_matches
 from kabinet.store.centre import lock_operator, operator_by_login
 from kabinet.store.db import lock_challenge
-from kabinet.store.models import Account, Challenge, Operator, OperatorSession
+from kabinet.store.models import Account, Challenge, Operator, OperatorKey, OperatorSession
 from kabinet.store.operator_keys import key_by_credential, keys_of
 
 ROLES = ("operator", "supervisor")
@@ -90,9 +90,15 @@ def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: date
 @challenges.on_confirm("operator_sign_in", check=_app_code)
 def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> OperatorSignedIn:
     operator = step.db.get_one(Operator, uuid.UUID(ch.payload["operator_id"]))
+    return _signed_in(step.ctx, step.db, step.meta, step.now, operator)
+
+
+def _signed_in(ctx: FlowContext, db: Session, meta: Meta, now: datetime, operator: Operator) -> OperatorSignedIn:
+    """The second step passed, by the app's code or a security key: a console session, unless the operator has been
+    switched off meanwhile — one place, so a rule added to the sign-in holds for both ways."""
     if not operator.active:
         raise AuthFailed()
-    token = open_operator_session(step.db, step.ctx.hasher, operator_id=operator.id, meta=step.meta, now=step.now)
+    token = open_operator_session(db, ctx.hasher, operator_id=operator.id, meta=meta, now=now)
     return OperatorSignedIn(operator_token=token, operator=_view(operator))
 
 
@@ -121,23 +127,29 @@ def sign_in_with_key(ctx: FlowContext, meta: Meta, *, challenge_id: Id, credenti
         expected = ch.payload.get("webauthn")
         ch.payload = {k: v for k, v in ch.payload.items() if k != "webauthn"}  # one answer per options
         operator = lock_operator(db, uuid.UUID(ch.payload["operator_id"]))
-        key = key_by_credential(db, credential_id_of(credential) or "", lock=True)
-        if webauthn and expected == passkeys.digest(ctx, webauthn) and operator is not None and key is not None \
-                and key.operator_id == operator.id:
-            try:
-                key.sign_count, _backed_up = verify_assertion(passkeys.party(ctx), credential, webauthn,
-                                                              public_key=key.public_key, sign_count=key.sign_count)
-            except Refused:
-                pass
-            else:
-                key.last_used_at, ch.consumed_at, ch.channel = now, now, "key"
-                if not operator.active:
-                    raise AuthFailed()
-                token = open_operator_session(db, ctx.hasher, operator_id=operator.id, meta=meta, now=now)
-                return OperatorSignedIn(operator_token=token, operator=_view(operator))
+        answered = webauthn is not None and expected == passkeys.digest(ctx, webauthn) and operator is not None
+        key = _key_that_answered(ctx, db, operator, credential, webauthn) if answered else None
+        if key is not None and operator is not None:
+            key.last_used_at, ch.consumed_at, ch.channel = now, now, "key"
+            return _signed_in(ctx, db, meta, now, operator)
         ch.attempts_left -= 1
         ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
     raise PasskeyRefused()
+
+
+def _key_that_answered(ctx: FlowContext, db: Session, operator: Operator | None, credential: dict[str, Any],
+                       webauthn: str | None) -> OperatorKey | None:
+    """The operator's own key, locked, whose signature over this challenge holds (its counter moved on); else
+    None — another's key, a citizen's passkey, a bad signature or a copy whose counter went back alike."""
+    key = key_by_credential(db, credential_id_of(credential) or "", lock=True)
+    if key is None or operator is None or key.operator_id != operator.id or webauthn is None:
+        return None
+    try:
+        key.sign_count, _backed_up = verify_assertion(passkeys.party(ctx), credential, webauthn,
+                                                      public_key=key.public_key, sign_count=key.sign_count)
+    except Refused:
+        return None
+    return key
 
 
 def _sign_in_challenge(db: Session, challenge_id: Id, now: datetime) -> Challenge:
