@@ -164,7 +164,13 @@ def main() -> None:
     print(f"The framework's floor for a page of that size: a bare Starlette route {bare} ms, a FastAPI route {routed} "
           f"ms of server CPU; Kabinet's page {page} ms: {page - routed:.2f} ms is Kabinet's own.")
     uss = statistics.median(r["memory"]["largest_uss_mb"] for r in kabinet)
+    pss = statistics.median(r["memory"]["pss_per_worker_mb"] for r in kabinet)
+    floors = {name: statistics.median(r["floor"][name]["pss_mb"] for r in kabinet)
+              for name in ("starlette", "fastapi", "stack")}
     print(f"Kabinet's largest worker holds {uss} MB of its own (USS); each round's processes are in {args.out}.json.")
+    print(f"Memory floor (PSS of one bare worker after the same load): Starlette {floors['starlette']} MB, FastAPI "
+          f"{floors['fastapi']} MB, FastAPI with Kabinet's field libraries loaded and an Argon2 block held "
+          f"{floors['stack']} MB; Kabinet {pss} MB a worker: {pss - floors['stack']:.1f} MB is Kabinet's own.")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 Serves one fixed HTML answer of a given size (Kabinet's contact page's, with its security headers) from a bare
 Starlette route and from a bare FastAPI route, each on uvicorn as ``kabinet serve`` runs it (uvloop, httptools, no
 access log, one worker), and reads it the way ``bench.walk`` reads the page (kept-alive raw HTTP/1.1, 16 clients);
-prints the server's CPU per answer. ``bench.compare`` runs it in every round, so a target the page misses can be
-set against what the stack itself costs (issue 25)::
+prints the server's CPU per answer and its memory (PSS, USS) after the load. A third, ``stack``, is the
+FastAPI route again in a process that has loaded the libraries a Kabinet web worker loads (SQLAlchemy and its
+driver, Jinja2, Babel's two locales, Pydantic, argon2, phonenumbers…) and holds one Argon2 working block, as a
+worker that has verified a password does — the memory floor of the stack Kabinet is built on, before any of its
+own code. ``bench.compare`` runs it in every round, so a target the page or the memory misses can be set against
+what the stack itself costs (issue 25)::
 
     python -m bench.floor --bytes 9000 --seconds 5
 """
@@ -21,26 +25,8 @@ import sys
 import time
 
 import uvloop
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.routing import Route
 
-from bench.walk import RawGet, cpu_of_tree
-
-HEADERS = {"content-security-policy": "default-src 'self'", "x-content-type-options": "nosniff",
-           "referrer-policy": "same-origin", "x-frame-options": "DENY", "cache-control": "no-store"}
-BODY = ("<!doctype html><p>" + "x" * max(0, int(os.environ.get("FLOOR_BYTES", "9000")) - 18)).encode()
-
-
-async def _page(_request: Request) -> HTMLResponse:
-    return HTMLResponse(BODY, headers=HEADERS)
-
-
-starlette_app = Starlette(routes=[Route("/settings/contacts", _page)])
-fastapi_app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-fastapi_app.add_api_route("/settings/contacts", _page, response_class=HTMLResponse)
+from bench.walk import RawGet, cpu_of_tree, smaps
 
 
 def _free_port() -> int:
@@ -69,9 +55,10 @@ async def _drive(port: int, clients: int, seconds: float) -> int:
 
 def measure(app: str, size: int, clients: int, seconds: float) -> dict:
     port = _free_port()
-    target = app if ":" in app else f"bench.floor:{app}"
+    target = f"bench.floor_apps:{app}"  # a module of its own: the server loads the app's imports and no more
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", target, "--port", str(port), "--no-access-log",
-                               "--log-level", "warning"], env={**os.environ, "FLOOR_BYTES": str(size)})
+                               "--log-level", "warning", "--factory"],
+                              env={**os.environ, "FLOOR_BYTES": str(size)})
     try:
         for _ in range(100):
             with socket.socket() as probe:
@@ -82,10 +69,12 @@ def measure(app: str, size: int, clients: int, seconds: float) -> dict:
         before = cpu_of_tree(server.pid)
         answered = uvloop.run(_drive(port, clients, seconds))
         cpu = cpu_of_tree(server.pid) - before
+        memory = smaps(server.pid)
     finally:
         server.terminate()
         server.wait(10)
-    return {"answers": answered, "server_cpu_ms_per_answer": round(1000 * cpu / max(answered, 1), 3)}
+    return {"answers": answered, "server_cpu_ms_per_answer": round(1000 * cpu / max(answered, 1), 3),
+            "pss_mb": memory["pss"], "uss_mb": memory["uss"], "rss_mb": memory["rss"]}
 
 
 def main() -> None:
@@ -94,9 +83,10 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5)
     args = ap.parse_args()
-    print(json.dumps({"bytes": args.bytes, "starlette": measure("starlette_app", args.bytes, args.clients,
+    print(json.dumps({"bytes": args.bytes, "starlette": measure("starlette", args.bytes, args.clients,
                                                                  args.seconds),
-                      "fastapi": measure("fastapi_app", args.bytes, args.clients, args.seconds)}))
+                      "fastapi": measure("fastapi", args.bytes, args.clients, args.seconds),
+                      "stack": measure("stack", args.bytes, args.clients, args.seconds)}))
 
 
 if __name__ == "__main__":
