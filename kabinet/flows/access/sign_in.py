@@ -7,6 +7,8 @@ unknown logins, and one answer for every failure (rule 7). Wrong passwords count
 
 from __future__ import annotations
 
+import uuid
+
 from kabinet.audit.events import EventType, Meta, record
 from kabinet.domain.errors import AccountLocked, AuthFailed
 from kabinet.domain.logins import canonical_login
@@ -28,19 +30,18 @@ FAILURE_FLOOR_S = 0.015
 
 def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> ChallengeView:
     ctx.limiter.check("sign_in.ip", meta.ip or "-")
-    with ctx.store.read() as db:
-        account = find_by_login(db, login)
-        stored = account.password_hash if account else None
+    with ctx.store.rows() as conn:
+        found = find_by_login(conn, login)
     # Counted per account, not per spelling: "+7 916…", "8916…" and the SNILS of one account share a budget.
-    login_key = f"account:{account.id}" if account else canonical_login(login)
+    login_key = f"account:{found.account_id}" if found else canonical_login(login)
     ctx.limiter.check("sign_in.login", login_key)
-    if not verify_password(stored, password[:1024]):
+    if not verify_password(found.password_hash if found else None, password[:1024]):
         with time_floor(FAILURE_FLOOR_S):  # a known login's failure writes history; an unknown one's cannot
-            _failed(ctx, meta, account, login_key)
+            _failed(ctx, meta, found.account_id if found else None, login_key)
         raise AuthFailed()
-    assert account is not None
-    fresh_hash = hash_password(password) if needs_rehash(account.password_hash) else None
-    with write_step(ctx, account.id) as (db, account, now):
+    assert found is not None and found.password_hash is not None
+    fresh_hash = hash_password(password) if needs_rehash(found.password_hash) else None
+    with write_step(ctx, found.account_id) as (db, account, now):
         assert account is not None
         if account.status != "active":
             raise AccountLocked()
@@ -56,12 +57,12 @@ def start(ctx: FlowContext, meta: Meta, *, login: str, password: str) -> Challen
         return challenge_view(ch)
 
 
-def _failed(ctx: FlowContext, meta: Meta, account: Account | None, login_key: str) -> None:
+def _failed(ctx: FlowContext, meta: Meta, account_id: uuid.UUID | None, login_key: str) -> None:
     ctx.limiter.hit("sign_in.login", login_key)
     ctx.limiter.hit("sign_in.ip", meta.ip or "-")
-    if account is None:
+    if account_id is None:
         return
-    with write_step(ctx, account.id) as (db, locked, now):
+    with write_step(ctx, account_id) as (db, locked, now):
         assert locked is not None
         record(db, locked, EventType.SIGN_IN_PASSWORD_FAILED, at=now, meta=meta)
 
