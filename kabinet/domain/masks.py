@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kabinet.domain.email import parse_email
 from kabinet.domain.phone import Phone
 
@@ -11,7 +13,14 @@ def mask_destination(channel: str, destination: str | None) -> str | None:
         return None
     if channel == "sms":
         return Phone(destination).masked
-    return parse_email(destination).masked
+    return _masked_email(destination)
+
+
+@lru_cache(maxsize=1024)
+def _masked_email(address: str) -> str:
+    """Memoised: every change masks the account's addresses for its notices and history (ten a contact cycle), and
+    a full parse by email-validator cost more than the rest of the masking. A bounded cache of pure results."""
+    return parse_email(address).masked
 
 
 def mask_name(full_name: str) -> str:
