@@ -4,8 +4,8 @@ Kabinet's own code and its framework. Prints the CPU of one page (of the calling
 whole process: the Argon2 lane included, and printed beside it); ``--profile`` adds a cProfile of where it goes.
 The outbox is off: the SMS a sign-in queues is written, not sent (``bench.walk`` measures the sending).
 
-usage: python -m bench.page [--pages 3000] [--profile] [--path /settings/contacts]
-       python -m bench.page --sign-in [--pages 300] [--profile]
+usage: python -m bench.page [--pages N (3000)] [--profile] [--path /settings/contacts]
+       python -m bench.page --sign-in [--pages N (300)] [--profile]
 """
 
 from __future__ import annotations
@@ -173,15 +173,15 @@ class _lifespan:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pages", type=int, default=3000)
+    ap.add_argument("--pages", type=int, default=None, help="how many (default: 3000 pages, 300 sign-ins)")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--path", default="/settings/contacts")
     ap.add_argument("--sign-in", action="store_true", help="a sign-in's two steps instead of the page")
     args = ap.parse_args()
     if args.sign_in:
-        asyncio.run(run_sign_in(args.pages if args.pages != 3000 else 300, args.profile))
+        asyncio.run(run_sign_in(args.pages or 300, args.profile))
     else:
-        asyncio.run(run(args.pages, args.profile, args.path))
+        asyncio.run(run(args.pages or 3000, args.profile, args.path))
 
 
 if __name__ == "__main__":
