@@ -49,11 +49,10 @@ def send_link(ctx: FlowContext, db: Session, account: Account, contact: Contact,
     use_up_open(db, contact.id, "verify_email", now)
     taken = verified_owner(db, "email", contact.value) is not None
     token = None if taken else new_token()
-    insert_row(db, Challenge, {  # a plain INSERT: nothing in the step reads the link's row back
-        "id": uuid.uuid4(), "purpose": "verify_email", "channel": "email", "destination": contact.value,
-        "account_id": account.id, "contact_id": contact.id, "expires_at": now + LINK_TTL, "attempts_left": 1,
-        "sends": 1, "last_sent_at": now, "created_at": now, "payload": {},
-        "secret_hash": ctx.hasher.digest("link", token) if token else None})
+    insert_row(db, Challenge, dict(  # a plain INSERT: nothing in the step reads the link's row back
+        id=uuid.uuid4(), purpose="verify_email", channel="email", destination=contact.value, account_id=account.id,
+        contact_id=contact.id, expires_at=now + LINK_TTL, attempts_left=1, sends=1, last_sent_at=now,
+        created_at=now, payload={}, secret_hash=ctx.hasher.digest("link", token) if token else None))
     common: dict[str, Any] = {"now": now, "channel": "email", "destination": contact.value, "locale": locale,
               "account_id": account.id, "contact_id": contact.id}
     if token is None:

@@ -51,9 +51,9 @@ def not_me_link(ctx: FlowContext, db: Session, account: Account, now: datetime) 
     token = new_token()
     # A plain INSERT: every change makes one, and nothing in the step reads the row back (an ORM object cost a
     # unit-of-work flush of its own).
-    insert_row(db, Challenge, {"id": uuid.uuid4(), "purpose": "not_me", "channel": "link", "account_id": account.id,
-                               "secret_hash": ctx.hasher.digest("link", token), "expires_at": now + NOT_ME_TTL,
-                               "attempts_left": 1, "created_at": now, "payload": {}})
+    insert_row(db, Challenge, dict(id=uuid.uuid4(), purpose="not_me", channel="link", account_id=account.id,
+                                   secret_hash=ctx.hasher.digest("link", token), expires_at=now + NOT_ME_TTL,
+                                   attempts_left=1, created_at=now, payload={}))
     return f"{ctx.base_url}/not-me?token=", token
 
 
