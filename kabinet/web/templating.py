@@ -82,12 +82,11 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
         context.update(left["context"], problem=left["problem"])
         status = left["status"]
     locale = locale_of(request)
-    token = csrf.token_for(request)
     # Made once here, not per form (``{{ csrf_input() }}``): a page has one to five forms. ``path`` likewise: the
     # navigation asks for it seven times.
-    reset = _CSRF_INPUT.set(_INPUT.format(csrf.FIELD, token))
+    reset = _CSRF_INPUT.set(_INPUT.format(csrf.FIELD, csrf.token_for(request)))
     try:
-        html = _render(locale, name, request, token, context, status)
+        html = _render(locale, name, request, context, status)
     finally:
         _CSRF_INPUT.reset(reset)
     response = HTMLResponse(html, status_code=status)
@@ -100,9 +99,9 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     return response
 
 
-def _render(locale: str, name: str, request: Request, token: str, context: dict[str, Any], status: int) -> str:
+def _render(locale: str, name: str, request: Request, context: dict[str, Any], status: int) -> str:
     return _ENVS.get(locale, _ENVS[LOCALES[0]]).get_template(name).render(
         locale=locale, request=request, _=gettext(locale), when=lambda v: when(v, locale),
         day=lambda v: day(v, locale), scope_texts=SCOPE_TEXTS, method_texts=METHOD_TEXTS,
         place=lambda code: Locale.parse(locale).territories.get(code) if code else None,
-        csrf_field=csrf.FIELD, csrf_token=token, path=request.url.path, status=status, **context)
+        path=request.url.path, status=status, **context)

@@ -29,7 +29,8 @@ def add(ctx: FlowContext, *, name: str, redirect_uris: list[str], public: bool =
         require_par: bool = False) -> NewClient:
     """``public``: a native or browser app with no secret (PKCE only); it may register its own private-use scheme
     (``ru.example.app:/cb``, RFC 8252 §7.1), and its loopback redirects match any port. ``require_par``: its
-    authorization requests are answered only when pushed first (RFC 9126), so none travels in a URL."""
+    authorization requests are answered only when pushed first (RFC 9126): their parameters travel in the pushed
+    body, and the browser's URL carries only ``client_id`` and the single-use ``request_uri``."""
     requires, after_logout = list(requires or []), list(post_logout_redirect_uris or [])
     if not name.strip() or not redirect_uris or any(not _uri_ok(u, app=public) for u in redirect_uris):
         raise InvalidInput(field="redirect_uri")
