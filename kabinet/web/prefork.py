@@ -12,21 +12,21 @@ engines are built but have not connected; each worker forgets their pools), the 
 (started by each worker's lifespan), a Redis or gateway connection (opened at first use). The parent runs no thread
 when it forks.
 
-The parent is the supervisor, as uvicorn's is: SIGTERM or SIGINT tells every worker to stop gracefully (uvicorn's
-``timeout_graceful_shutdown``; a worker still busy after it and ten seconds more is killed); a worker that dies is
-replaced; workers that keep dying at start (a bad configuration) stop the whole server with an error instead of a
-restart loop. A worker dies with its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of the supervisor leaves no
-orphan serving.
+Once the workers run, the parent has no use for what it built: it replaces itself with the light supervisor
+(``web.supervisor``), which waits for the workers, passes a stop on and replaces a worker that dies by starting
+``python -m kabinet.web.prefork --fd …`` (``main`` below): a worker that builds the app itself.
 """
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import ctypes
 import gc
+import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -36,72 +36,41 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from kabinet.web import supervisor
+
 log = logging.getLogger("kabinet.serve")
 
-QUICK_DEATH_S = 5.0  # a worker that dies sooner than this after its start counts towards giving up
-QUICK_DEATHS = 5
 PR_SET_PDEATHSIG = 1
+STOPS = {signal.SIGTERM, signal.SIGINT}
 
 
-def serve(*, host: str, port: int, workers: int, options: dict[str, Any], graceful_s: float) -> int:
-    """Build the app, bind, fork ``workers`` workers and supervise them; the exit status of the whole server."""
+def serve(*, host: str, port: int, workers: int, options: dict[str, Any], graceful_s: float,
+          log_format: str) -> int:
+    """Build the app, bind, fork ``workers`` workers, then become their supervisor; returns only on a failure to
+    become it (the supervisor's exit status is the server's)."""
     app = _preload()
     config = uvicorn.Config(app, host=host, port=port, **options)
     sock = config.bind_socket()
     parent = os.getpid()
-    children: dict[int, float] = {}  # pid -> when it started
-    stopping = False
-    quick = 0
-
-    def start() -> None:
+    started: dict[int, float] = {}
+    for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # the worker
             try:
                 _worker(config, sock, parent, app)
             finally:
                 os._exit(0)
-        children[pid] = time.monotonic()
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        if not stopping:
-            log.info("stopping %d workers (signal %d)", len(children), signum)
-            signal.signal(signal.SIGALRM, kill_rest)
-            signal.alarm(int(graceful_s) + 10)
-        stopping = True
-        for pid in children:
-            _signal(pid, signal.SIGTERM)  # TERM either way: a second INT would make uvicorn drop its requests
-
-    def kill_rest(_signum: int, _frame: object) -> None:
-        for pid in children:
-            log.warning("worker %d still running after the graceful time: killed", pid)
-            _signal(pid, signal.SIGKILL)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for _ in range(workers):
-        start()
-    log.info("serving on %s:%d with %d workers forked from %d", host, port, workers, os.getpid())
-    status = 0
-    while children:
-        try:
-            pid, code = os.wait()
-        except ChildProcessError:
-            break
-        started = children.pop(pid, None)
-        if started is None or stopping:
-            continue
-        quick = quick + 1 if time.monotonic() - started < QUICK_DEATH_S else 0
-        log.warning("worker %d ended (status %d)%s", pid, os.waitstatus_to_exitcode(code),
-                    "" if quick < QUICK_DEATHS else "; workers keep failing at start: stopping")
-        if quick >= QUICK_DEATHS:
-            status = 1
-            stop(signal.SIGTERM, None)
-            continue
-        time.sleep(min(quick, 3) * 0.5)  # a worker failing at once is not restarted in a tight loop
-        start()
-    sock.close()
-    return status
+        started[pid] = time.monotonic()
+    log.info("serving on %s:%d with %d workers forked from %d", host, port, workers, parent)
+    # A stop that comes while this process becomes the supervisor waits for the supervisor's handler (a blocked
+    # signal stays pending across exec) instead of ending the process the workers report to.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    os.set_inheritable(sock.fileno(), True)
+    argv = supervisor.command(fd=sock.fileno(), workers=started, graceful_s=graceful_s, log_format=log_format,
+                              options=json.dumps(options))
+    logging.shutdown()
+    os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, no shell: argv is ours
+    return 1  # not reached: execv replaces this process or raises
 
 
 def in_a_child(step: Callable[[], None]) -> bool:
@@ -153,6 +122,23 @@ def _die_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _signal(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # it has just ended
-        os.kill(pid, sig)
+def main(argv: list[str] | None = None) -> int:
+    """A worker started by the supervisor in place of one that ended: it builds the app itself and serves on the
+    listening socket it inherited."""
+    from kabinet.config import Settings
+    from kabinet.logs import configure
+
+    ap = argparse.ArgumentParser(prog="kabinet.web.prefork")
+    ap.add_argument("--fd", type=int, required=True)
+    ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--options", required=True)
+    args = ap.parse_args(argv)
+    configure(Settings().log_format)
+    sock = socket.socket(fileno=args.fd)
+    app = _preload()
+    _worker(uvicorn.Config(app, **json.loads(args.options)), sock, args.parent, app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -69,6 +69,11 @@ def test_forked_workers_answer_are_replaced_and_die_with_their_supervisor(tmp_pa
         log = (tmp_path / "serve.log").read_text()
         assert all(f"Started server process [{pid}]" in log for pid in workers), log[-2000:]
 
+        # The parent that built the app became the light supervisor once its workers ran: it holds none of the
+        # app's libraries any more (their pages would be its alone once the workers have written to theirs).
+        assert loaded(server.pid, "kabinet.web.supervisor") and not loaded(server.pid, "_pydantic_core")
+        assert all(loaded(pid, "_pydantic_core") for pid in workers)
+
         # A worker killed outright is replaced; the server answers throughout.
         lost = min(workers)
         os.kill(lost, signal.SIGKILL)
@@ -77,10 +82,21 @@ def test_forked_workers_answer_are_replaced_and_die_with_their_supervisor(tmp_pa
         assert httpx.get(f"{base}/health/ready", timeout=5).status_code == 200
         replaced = children(server.pid)
         assert len(replaced - workers) == 1, (workers, replaced)
+        (new,) = replaced - workers
         workers = replaced
-        for _ in range(4):
-            with httpx.Client(base_url=base, timeout=20) as client:
-                assert client.get("/health/live").status_code == 200
+        # The replacement built the app itself (its parent holds none) and serves on the inherited socket: with
+        # the other worker stopped, it alone takes the sign-ins, and all of them succeed.
+        wait_until(lambda: f"Started server process [{new}]" in (tmp_path / "serve.log").read_text(), 30,
+                   "the replacement serving")
+        (other,) = workers - {new}
+        os.kill(other, signal.SIGSTOP)
+        try:
+            for _ in range(4):
+                with httpx.Client(base_url=base, timeout=20) as client:
+                    answer = client.post("/api/v1/sign-in", json={"login": PHONE, "password": PASSWORD})
+                    assert answer.status_code == 202, answer.text
+        finally:
+            os.kill(other, signal.SIGCONT)
 
         # The supervisor killed outright: its workers follow it (PR_SET_PDEATHSIG), the port is free again.
         server.send_signal(signal.SIGKILL)
@@ -96,9 +112,50 @@ def test_forked_workers_answer_are_replaced_and_die_with_their_supervisor(tmp_pa
             server.wait(10)
 
 
+def loaded(pid: int, needle: str) -> bool:
+    """Whether the process's command line or any file it maps names ``needle``."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        if needle.encode() in f.read():
+            return True
+    with open(f"/proc/{pid}/maps") as f:
+        return needle in f.read()
+
+
 def _refused(base: str) -> bool:
     try:
         httpx.get(f"{base}/health/live", timeout=1)
     except httpx.ConnectError:
         return True
     return False
+
+
+def test_workers_that_keep_dying_at_start_stop_the_server_with_an_error(tmp_path):
+    """A worker that dies within seconds of its start, five times running (a bad configuration would do that), stops
+    the whole server with a failing status instead of a restart loop; each death before that is replaced."""
+    secret = "56" * 32
+    kb = bootstrap.build(Settings(data_dir=tmp_path, secret_key=secret))
+    upgrade(kb.store.engine)
+    kb.store.dispose()
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "KABINET_DATA_DIR": str(tmp_path), "KABINET_SECRET_KEY": secret}
+    with (tmp_path / "serve.log").open("ab") as out:
+        server = subprocess.Popen([sys.executable, "-m", "kabinet.cli", "serve", "--workers", "2", "--port",
+                                   str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        wait_until(lambda: len(children(server.pid)) == 2, 60, "two workers")
+        killed: set[int] = set()
+        while server.poll() is None and len(killed) < 12:
+            for pid in children(server.pid) - killed:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            wait_until(lambda: server.poll() is not None or bool(children(server.pid) - killed), 20,
+                       "a replacement or the end")
+        assert server.wait(20) == 1
+        log = (tmp_path / "serve.log").read_text()
+        assert "workers keep failing at start: stopping" in log, log[-2000:]
+        assert log.count("started in place of the one that ended") >= 3, log[-2000:]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
