@@ -1,9 +1,10 @@
 """The signed-in HTML contact page — or, with ``--sign-in``, a sign-in's two steps, or with ``--cycle`` the contact
 cycle of ``bench.walk`` (add an address, follow its link, make it primary, remove the old one with an SMS code, and
-the two list reads between) — measured in one process, with no network and no driver: the ASGI app is called directly (the same app ``kabinet serve`` runs), so what is left is
-Kabinet's own code and its framework. Prints the CPU of one page (of the calling thread) or of one sign-in or cycle (of
-the whole process: the step threads and the Argon2 lane included); ``--profile`` adds a cProfile of where it goes.
-The outbox is off: the messages a step queues are written, not sent (``bench.walk`` measures the sending).
+the two list reads between) — measured in one process, with no network and no driver: the ASGI app is called
+directly (the same app ``kabinet serve`` runs), so what is left is Kabinet's own code and its framework. Prints the
+CPU of one page (of the calling thread) or of one sign-in or cycle (of the whole process: the step threads and the
+Argon2 lane included); ``--profile`` adds a cProfile of where it goes. The outbox is off: the messages a step queues
+are written, not sent (``bench.walk`` measures the sending).
 
 usage: python -m bench.page [--pages N (3000)] [--profile] [--path /settings/contacts]
        python -m bench.page --sign-in [--pages N (300)] [--profile]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kabinet.audit.events import Meta
 from kabinet.policy import OPERATOR_SESSION_ABSOLUTE, OPERATOR_SESSION_IDLE, SESSION_TOUCH_EVERY
 from kabinet.security.tokens import Hasher, new_token
-from kabinet.store.db import columns_of, detached
+from kabinet.store.db import changed, columns_of, detached
 from kabinet.store.models import OperatorSession
 
 PURPOSE = "operator-session"
@@ -52,6 +52,8 @@ def end(db: Session, row_id: uuid.UUID, now: datetime) -> None:
     db.execute(update(OperatorSession).where(OperatorSession.id == row_id).values(revoked_at=now))
 
 
-def end_others(db: Session, operator_id: uuid.UUID, now: datetime, *, keep: uuid.UUID) -> None:
-    db.execute(update(OperatorSession).where(OperatorSession.operator_id == operator_id, OperatorSession.id != keep,
-                                             OperatorSession.revoked_at.is_(None)).values(revoked_at=now))
+def end_others(db: Session, operator_id: uuid.UUID, now: datetime, *, keep: uuid.UUID) -> int:
+    """How many sessions ended."""
+    return changed(db.execute(update(OperatorSession).where(
+        OperatorSession.operator_id == operator_id, OperatorSession.id != keep,
+        OperatorSession.revoked_at.is_(None)).values(revoked_at=now)))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from kabinet.store.models import IdentityRequest, Operator, Visit
+from kabinet.store.models import IdentityRequest, Operator, OperatorEvent, Visit
 
 
 def operator_by_login(db: Session, login: str) -> Operator | None:
@@ -42,6 +44,15 @@ def open_identity_requests(db: Session, account_id: uuid.UUID) -> list[IdentityR
 
 def operators_of(db: Session, centre: str) -> list[Operator]:
     return list(db.scalars(select(Operator).where(Operator.centre == centre).order_by(Operator.login)))
+
+
+def recent_operator_events(db: Session, centre: str, limit: int = 50) -> Sequence[Row[Any]]:
+    """The centre's operators' newest events first, each with the operator's login: one range of the (centre, id)
+    index, however long the trail."""
+    return db.execute(select(OperatorEvent.at, OperatorEvent.type, OperatorEvent.details, OperatorEvent.ip,
+                             Operator.login)
+                      .join(Operator, Operator.id == OperatorEvent.operator_id)
+                      .where(OperatorEvent.centre == centre).order_by(OperatorEvent.id.desc()).limit(limit)).all()
 
 
 def recent_visits(db: Session, centre: str, limit: int = 50) -> list[Visit]:

@@ -328,6 +328,27 @@ class OperatorSession(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class OperatorEvent(Base):
+    """What happened to an operator's own access to the console: a sign-in (and by what), a refused one, a
+    sign-out, a password changed, a security key added or removed, the operator added. What an operator does to a
+    citizen's account is in that account's history and the visit's receipt; this is the other half of the
+    console's audit — the trail a supervisor reads when a console session is in doubt. Append-only: nothing in
+    Kabinet updates or deletes a row. ``centre`` is the operator's, copied, so a supervisor's read is one index
+    range."""
+
+    __tablename__ = "operator_event"
+    __table_args__ = (Index("ix_operator_event_centre_id", "centre", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("operator.id"), index=True)
+    centre: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
 class Visit(Base):
     """A citizen at the counter: opened by the document shown, which matched this account; every operator action
     happens inside one, and it closes with a receipt of what was done."""

@@ -77,7 +77,7 @@ def start_enrol(ctx: FlowContext, meta: Meta, *, session: UserSession) -> Enrolm
         return Enrolment(secret=secret, otpauth_uri=uri, challenge=challenge_view(ch))
 
 
-def _enrolment_code(ctx: FlowContext, _db: Session, ch: Challenge, code: str, now: datetime) -> bool:
+def _enrolment_code(ctx: FlowContext, _db: Session, ch: Challenge, code: str, now: datetime, _meta: Meta) -> bool:
     """The code of the secret being enrolled (not of the account's current one): proves the app scanned it."""
     return enrolment_matches(ctx.totp_sealer, ch.payload["secret"], code, now)
 

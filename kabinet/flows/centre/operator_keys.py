@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from kabinet.audit.events import Meta
+from kabinet.audit.operator_events import OperatorEventType, record_operator
 from kabinet.domain.errors import (
     OperatorSignInAgain,
     PasskeyExists,
@@ -83,6 +84,8 @@ def add(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, name: str,
                                   public_key=made.public_key, sign_count=made.sign_count, transports=made.transports,
                                   aaguid=made.aaguid, name=name, created_at=now)
                 db.add(key)
+                who = db.get_one(Operator, operator.operator_id)
+                record_operator(db, who.id, who.centre, OperatorEventType.KEY_ADDED, at=now, meta=meta, name=name)
                 return view(key)
     assert failure is not None
     raise failure
@@ -96,6 +99,8 @@ def remove(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, key_id: I
         if key is None or key.operator_id != operator.operator_id:
             raise PasskeyNotFound()
         db.delete(key)
+        who = db.get_one(Operator, operator.operator_id)
+        record_operator(db, who.id, who.centre, OperatorEventType.KEY_REMOVED, at=now, meta=meta, name=key.name)
 
 
 def _fresh(operator: OperatorSession, now: datetime) -> None:

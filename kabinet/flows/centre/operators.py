@@ -15,6 +15,7 @@ import pyotp
 from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
+from kabinet.audit.operator_events import OperatorEventType, record_operator
 from kabinet.domain.errors import AuthFailed, ChallengeNotFound, InvalidInput, PasskeyNotFound, PasskeyRefused
 from kabinet.domain.ids import Id, parse_id
 from kabinet.domain.passwords import check_password
@@ -57,8 +58,10 @@ def add(ctx: FlowContext, *, login: str, centre: str, role: str = "operator") ->
     with write_step(ctx, None) as (db, _nobody, now):
         if operator_by_login(db, login) is not None:
             raise InvalidInput(field="login")
-        db.add(Operator(login=login, centre=centre, role=role, password_hash=hash_password(password),
-                        totp_secret=ctx.totp_sealer.seal(secret), created_at=now))
+        made = Operator(id=uuid.uuid4(), login=login, centre=centre, role=role, password_hash=hash_password(password),
+                        totp_secret=ctx.totp_sealer.seal(secret), created_at=now)
+        db.add(made)
+        record_operator(db, made.id, centre, OperatorEventType.ADDED, at=now, role=role)
     uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=f"Kabinet — {centre}")
     return NewOperator(login=login, password=password, otpauth_uri=uri)
 
@@ -72,6 +75,10 @@ def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) ->
         found = operator_by_login(db, login)
     if not verify_password(found.password_hash if found else None, password[:1024]) or not found or not found.active:
         ctx.limiter.hit_all([("operator.sign_in.login", login), ("operator.sign_in.ip", meta.ip or "-")])
+        if found is not None:  # a guess at a real operator's password: their supervisor sees it
+            with write_step(ctx, None) as (db, _nobody, now):
+                record_operator(db, found.id, found.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+                                by="password")
         raise AuthFailed()
     with write_step(ctx, None) as (db, _nobody, now):
         ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="operator_sign_in", channel="totp",
@@ -79,26 +86,31 @@ def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) ->
         return challenge_view(ch)
 
 
-def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: datetime) -> bool:
+def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: datetime, meta: Meta) -> bool:
     operator = lock_operator(db, uuid.UUID(ch.payload["operator_id"]))
     if operator is not None and totp_matches(ctx.totp_sealer, operator, code, now):
         return True
     ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
+    if operator is not None:  # written with the attempt the wrong code spends (the same transaction)
+        record_operator(db, operator.id, operator.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+                        by="app")
     return False
 
 
 @challenges.on_confirm("operator_sign_in", check=_app_code)
 def _confirm(step: challenges.Step, ch: Challenge, _account: Account | None) -> OperatorSignedIn:
     operator = step.db.get_one(Operator, uuid.UUID(ch.payload["operator_id"]))
-    return _signed_in(step.ctx, step.db, step.meta, step.now, operator)
+    return _signed_in(step.ctx, step.db, step.meta, step.now, operator, by="app")
 
 
-def _signed_in(ctx: FlowContext, db: Session, meta: Meta, now: datetime, operator: Operator) -> OperatorSignedIn:
+def _signed_in(ctx: FlowContext, db: Session, meta: Meta, now: datetime, operator: Operator, *,
+               by: str) -> OperatorSignedIn:
     """The second step passed, by the app's code or a security key: a console session, unless the operator has been
     switched off meanwhile — one place, so a rule added to the sign-in holds for both ways."""
     if not operator.active:
         raise AuthFailed()
     token = open_operator_session(db, ctx.hasher, operator_id=operator.id, meta=meta, now=now)
+    record_operator(db, operator.id, operator.centre, OperatorEventType.SIGNED_IN, at=now, meta=meta, by=by)
     return OperatorSignedIn(operator_token=token, operator=_view(operator))
 
 
@@ -131,9 +143,12 @@ def sign_in_with_key(ctx: FlowContext, meta: Meta, *, challenge_id: Id, credenti
         key = _key_that_answered(ctx, db, operator, credential, webauthn) if answered else None
         if key is not None and operator is not None:
             key.last_used_at, ch.consumed_at, ch.channel = now, now, "key"
-            return _signed_in(ctx, db, meta, now, operator)
+            return _signed_in(ctx, db, meta, now, operator, by="key")
         ch.attempts_left -= 1
         ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
+        if operator is not None:
+            record_operator(db, operator.id, operator.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+                            by="key")
     raise PasskeyRefused()
 
 
@@ -172,12 +187,14 @@ def who(ctx: FlowContext, operator: OperatorSession) -> OperatorView:
         return _view(db.get_one(Operator, operator.operator_id))
 
 
-def sign_out(ctx: FlowContext, *, operator: OperatorSession) -> None:
+def sign_out(ctx: FlowContext, meta: Meta, *, operator: OperatorSession) -> None:
     with write_step(ctx, None) as (db, _nobody, now):
         end(db, operator.id, now)
+        who = db.get_one(Operator, operator.operator_id)
+        record_operator(db, who.id, who.centre, OperatorEventType.SIGNED_OUT, at=now, meta=meta)
 
 
-def change_password(ctx: FlowContext, *, operator: OperatorSession, current: str, new: str) -> None:
+def change_password(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, current: str, new: str) -> None:
     """The one-time password from ``kabinet operator add`` is meant to be changed at once; every other session of
     the operator ends (whoever knew the old one may be signed in)."""
     with ctx.store.read() as db:
@@ -185,6 +202,8 @@ def change_password(ctx: FlowContext, *, operator: OperatorSession, current: str
     ctx.limiter.check("operator.sign_in.login", row.login)  # before the guess, not after it
     if not verify_password(row.password_hash, current[:1024]):
         ctx.limiter.hit("operator.sign_in.login", row.login)
+        with write_step(ctx, None) as (db, _nobody, now):  # someone at an open console guessing its password
+            record_operator(db, row.id, row.centre, OperatorEventType.PASSWORD_REFUSED, at=now, meta=meta)
         raise AuthFailed(field="current")
     check_password(new, personal=[row.login, *row.centre.split()])
     new_hash = hash_password(new)
@@ -192,4 +211,6 @@ def change_password(ctx: FlowContext, *, operator: OperatorSession, current: str
         locked = lock_operator(db, row.id)
         assert locked is not None
         locked.password_hash, locked.password_changed_at = new_hash, now
-        end_others(db, locked.id, now, keep=operator.id)
+        ended = end_others(db, locked.id, now, keep=operator.id)
+        record_operator(db, locked.id, locked.centre, OperatorEventType.PASSWORD_CHANGED, at=now, meta=meta,
+                        ended=ended)

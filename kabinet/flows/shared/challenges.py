@@ -77,7 +77,7 @@ class Step:
 
 Handler = Callable[[Step, Challenge, Account | None], Any]
 # A purpose whose code is not one we sent checks it itself (an app being enrolled, an operator's app).
-Check = Callable[[FlowContext, Session, Challenge, str, datetime], bool]
+Check = Callable[[FlowContext, Session, Challenge, str, datetime, Meta], bool]
 
 
 @dataclass(frozen=True)
@@ -217,9 +217,9 @@ def _ensure_usable(ch: Challenge, now: datetime) -> None:
 
 
 def _code_ok(ctx: FlowContext, db: Session, ch: Challenge, account: Account | None, code: str,
-             now: datetime) -> bool:
+             now: datetime, meta: Meta) -> bool:
     if (check := _CHECKS.get(ch.purpose)) is not None:
-        return check(ctx, db, ch, code, now)
+        return check(ctx, db, ch, code, now, meta)
     if ch.channel == "totp":
         return totp_matches(ctx.totp_sealer, account, code, now)
     return ctx.hasher.matches(f"code:{ch.id}", code, ch.secret_hash)
@@ -237,7 +237,7 @@ def confirm(ctx: FlowContext, meta: Meta, challenge_id: Id, code: str, session: 
         _ensure_usable(ch, now)
         if account is not None:  # TOTP codes can be asked for again and again: a budget per account, too
             ctx.limiter.check("code.check.account", str(account.id))
-        if _code_ok(ctx, db, ch, account, code, now):
+        if _code_ok(ctx, db, ch, account, code, now, meta):
             ch.consumed_at = now
             step = Step(ctx=ctx, db=db, meta=meta, now=now, session=session)
             result = _HANDLERS[ch.purpose](step, ch, account)

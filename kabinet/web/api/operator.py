@@ -116,8 +116,8 @@ def remove_key(key_id: str, kb: Kb, meta: RequestMeta, operator: CurrentOperator
 
 
 @router.post("/sign-out", status_code=204)
-def sign_out(kb: Kb, operator: CurrentOperator) -> None:
-    operators.sign_out(kb.ctx, operator=operator)
+def sign_out(kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> None:
+    operators.sign_out(kb.ctx, meta, operator=operator)
 
 
 @router.post("/challenges/{challenge_id}/confirm", **answers(PendingContact | complete_recovery.Recovered))
@@ -192,6 +192,6 @@ class PasswordIn(BaseModel):
 
 
 @router.post("/password", status_code=204)
-def password(body: PasswordIn, kb: Kb, operator: CurrentOperator) -> None:
+def password(body: PasswordIn, kb: Kb, meta: RequestMeta, operator: CurrentOperator) -> None:
     """Change the operator's own password; every other session of the operator ends."""
-    operators.change_password(kb.ctx, operator=operator, current=body.current, new=body.new)
+    operators.change_password(kb.ctx, meta, operator=operator, current=body.current, new=body.new)

@@ -131,9 +131,9 @@ def code_submit(request: Request, challenge_id: str, kb: Kb, meta: RequestMeta, 
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
-def sign_out(kb: Kb, operator: MaybeOperator) -> Response:
+def sign_out(kb: Kb, meta: RequestMeta, operator: MaybeOperator) -> Response:
     if operator is not None:
-        operators.sign_out(kb.ctx, operator=operator)
+        operators.sign_out(kb.ctx, meta, operator=operator)
     response = go("/operator")
     response.delete_cookie(OPERATOR_COOKIE, path="/operator", httponly=True, samesite="strict",
                            secure=kb.settings.secure_cookies)
@@ -307,11 +307,11 @@ def password_page(request: Request, operator: Console, done: str = "") -> Respon
 
 
 @router.post("/password", dependencies=[CsrfChecked])
-def password_submit(request: Request, kb: Kb, operator: Console,
+def password_submit(request: Request, kb: Kb, meta: RequestMeta, operator: Console,
                     current: Annotated[str, Form(max_length=1024)] = "",
                     new: Annotated[str, Form(max_length=1024)] = "") -> Response:
     try:
-        operators.change_password(kb.ctx, operator=operator, current=current, new=new)
+        operators.change_password(kb.ctx, meta, operator=operator, current=current, new=new)
     except KabinetError as exc:
         return page(request, "operator_password.html", status=status_of(exc), problem=problem_of(request, exc))
     return go("/operator/password?done=password")
