@@ -163,11 +163,18 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+WAITING = "attempts = 0"  # an outbox row no worker has claimed yet (ix_outbox_waiting): a claim counts an attempt
+
+
 class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "state", "next_attempt_at"),
         Index("ix_outbox_contact", "contact_id", "id"),
+        # The notices still waiting to be claimed, alone: a change looks for them to extend instead of queuing
+        # another, and a contact's whole history of messages (every sign-in's SMS, for years) must not be read
+        # to find the one or two that wait. Rows leave it when a worker claims them.
+        Index("ix_outbox_waiting", "contact_id", "id", sqlite_where=text(WAITING), postgresql_where=text(WAITING)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from kabinet.store.db import changed
@@ -29,9 +29,16 @@ def backlog(db: Session) -> tuple[dict[tuple[str, str], int], datetime | None]:
     return {(channel, state): count for channel, state, count in rows}, oldest
 
 
-_UNSENT = (select(Outbox).where(Outbox.contact_id.in_(bindparam("ids", expanding=True)),
-                                Outbox.template.in_(bindparam("templates", expanding=True)),
-                                Outbox.state == "queued", Outbox.attempts == 0)
+# Read on the partial index of unclaimed rows (ix_outbox_waiting: attempts = 0), never along a contact's whole history
+# of messages (every sign-in's SMS, for years) nor along every queued row of the outbox (a backlog, when the workers
+# are away). "attempts = 0" is written into the statement, not bound: a planner proves that a partial index answers a
+# query only from its literal terms (SQLite never from a parameter). The state is compared as an expression
+# (``coalesce``; the column is never NULL), which no index on ``state`` can serve: SQLite, without statistics, would
+# otherwise take the claim's index (state, next_attempt_at) and read the whole queue.
+_UNSENT = (select(Outbox)
+           .where(Outbox.contact_id.in_(bindparam("ids", expanding=True)),
+                  Outbox.template.in_(bindparam("templates", expanding=True)),
+                  func.coalesce(Outbox.state, "") == "queued", Outbox.attempts == literal_column("0"))
            .order_by(Outbox.id).with_for_update(skip_locked=True).execution_options(populate_existing=True))
 
 

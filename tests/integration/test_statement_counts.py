@@ -67,3 +67,34 @@ def test_a_read_costs_the_same_statements_with_two_contacts_or_six(client, kb, s
     with statements(kb) as many:
         assert len(ivan.get("/api/v1/contacts").json()["contacts"]) == 6
     assert len(few) == len(many) == 2  # the session; the contacts with what their last letters came to
+
+
+def test_the_look_for_waiting_notices_reads_only_unclaimed_ones(client, kb, sms, mail, ivan):
+    """A change looks for its contacts' waiting notices (to extend one instead of queuing another) on the partial
+    index of unclaimed rows: a contact's history of sent messages — every sign-in's SMS, for years — is not read.
+    Shown by the database's own plan of the statement the step sent, with its parameters, on SQLite and PostgreSQL
+    (a planner uses a partial index only when the statement's own terms imply its condition)."""
+    sent: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, params, _context, _many) -> None:
+        if WAITING in statement:
+            sent.append((statement, params))
+
+    added = ivan.post("/api/v1/contacts", {"kind": "email", "value": "ivan.new@example.org"})
+    token = link_token(ivan, "ivan.new@example.org")
+    for engine in kb.store.engines:
+        event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert ivan.post("/api/v1/contacts/verify", {"token": token}).status_code == 200
+    finally:
+        for engine in kb.store.engines:
+            event.remove(engine, "before_cursor_execute", keep)
+    assert added.status_code == 201 and len(sent) == 1
+    statement, params = sent[0]
+    with kb.store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a test's tiny table would be read whole anyway
+            plan = conn.exec_driver_sql(f"EXPLAIN {statement}", params).all()
+    assert "ix_outbox_waiting" in " ".join(str(row) for row in plan), plan
