@@ -210,8 +210,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if not prefork.in_a_child(migrate):
         typer.echo("the database migration failed: see the log above", err=True)
         raise typer.Exit(1)
-    raise typer.Exit(prefork.serve(host=host, port=port, workers=workers, options=server_options(settings),
-                                   graceful_s=settings.graceful_s, log_format=settings.log_format))
+    prefork.serve(host=host, port=port, workers=workers, options=server_options(settings),
+                  graceful_s=settings.graceful_s, log_format=settings.log_format)
 
 
 @app.command()

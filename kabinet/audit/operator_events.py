@@ -53,6 +53,8 @@ def label(type_: str, details: dict[str, Any]) -> Text:
     if type_ == OperatorEventType.SIGN_IN_REFUSED:
         if how == "password":
             return text("Sign-in refused: wrong password")
+        if how == "inactive":
+            return text("Sign-in refused: the operator is switched off")
         return text("Sign-in refused: the security key did not answer") if how == "key" \
             else text("Sign-in refused: wrong app code")
     if type_ == OperatorEventType.SIGNED_OUT:

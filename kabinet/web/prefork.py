@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from fastapi import FastAPI
@@ -45,9 +45,9 @@ STOPS = {signal.SIGTERM, signal.SIGINT}
 
 
 def serve(*, host: str, port: int, workers: int, options: dict[str, Any], graceful_s: float,
-          log_format: str) -> int:
-    """Build the app, bind, fork ``workers`` workers, then become their supervisor; returns only on a failure to
-    become it (the supervisor's exit status is the server's)."""
+          log_format: str) -> NoReturn:
+    """Build the app, bind, fork ``workers`` workers, then become their supervisor (``exec``: this process's exit
+    status is the supervisor's, which is the server's)."""
     app = _preload()
     config = uvicorn.Config(app, host=host, port=port, **options)
     sock = config.bind_socket()
@@ -70,7 +70,6 @@ def serve(*, host: str, port: int, workers: int, options: dict[str, Any], gracef
                               options=json.dumps(options))
     logging.shutdown()
     os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, no shell: argv is ours
-    return 1  # not reached: execv replaces this process or raises
 
 
 def in_a_child(step: Callable[[], None]) -> bool:

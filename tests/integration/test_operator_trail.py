@@ -103,3 +103,19 @@ def test_security_keys_added_used_refused_and_removed_are_in_the_trail(client, k
         "Вход отклонён: ключ безопасности не подтвердил вход",
         "Добавлен ключ безопасности: Ключ на связке",
     ]
+
+
+def test_a_switched_off_operator_is_refused_and_the_trail_says_why(client, kb, sms, mail):
+    """The right password of an operator who has been switched off opens nothing; the trail does not call it a wrong
+    password (which would send a supervisor looking for a guesser)."""
+    from sqlalchemy import update
+
+    from kabinet.store.models import Operator as OperatorRow
+    from tests.integration.test_operator_keys import OWN_PASSWORD
+
+    Operator(client, kb, sms, mail).sign_in_as("petrova")
+    with kb.store.write() as db:
+        db.execute(update(OperatorRow).where(OperatorRow.login == "petrova").values(active=False))
+    refused = client.post("/api/v1/operator/sign-in", json={"login": "petrova", "password": OWN_PASSWORD})
+    assert refused.status_code == 401
+    assert trail(supervisor(client, kb, sms, mail), "petrova")[0] == "Вход отклонён: оператор отключён"

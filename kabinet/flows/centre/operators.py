@@ -73,12 +73,13 @@ def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) ->
     ctx.limiter.check("operator.sign_in.login", login)
     with ctx.store.read() as db:
         found = operator_by_login(db, login)
-    if not verify_password(found.password_hash if found else None, password[:1024]) or not found or not found.active:
+    right = verify_password(found.password_hash if found else None, password[:1024])
+    if not right or not found or not found.active:
         ctx.limiter.hit_all([("operator.sign_in.login", login), ("operator.sign_in.ip", meta.ip or "-")])
-        if found is not None:  # a guess at a real operator's password: their supervisor sees it
+        if found is not None:  # a guess at a real operator's password, or a switched-off operator: the trail has it
             with write_step(ctx, None) as (db, _nobody, now):
                 record_operator(db, found.id, found.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
-                                by="password")
+                                by="password" if not right else "inactive")
         raise AuthFailed()
     with write_step(ctx, None) as (db, _nobody, now):
         ch = challenges.issue(ctx, db, now=now, meta=meta, purpose="operator_sign_in", channel="totp",
