@@ -10,7 +10,6 @@ as a plain INSERT; the trail is read by a supervisor for their centre (``flows/c
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kabinet.audit.events import Meta
 from kabinet.store.db import insert_row
-from kabinet.store.models import OperatorEvent
+from kabinet.store.models import Operator, OperatorEvent
 from kabinet.texts import Text, text
 
 
@@ -34,11 +33,11 @@ class OperatorEventType(StrEnum):
     KEY_REMOVED = "operator:key_removed"
 
 
-def record_operator(db: Session, operator_id: uuid.UUID, centre: str, type_: OperatorEventType, *, at: datetime,
+def record_operator(db: Session, operator: Operator, type_: OperatorEventType, *, at: datetime,
                     meta: Meta | None = None, **details: Any) -> None:
     """One event of the operator's trail, in the step's transaction. ``meta`` is None for the command line."""
     insert_row(db, OperatorEvent, {
-        "operator_id": operator_id, "centre": centre, "at": at, "type": str(type_), "details": details,
+        "operator_id": operator.id, "centre": operator.centre, "at": at, "type": str(type_), "details": details,
         "ip": meta.ip if meta else None, "user_agent": meta.user_agent if meta else None})
 
 

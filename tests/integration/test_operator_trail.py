@@ -7,12 +7,13 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kabinet.flows.centre import operators
+from kabinet.store.models import Operator as OperatorRow
 from kabinet.store.models import OperatorEvent
 from tests.integration.test_centre import Operator
-from tests.integration.test_operator_keys import add_key, password_step, with_key
+from tests.integration.test_operator_keys import OWN_PASSWORD, add_key, password_step, with_key
 from tests.integration.test_passkeys import ORIGIN
 from tests.webauthn_soft import SoftAuthenticator
 
@@ -108,11 +109,6 @@ def test_security_keys_added_used_refused_and_removed_are_in_the_trail(client, k
 def test_a_switched_off_operator_is_refused_and_the_trail_says_why(client, kb, sms, mail):
     """The right password of an operator who has been switched off opens nothing; the trail does not call it a wrong
     password (which would send a supervisor looking for a guesser)."""
-    from sqlalchemy import update
-
-    from kabinet.store.models import Operator as OperatorRow
-    from tests.integration.test_operator_keys import OWN_PASSWORD
-
     Operator(client, kb, sms, mail).sign_in_as("petrova")
     with kb.store.write() as db:
         db.execute(update(OperatorRow).where(OperatorRow.login == "petrova").values(active=False))

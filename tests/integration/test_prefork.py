@@ -5,6 +5,7 @@ supervisor killed outright takes its workers with it — no orphan keeps serving
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -159,3 +160,5 @@ def test_workers_that_keep_dying_at_start_stop_the_server_with_an_error(tmp_path
         if server.poll() is None:
             server.kill()
             server.wait(10)
+        with contextlib.suppress(ProcessLookupError):  # a worker still starting, whatever the test came to
+            os.killpg(server.pid, signal.SIGKILL)

@@ -84,8 +84,8 @@ def add(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, name: str,
                                   public_key=made.public_key, sign_count=made.sign_count, transports=made.transports,
                                   aaguid=made.aaguid, name=name, created_at=now)
                 db.add(key)
-                who = db.get_one(Operator, operator.operator_id)
-                record_operator(db, who.id, who.centre, OperatorEventType.KEY_ADDED, at=now, meta=meta, name=name)
+                record_operator(db, db.get_one(Operator, operator.operator_id), OperatorEventType.KEY_ADDED, at=now,
+                                meta=meta, name=name)
                 return view(key)
     assert failure is not None
     raise failure
@@ -99,8 +99,8 @@ def remove(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, key_id: I
         if key is None or key.operator_id != operator.operator_id:
             raise PasskeyNotFound()
         db.delete(key)
-        who = db.get_one(Operator, operator.operator_id)
-        record_operator(db, who.id, who.centre, OperatorEventType.KEY_REMOVED, at=now, meta=meta, name=key.name)
+        record_operator(db, db.get_one(Operator, operator.operator_id), OperatorEventType.KEY_REMOVED, at=now,
+                        meta=meta, name=key.name)
 
 
 def _fresh(operator: OperatorSession, now: datetime) -> None:

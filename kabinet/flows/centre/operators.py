@@ -61,7 +61,7 @@ def add(ctx: FlowContext, *, login: str, centre: str, role: str = "operator") ->
         made = Operator(id=uuid.uuid4(), login=login, centre=centre, role=role, password_hash=hash_password(password),
                         totp_secret=ctx.totp_sealer.seal(secret), created_at=now)
         db.add(made)
-        record_operator(db, made.id, centre, OperatorEventType.ADDED, at=now, role=role)
+        record_operator(db, made, OperatorEventType.ADDED, at=now, role=role)
     uri = pyotp.TOTP(secret).provisioning_uri(name=login, issuer_name=f"Kabinet — {centre}")
     return NewOperator(login=login, password=password, otpauth_uri=uri)
 
@@ -78,7 +78,7 @@ def start_sign_in(ctx: FlowContext, meta: Meta, *, login: str, password: str) ->
         ctx.limiter.hit_all([("operator.sign_in.login", login), ("operator.sign_in.ip", meta.ip or "-")])
         if found is not None:  # a guess at a real operator's password, or a switched-off operator: the trail has it
             with write_step(ctx, None) as (db, _nobody, now):
-                record_operator(db, found.id, found.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+                record_operator(db, found, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
                                 by="password" if not right else "inactive")
         raise AuthFailed()
     with write_step(ctx, None) as (db, _nobody, now):
@@ -93,7 +93,7 @@ def _app_code(ctx: FlowContext, db: Session, ch: Challenge, code: str, now: date
         return True
     ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
     if operator is not None:  # written with the attempt the wrong code spends (the same transaction)
-        record_operator(db, operator.id, operator.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+        record_operator(db, operator, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
                         by="app")
     return False
 
@@ -111,7 +111,7 @@ def _signed_in(ctx: FlowContext, db: Session, meta: Meta, now: datetime, operato
     if not operator.active:
         raise AuthFailed()
     token = open_operator_session(db, ctx.hasher, operator_id=operator.id, meta=meta, now=now)
-    record_operator(db, operator.id, operator.centre, OperatorEventType.SIGNED_IN, at=now, meta=meta, by=by)
+    record_operator(db, operator, OperatorEventType.SIGNED_IN, at=now, meta=meta, by=by)
     return OperatorSignedIn(operator_token=token, operator=_view(operator))
 
 
@@ -148,7 +148,7 @@ def sign_in_with_key(ctx: FlowContext, meta: Meta, *, challenge_id: Id, credenti
         ch.attempts_left -= 1
         ctx.limiter.try_hit("operator.sign_in.login", ch.payload["login"])
         if operator is not None:
-            record_operator(db, operator.id, operator.centre, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
+            record_operator(db, operator, OperatorEventType.SIGN_IN_REFUSED, at=now, meta=meta,
                             by="key")
     raise PasskeyRefused()
 
@@ -191,8 +191,7 @@ def who(ctx: FlowContext, operator: OperatorSession) -> OperatorView:
 def sign_out(ctx: FlowContext, meta: Meta, *, operator: OperatorSession) -> None:
     with write_step(ctx, None) as (db, _nobody, now):
         end(db, operator.id, now)
-        who = db.get_one(Operator, operator.operator_id)
-        record_operator(db, who.id, who.centre, OperatorEventType.SIGNED_OUT, at=now, meta=meta)
+        record_operator(db, db.get_one(Operator, operator.operator_id), OperatorEventType.SIGNED_OUT, at=now, meta=meta)
 
 
 def change_password(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, current: str, new: str) -> None:
@@ -204,7 +203,7 @@ def change_password(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, 
     if not verify_password(row.password_hash, current[:1024]):
         ctx.limiter.hit("operator.sign_in.login", row.login)
         with write_step(ctx, None) as (db, _nobody, now):  # someone at an open console guessing its password
-            record_operator(db, row.id, row.centre, OperatorEventType.PASSWORD_REFUSED, at=now, meta=meta)
+            record_operator(db, row, OperatorEventType.PASSWORD_REFUSED, at=now, meta=meta)
         raise AuthFailed(field="current")
     check_password(new, personal=[row.login, *row.centre.split()])
     new_hash = hash_password(new)
@@ -213,5 +212,5 @@ def change_password(ctx: FlowContext, meta: Meta, *, operator: OperatorSession, 
         assert locked is not None
         locked.password_hash, locked.password_changed_at = new_hash, now
         ended = end_others(db, locked.id, now, keep=operator.id)
-        record_operator(db, locked.id, locked.centre, OperatorEventType.PASSWORD_CHANGED, at=now, meta=meta,
+        record_operator(db, locked, OperatorEventType.PASSWORD_CHANGED, at=now, meta=meta,
                         ended=ended)
